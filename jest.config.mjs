@@ -1,0 +1,23 @@
+// Three projects, one per test layer, so a newcomer can run just the layer they touch:
+//   unit         pure modules, no I/O           (tests/unit)
+//   integration  built bundle + simulator + moto (tests/integration)
+//   e2e          whole local stack via npm start (tests/e2e)
+const transform = {
+  '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+};
+// middy ships ESM only; let swc turn it into CommonJS for jest.
+const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
+const shared = { transform, transformIgnorePatterns, testEnvironment: 'node' };
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      slowTestTimeout: 30,
+    },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
+  ],
+};
