@@ -1,0 +1,180 @@
+/**
+ * The Binance Portfolio Margin client behind the Exchange port: signed requests, the clock offset,
+ * and the exchange's back-pressure rules. Its state (clock offset, rate-limit quiet period, open
+ * connections) lives for the life of the Lambda container and is shared by concurrent records.
+ */
+import { ExecutionUnknownError, RetryableError } from '../../domain/errors.ts';
+import type { ApiCredentials, Deadline, Exchange, LeverageSetting } from '../../domain/ports.ts';
+import { type HttpResponse, send, TransportError } from './http.ts';
+import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from './responses.ts';
+import { encodeParams, signerFor, signQuery } from './signing.ts';
+
+export interface PapiClientOptions {
+  papiUrl: string;
+  timeUrl: string;
+  recvWindowMs: number;
+  requestTimeoutMs: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Params = ReadonlyArray<readonly [string, string | number]>;
+
+/** Never start a request that could not finish before the invocation ends. */
+const MIN_REQUEST_BUDGET_MS = 200;
+const END_OF_INVOCATION_RESERVE_MS = 500;
+/** A 429 is waited out within the invocation at most this many times per request. */
+const MAX_RATE_LIMITED_ATTEMPTS = 2;
+
+export class BinancePapiClient implements Exchange {
+  private clockOffsetMs: number | undefined;
+  private clockSync: Promise<void> | undefined;
+  private quietUntil = 0;
+  private banned = false;
+  /** Latest X-MBX-USED-WEIGHT-1M seen. */
+  usedWeight: number | undefined;
+
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: PapiClientOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number, deadline: Deadline): Promise<LeverageSetting> {
+    const reply = await this.signedRequest('POST', '/papi/v1/um/leverage', [['symbol', symbol], ['leverage', leverage]], credentials, deadline, true);
+    const setting = asLeverageSetting(reply);
+    if (!setting) throw new ExecutionUnknownError('MALFORMED_RESPONSE', 'leverage change answered without leverage and maxNotionalValue');
+    return setting;
+  }
+
+  async readLeverage(credentials: ApiCredentials, symbol: string, deadline: Deadline): Promise<LeverageSetting> {
+    const reply = await this.signedRequest('GET', '/papi/v1/um/symbolConfig', [['symbol', symbol]], credentials, deadline, false);
+    const entry = Array.isArray(reply) ? reply.find((item) => item?.symbol === symbol) : undefined;
+    const setting = asLeverageSetting(entry);
+    if (!setting) throw new RetryableError('MALFORMED_RESPONSE', `symbolConfig did not report leverage for ${symbol}`);
+    return setting;
+  }
+
+  /**
+   * @param mutating whether the request changes state: a transport failure after sending it
+   *   leaves its execution unknown.
+   */
+  private async signedRequest(
+    method: 'GET' | 'POST',
+    path: string,
+    params: Params,
+    credentials: ApiCredentials,
+    deadline: Deadline,
+    mutating: boolean,
+  ): Promise<unknown> {
+    let clockResynced = false;
+    for (let attempt = 1; ; attempt++) {
+      await this.waitOutQuietPeriod(deadline);
+      await this.ensureClockOffset(deadline);
+      const query = encodeParams([...params, ['recvWindow', this.options.recvWindowMs], ['timestamp', Math.round(this.now() + (this.clockOffsetMs ?? 0))]]);
+      const url = new URL(`${path}?${signQuery(query, signerFor(credentials))}`, this.options.papiUrl);
+      const response = await this.transmit({ method, url, headers: { 'X-MBX-APIKEY': credentials.apiKey } }, deadline, mutating);
+      try {
+        return interpretResponse(response);
+      } catch (error) {
+        if (error instanceof ClockSkewError && !clockResynced) {
+          clockResynced = true;
+          await this.syncClock(deadline);
+          continue;
+        }
+        if (error instanceof RateLimitedError) {
+          this.enterQuietPeriod(error);
+          if (!error.banned && attempt < MAX_RATE_LIMITED_ATTEMPTS && this.canWait(error.retryAfterMs ?? 0, deadline)) continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async transmit(
+    request: { method: 'GET' | 'POST'; url: URL; headers?: Record<string, string> },
+    deadline: Deadline,
+    mutating: boolean,
+  ): Promise<HttpResponse> {
+    try {
+      const response = await send({ ...request, timeoutMs: this.requestBudget(deadline) });
+      this.usedWeight = usedWeight(response) ?? this.usedWeight;
+      return response;
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      const code = error.kind === 'timeout' ? 'TIMEOUT' : 'NETWORK_ERROR';
+      if (mutating && error.maybeDelivered) throw new ExecutionUnknownError(code, error.message);
+      throw new RetryableError(code, error.message);
+    }
+  }
+
+  /** After a 429 every request waits (if the invocation has time); after a 418 none is sent. */
+  private async waitOutQuietPeriod(deadline: Deadline): Promise<void> {
+    const waitMs = this.quietUntil - this.now();
+    if (waitMs <= 0) return;
+    if (this.banned) {
+      throw new RateLimitedError('IP_BANNED', `IP banned by Binance for another ${Math.ceil(waitMs / 1000)} s; nothing is sent until the ban ends`, waitMs, true);
+    }
+    if (!this.canWait(waitMs, deadline)) {
+      throw new RateLimitedError(-1003, `rate limited by Binance for another ${Math.ceil(waitMs / 1000)} s`, waitMs, false);
+    }
+    await this.sleep(waitMs);
+  }
+
+  private enterQuietPeriod(error: RateLimitedError): void {
+    const until = this.now() + (error.retryAfterMs ?? 0);
+    if (until > this.quietUntil) {
+      this.quietUntil = until;
+      this.banned = error.banned;
+    }
+  }
+
+  private canWait(waitMs: number, deadline: Deadline): boolean {
+    return deadline.remainingMs() - waitMs - this.options.requestTimeoutMs - END_OF_INVOCATION_RESERVE_MS >= 0;
+  }
+
+  private requestBudget(deadline: Deadline): number {
+    const budget = Math.min(this.options.requestTimeoutMs, deadline.remainingMs() - END_OF_INVOCATION_RESERVE_MS);
+    if (budget < MIN_REQUEST_BUDGET_MS) {
+      throw new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left for an exchange request');
+    }
+    return budget;
+  }
+
+  /**
+   * The first signed request of a container measures the offset. If the time endpoint is down we
+   * sign with the local clock (Lambda hosts are NTP-synced) and measure again on -1021.
+   */
+  private async ensureClockOffset(deadline: Deadline): Promise<void> {
+    if (this.clockOffsetMs !== undefined) return;
+    await this.syncClock(deadline).catch(() => undefined);
+  }
+
+  /** Concurrent callers share one measurement. */
+  private syncClock(deadline: Deadline): Promise<void> {
+    this.clockSync ??= this.measureClockOffset(deadline).finally(() => {
+      this.clockSync = undefined;
+    });
+    return this.clockSync;
+  }
+
+  private async measureClockOffset(deadline: Deadline): Promise<void> {
+    const sentAt = this.now();
+    const response = await this.transmit({ method: 'GET', url: new URL(this.options.timeUrl) }, deadline, false);
+    const receivedAt = this.now();
+    const serverTime = (interpretResponse(response) as { serverTime?: unknown }).serverTime;
+    if (typeof serverTime !== 'number') throw new RetryableError('CLOCK_SYNC_FAILED', 'server time response has no serverTime');
+    // The server read its clock roughly half-way through the round trip.
+    this.clockOffsetMs = serverTime - (sentAt + receivedAt) / 2;
+  }
+}
+
+function asLeverageSetting(value: unknown): LeverageSetting | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { leverage, maxNotionalValue } = value as Record<string, unknown>;
+  if (typeof leverage !== 'number' || !Number.isInteger(leverage)) return undefined;
+  if (typeof maxNotionalValue !== 'string' && typeof maxNotionalValue !== 'number') return undefined;
+  return { leverage, maxNotionalValue: String(maxNotionalValue) };
+}

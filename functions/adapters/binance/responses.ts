@@ -1,0 +1,103 @@
+/**
+ * Maps what Binance answered onto the error taxonomy. Pure, so every rule in the reference
+ * (HTTP status × error code × message) has a unit test.
+ */
+import { ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../domain/errors.ts';
+import type { HttpResponse } from './http.ts';
+
+/** 429 / 418 / -1003: the exchange wants us quiet for `retryAfterMs`. */
+export class RateLimitedError extends RetryableError {
+  constructor(
+    code: number | string,
+    message: string,
+    retryAfterMs: number,
+    /** 418: the IP is banned; nothing may be sent until the ban ends. */
+    readonly banned: boolean,
+  ) {
+    super(code, message, retryAfterMs);
+  }
+}
+
+/** -1021: our timestamp is outside the server's window; re-measure the clock offset. */
+export class ClockSkewError extends RetryableError {}
+
+const DEFAULT_RETRY_AFTER_MS = { rateLimited: 10_000, banned: 120_000 };
+const UNKNOWN_EXECUTION_CODES = new Set([-1006, -1007]);
+
+interface BinanceErrorBody {
+  code: number;
+  msg: string;
+}
+
+/** The decoded JSON body of a 2xx answer; anything else becomes a GuardError. */
+export function interpretResponse(response: HttpResponse): unknown {
+  const json = parseJson(response.body);
+  if (response.status >= 200 && response.status < 300) {
+    if (json === undefined) {
+      throw new ExecutionUnknownError('MALFORMED_RESPONSE', `HTTP ${response.status} with a body that is not JSON`);
+    }
+    return json;
+  }
+  throw classifyFailure(response.status, isErrorBody(json) ? json : undefined, response);
+}
+
+function classifyFailure(status: number, body: BinanceErrorBody | undefined, response: HttpResponse): GuardError {
+  const code = body?.code ?? `HTTP_${status}`;
+  const message = body ? `Binance ${body.code}: ${body.msg}` : `HTTP ${status} with a body that is not Binance JSON`;
+
+  if (status === 418) return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.banned), true);
+  if (status === 429 || body?.code === -1003) {
+    return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.rateLimited), false);
+  }
+  if (body?.code === -1021) return new ClockSkewError(code, message);
+  if (isUnknownExecution(status, body, response.body)) return new ExecutionUnknownError(code, message);
+  if (status >= 500 || body?.code === -1008) return new RetryableError(code, message);
+  // Any other 4xx: the request itself is wrong (bad symbol, leverage not allowed, key rejected…);
+  // sending it again gives the same answer.
+  return new PermanentError(code, message);
+}
+
+/**
+ * Binance says the request reached the matching engine but cannot say whether it executed:
+ * 503 "Unknown error…", -1006 or -1007. A bare 503 that is not "Service Unavailable" is treated
+ * the same way, since assuming "not executed" is the unsafe guess.
+ */
+function isUnknownExecution(status: number, body: BinanceErrorBody | undefined, rawBody: string): boolean {
+  if (body && UNKNOWN_EXECUTION_CODES.has(body.code)) return true;
+  if (status !== 503) return false;
+  if (body) return /unknown error/i.test(body.msg);
+  return !/service unavailable/i.test(rawBody);
+}
+
+function retryAfterMs(response: HttpResponse, fallbackMs: number): number {
+  const header = response.headers['retry-after'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return fallbackMs;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - Date.now());
+}
+
+/** X-MBX-USED-WEIGHT-1M: the IP's request weight used in the current minute. */
+export function usedWeight(response: HttpResponse): number | undefined {
+  const value = Number(response.headers['x-mbx-used-weight-1m']);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isErrorBody(value: unknown): value is BinanceErrorBody {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as BinanceErrorBody).code === 'number' &&
+    typeof (value as BinanceErrorBody).msg === 'string'
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * Account credentials from Secrets Manager, cached per secret id across warm invocations.
+ * Concurrent records of one account share a single in-flight fetch, so a batch reads each secret
+ * at most once. A failed fetch is not cached. Secret values never appear in errors.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RetryableError } from '../../domain/errors.ts';
+import type { ApiCredentials, CredentialStore } from '../../domain/ports.ts';
+
+export interface CredentialStoreOptions {
+  /** Secret id or ARN; `{accountId}` is replaced by the event's account. */
+  secretIdTemplate: string;
+  ttlMs: number;
+  now?: () => number;
+}
+
+export class SecretsManagerCredentialStore implements CredentialStore {
+  private readonly cache = new Map<string, { expiresAt: number; credentials: Promise<ApiCredentials> }>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly options: CredentialStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  forAccount(accountId: string): Promise<ApiCredentials> {
+    const secretId = this.options.secretIdTemplate.replaceAll('{accountId}', accountId);
+    const cached = this.cache.get(secretId);
+    if (cached && cached.expiresAt > this.now()) return cached.credentials;
+
+    const credentials = this.fetch(secretId);
+    this.cache.set(secretId, { expiresAt: this.now() + this.options.ttlMs, credentials });
+    credentials.catch(() => this.cache.delete(secretId));
+    return credentials;
+  }
+
+  private async fetch(secretId: string): Promise<ApiCredentials> {
+    let secretString: string | undefined;
+    try {
+      ({ SecretString: secretString } = await this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new RetryableError('CREDENTIALS_UNAVAILABLE', `could not read secret ${secretId} (${reason})`, undefined, { cause: error });
+    }
+    return parseCredentials(secretId, secretString);
+  }
+}
+
+/** `{"apiKey","apiSecret"}` (HMAC) or `{"apiKey","privateKey"}` (Ed25519/RSA PKCS#8 PEM). */
+export function parseCredentials(secretId: string, secretString: string | undefined): ApiCredentials {
+  const invalid = (why: string) =>
+    new RetryableError('INVALID_CREDENTIALS', `secret ${secretId} ${why}; expected JSON {"apiKey","apiSecret"} or {"apiKey","privateKey"}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(secretString ?? '');
+  } catch {
+    throw invalid('is not JSON');
+  }
+  if (typeof value !== 'object' || value === null) throw invalid('is not a JSON object');
+  const { apiKey, apiSecret, privateKey } = value as Record<string, unknown>;
+  if (!isFilled(apiKey)) throw invalid('has no apiKey');
+  if (isFilled(apiSecret) === isFilled(privateKey)) throw invalid('must hold exactly one of apiSecret and privateKey');
+  return isFilled(apiSecret) ? { apiKey, apiSecret } : { apiKey, privateKey: privateKey as string };
+}
+
+function isFilled(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}

@@ -1,0 +1,54 @@
+/**
+ * The one error taxonomy used everywhere: every failure is either permanent (retrying the same
+ * event cannot help, so it ends as a REJECTED outcome) or retryable (the record goes back to its
+ * queue, or the async invocation fails, until retries run out and it ends as FAILED).
+ *
+ * `code` is Binance's numeric code when the exchange gave one, otherwise a stable string.
+ * Messages must never contain credential material: they end up in outcomes and logs.
+ */
+export type ErrorCode = number | string;
+
+export abstract class GuardError extends Error {
+  abstract readonly retryable: boolean;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class PermanentError extends GuardError {
+  readonly retryable = false;
+}
+
+export class RetryableError extends GuardError {
+  readonly retryable = true;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    /** How long the source asked us to wait (Retry-After), when it said. */
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The request reached the exchange and may or may not have executed (Binance 503 "Unknown error",
+ * -1006/-1007, a timeout or reset after the request was sent). Never report it as applied or
+ * failed without reading the state back.
+ */
+export class ExecutionUnknownError extends RetryableError {}
+
+/** Anything thrown that is not ours (a bug, an SDK error we did not map) is treated as retryable. */
+export function asGuardError(error: unknown): GuardError {
+  if (error instanceof GuardError) return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new RetryableError('INTERNAL_ERROR', message, undefined, { cause: error });
+}

@@ -1,0 +1,131 @@
+/**
+ * The risk event contract and its validation. Pure: input is whatever the producer sent (already
+ * JSON-decoded), output is either a typed command or a message that says which field is wrong and
+ * why, specific enough for the producer to fix the event without reading our code.
+ */
+import * as v from 'valibot';
+
+export const DEFAULT_ACCOUNT_ID = 'default';
+export const MIN_LEVERAGE = 1;
+export const MAX_LEVERAGE = 125;
+const MAX_METADATA_BYTES = 4096;
+const MAX_REASON_LENGTH = 512;
+
+const eventIdSchema = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(128, 'must be at most 128 characters'),
+);
+const accountIdSchema = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"'),
+);
+// UM perpetuals (BTCUSDT, 1000PEPEUSDT) and dated delivery contracts (BTCUSDT_261225).
+const symbolSchema = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^[A-Z0-9]{2,32}(_[0-9]{6})?$/, 'must be an uppercase UM symbol such as BTCUSDT or BTCUSDT_261225'),
+);
+const leverageSchema = v.pipe(
+  v.number('must be a number (not a string)'),
+  v.integer('must be a whole number'),
+  v.minValue(MIN_LEVERAGE, `must be at least ${MIN_LEVERAGE}`),
+  v.maxValue(MAX_LEVERAGE, `must be at most ${MAX_LEVERAGE}`),
+);
+const issuedAtSchema = v.pipe(
+  v.string('must be an ISO 8601 timestamp string'),
+  v.isoTimestamp('must be an ISO 8601 timestamp such as 2026-11-25T10:00:00Z'),
+);
+const reasonSchema = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`),
+);
+const metadataSchema = v.pipe(
+  v.record(v.string(), v.unknown(), 'must be a JSON object'),
+  v.check(
+    (metadata) => Buffer.byteLength(JSON.stringify(metadata)) <= MAX_METADATA_BYTES,
+    `must serialise to at most ${MAX_METADATA_BYTES} bytes`,
+  ),
+);
+
+const riskEventSchema = v.strictObject({
+  eventId: eventIdSchema,
+  accountId: v.optional(accountIdSchema, DEFAULT_ACCOUNT_ID),
+  symbol: symbolSchema,
+  leverage: leverageSchema,
+  issuedAt: v.optional(issuedAtSchema),
+  reason: v.optional(reasonSchema),
+  metadata: v.optional(metadataSchema),
+});
+
+export type RiskCommand = v.InferOutput<typeof riskEventSchema>;
+
+export type Validation =
+  | { ok: true; command: RiskCommand }
+  | { ok: false; message: string; partial: PartialIdentity };
+
+/** What could be salvaged from an invalid event, so its outcome still reaches the right people. */
+export interface PartialIdentity {
+  eventId?: string;
+  accountId?: string;
+  symbol?: string;
+  requestedLeverage?: number;
+}
+
+export function validateRiskEvent(input: unknown): Validation {
+  if (!isPlainObject(input)) {
+    return { ok: false, message: `event must be a JSON object, got ${describeType(input)}`, partial: {} };
+  }
+  const result = v.safeParse(riskEventSchema, input);
+  if (result.success) return { ok: true, command: result.output };
+  return { ok: false, message: result.issues.map(describeIssue).join('; '), partial: salvageIdentity(input) };
+}
+
+/** Body of an SQS message: a string that must hold a JSON object. */
+export function parseJsonBody(body: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { ok: false, message: `body is not valid JSON (${truncate(detail, 120)})` };
+  }
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const field = v.getDotPath(issue) ?? 'event';
+  if (issue.type === 'strict_object' && issue.input === undefined) return `${field}: is required`;
+  if (issue.type === 'strict_object' && issue.expected === 'never') {
+    return `${truncate(String(issue.input), 64)}: unknown field (allowed: ${Object.keys(riskEventSchema.entries).join(', ')})`;
+  }
+  return `${field}: ${issue.message}, got ${describeValue(issue.input)}`;
+}
+
+function salvageIdentity(input: Record<string, unknown>): PartialIdentity {
+  const text = (value: unknown, schema: v.GenericSchema<string>): string | undefined =>
+    v.is(schema, value) ? value : undefined;
+  return {
+    eventId: text(input.eventId, eventIdSchema),
+    accountId: text(input.accountId ?? DEFAULT_ACCOUNT_ID, accountIdSchema),
+    symbol: text(input.symbol, symbolSchema),
+    requestedLeverage: typeof input.leverage === 'number' && Number.isFinite(input.leverage) ? input.leverage : undefined,
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(truncate(value, 40));
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return describeType(value);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
