@@ -1,5 +1,4 @@
-import { startBinanceSimulator, type BinanceSimulator } from '../../../local/binance-simulator/index.ts';
-import { cred, encode, raw, setLeverage, sign, signed, type SignedCall } from './client.ts';
+import { cred, encode, raw, setLeverage, sign, signed, type SignedCall, useSimulator } from './client.ts';
 
 const T0 = 1_800_000_000_000;
 const OUTSIDE = { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' };
@@ -7,13 +6,7 @@ const AHEAD = { code: -1021, msg: "Timestamp for this request was 1000ms ahead o
 
 describe('API key and timing checks', () => {
   let clock = T0;
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    sim = await startBinanceSimulator({ now: () => clock });
-  });
-  afterAll(() => sim.close());
-  beforeEach(() => {
-    sim.reset();
+  const sim = useSimulator({ now: () => clock }, () => {
     clock = T0;
   });
 

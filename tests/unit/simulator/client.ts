@@ -2,7 +2,11 @@
 // both the simulator and functions/), so each side checks the other.
 import crypto from 'node:crypto';
 import credentials from '../../../local/binance-simulator/test-credentials.json' with { type: 'json' };
-import type { BinanceSimulator } from '../../../local/binance-simulator/index.ts';
+import {
+  startBinanceSimulator,
+  type BinanceSimulator,
+  type SimulatorOptions,
+} from '../../../local/binance-simulator/index.ts';
 
 type Credential = { apiKey: string; apiSecret?: string; privateKey?: string };
 export const creds = credentials as Record<string, Credential>;
@@ -98,3 +102,26 @@ export function setLeverage(
 }
 
 export const errorBody = (code: number, msg: string) => ({ code, msg });
+
+/**
+ * Starts one simulator per suite (port 0, loopback), resets it before each test (after
+ * running `onReset`, e.g. to rewind a test clock) and closes it after the suite.
+ */
+export function useSimulator(options: SimulatorOptions = {}, onReset: () => void = () => {}): BinanceSimulator {
+  let sim: BinanceSimulator | undefined;
+  beforeAll(async () => {
+    sim = await startBinanceSimulator(options);
+  });
+  afterAll(() => sim?.close());
+  beforeEach(() => {
+    onReset();
+    sim?.reset();
+  });
+  // The suite's simulator, usable as soon as beforeAll has run.
+  return new Proxy({} as BinanceSimulator, {
+    get: (_target, prop) => {
+      if (sim === undefined) throw new Error('simulator not started');
+      return Reflect.get(sim, prop);
+    },
+  });
+}

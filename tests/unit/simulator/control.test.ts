@@ -1,13 +1,8 @@
-import { startBinanceSimulator, type BinanceSimulator, type RecordedRequest } from '../../../local/binance-simulator/index.ts';
-import { cred, raw, setLeverage, signed } from './client.ts';
+import type { RecordedRequest } from '../../../local/binance-simulator/index.ts';
+import { cred, raw, setLeverage, signed, useSimulator } from './client.ts';
 
 describe('control API and request log', () => {
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    sim = await startBinanceSimulator();
-  });
-  afterAll(() => sim.close());
-  beforeEach(() => sim.reset());
+  const sim = useSimulator();
 
   const control = (method: string, path: string, body?: unknown) =>
     fetch(`${sim.url}/__sim/${path}`, {

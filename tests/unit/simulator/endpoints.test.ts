@@ -1,13 +1,7 @@
-import { startBinanceSimulator, type BinanceSimulator } from '../../../local/binance-simulator/index.ts';
-import { setLeverage, signed } from './client.ts';
+import { setLeverage, signed, useSimulator } from './client.ts';
 
 describe('leverage and read endpoints', () => {
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    sim = await startBinanceSimulator();
-  });
-  afterAll(() => sim.close());
-  beforeEach(() => sim.reset());
+  const sim = useSimulator();
 
   it('changes leverage and answers like Binance', async () => {
     const res = await setLeverage(sim, 'BTCUSDT', 21);

@@ -1,18 +1,12 @@
-import { startBinanceSimulator, type BinanceSimulator, type Fault } from '../../../local/binance-simulator/index.ts';
-import { raw, setLeverage } from './client.ts';
+import type { Fault } from '../../../local/binance-simulator/index.ts';
+import { raw, setLeverage, useSimulator } from './client.ts';
 
 const LEVERAGE = '/papi/v1/um/leverage';
 const UNKNOWN = 'Unknown error, please check your request or try again later.';
 
 describe('fault injection', () => {
   let advance = 0; // simulated time travel, on top of the real clock
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    sim = await startBinanceSimulator({ now: () => Date.now() + advance });
-  });
-  afterAll(() => sim.close());
-  beforeEach(() => {
-    sim.reset();
+  const sim = useSimulator({ now: () => Date.now() + advance }, () => {
     advance = 0;
   });
 

@@ -1,19 +1,13 @@
-import { defaultSeed, startBinanceSimulator, type BinanceSimulator } from '../../../local/binance-simulator/index.ts';
+import { defaultSeed } from '../../../local/binance-simulator/index.ts';
 import { WeightLimiter } from '../../../local/binance-simulator/rate-limit.ts';
-import { raw, signed } from './client.ts';
+import { raw, signed, useSimulator } from './client.ts';
 
 const MINUTE = 60_000;
 const T0 = 1_800_000_000_000; // a minute boundary
 
 describe('IP weight limit', () => {
   let clock = T0;
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    sim = await startBinanceSimulator({ seed: { ...defaultSeed(), weightLimitPerMinute: 20 }, now: () => clock });
-  });
-  afterAll(() => sim.close());
-  beforeEach(() => {
-    sim.reset();
+  const sim = useSimulator({ seed: { ...defaultSeed(), weightLimitPerMinute: 20 }, now: () => clock }, () => {
     clock = T0;
   });
 

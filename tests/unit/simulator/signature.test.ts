@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import { defaultSeed, startBinanceSimulator, type BinanceSimulator } from '../../../local/binance-simulator/index.ts';
-import { cred, encode, raw, sign, signed } from './client.ts';
+import { defaultSeed } from '../../../local/binance-simulator/index.ts';
+import { cred, encode, raw, sign, signed, useSimulator } from './client.ts';
 
 // Official vectors (reference doc): secret, payload, HMAC hex.
 const SECRET_1 = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
@@ -44,17 +44,13 @@ const KEY_ED = 'VectorKeyEd25519'.padEnd(64, 'C');
 
 describe('signature verification: official vectors', () => {
   let clock = 0;
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    const seed = defaultSeed();
-    seed.accounts.push(
-      { name: 'vector-1', apiKey: KEY_1, apiSecret: SECRET_1 },
-      { name: 'vector-2', apiKey: KEY_2, apiSecret: SECRET_2 },
-      { name: 'vector-ed', apiKey: KEY_ED, publicKeyPem: spki(RFC8032_PUBLIC) },
-    );
-    sim = await startBinanceSimulator({ seed, now: () => clock });
-  });
-  afterAll(() => sim.close());
+  const seed = defaultSeed();
+  seed.accounts.push(
+    { name: 'vector-1', apiKey: KEY_1, apiSecret: SECRET_1 },
+    { name: 'vector-2', apiKey: KEY_2, apiSecret: SECRET_2 },
+    { name: 'vector-ed', apiKey: KEY_ED, publicKeyPem: spki(RFC8032_PUBLIC) },
+  );
+  const sim = useSimulator({ seed, now: () => clock });
 
   it.each(VECTORS)('accepts the documented HMAC signature of $payload', async ({ secret, payload, signature, timestamp }) => {
     clock = timestamp + 10;
@@ -87,12 +83,7 @@ describe('signature verification: official vectors', () => {
 });
 
 describe('signature verification: seeded accounts', () => {
-  let sim: BinanceSimulator;
-  beforeAll(async () => {
-    sim = await startBinanceSimulator();
-  });
-  afterAll(() => sim.close());
-  beforeEach(() => sim.reset());
+  const sim = useSimulator();
 
   it.each(['default', 'desk-1', 'desk-2', 'desk-3'])('accepts a correctly signed request from %s', async (account) => {
     const res = await signed(sim, { method: 'POST', path: '/papi/v1/um/leverage', params: { symbol: 'XRPUSDT', leverage: 7 }, account });
