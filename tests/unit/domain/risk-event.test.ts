@@ -1,0 +1,271 @@
+import fc from 'fast-check';
+import {
+  DEFAULT_ACCOUNT_ID,
+  parseJsonBody,
+  validateRiskEvent,
+  type Validation,
+} from '../../../functions/domain/risk-event.ts';
+
+const VALID = { eventId: 'evt-1', symbol: 'BTCUSDT', leverage: 5 } as const;
+const ALLOWED = 'allowed: eventId, accountId, symbol, leverage, issuedAt, reason, metadata';
+const SYMBOL_RULE = 'must be an uppercase UM symbol such as BTCUSDT or BTCUSDT_261225';
+const ACCOUNT_RULE = 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
+const ISO_RULE = 'must be an ISO 8601 timestamp such as 2026-11-25T10:00:00Z';
+
+function messageOf(result: Validation): string {
+  if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.command)}`);
+  return result.message;
+}
+
+const withField = (field: string, value: unknown) => ({ ...VALID, [field]: value });
+
+describe('validateRiskEvent: accepted events', () => {
+  test('the minimal event gets the default account and nothing else', () => {
+    expect(validateRiskEvent(VALID)).toStrictEqual({
+      ok: true,
+      command: { eventId: 'evt-1', accountId: DEFAULT_ACCOUNT_ID, symbol: 'BTCUSDT', leverage: 5 },
+    });
+    expect(DEFAULT_ACCOUNT_ID).toBe('default');
+  });
+
+  test('a full event is passed through field for field', () => {
+    const full = {
+      eventId: 'e'.repeat(128),
+      accountId: 'Desk_7.main-a',
+      symbol: 'BTCUSDT_261225',
+      leverage: 125,
+      issuedAt: '2026-11-25T10:00:00.123+02:00',
+      reason: 'r'.repeat(512),
+      metadata: { rule: 'drawdown', nested: { list: [1, 'two', null] } },
+    };
+    expect(validateRiskEvent(full)).toStrictEqual({ ok: true, command: full });
+  });
+
+  test.each([
+    ['symbol', 'BTCUSDT'],
+    ['symbol', '1000PEPEUSDT'],
+    ['symbol', 'BTCUSDT_261225'],
+    ['symbol', 'A'.repeat(32)],
+    ['leverage', 1],
+    ['leverage', 125],
+    ['leverage', 1e2],
+    ['eventId', 'x'],
+    ['accountId', 'a'.repeat(64)],
+    ['accountId', 'Ab.9_-'],
+    ['issuedAt', '2026-11-25T10:00:00Z'],
+    ['reason', ''],
+    ['metadata', {}],
+  ])('%s %p is accepted as is', (field, value) => {
+    const result = validateRiskEvent(withField(field, value));
+    expect(result.ok && result.command[field as keyof typeof result.command]).toStrictEqual(value);
+  });
+});
+
+describe('validateRiskEvent: each field rule names the field and says why', () => {
+  test.each([
+    // eventId: required string of 1..128 characters
+    ['eventId', undefined, 'eventId: is required'],
+    ['eventId', '', 'eventId: must not be empty, got ""'],
+    ['eventId', 'e'.repeat(129), `eventId: must be at most 128 characters, got "${'e'.repeat(40)}…"`],
+    ['eventId', 5, 'eventId: must be a string, got 5'],
+    // symbol: required uppercase UM symbol
+    ['symbol', undefined, 'symbol: is required'],
+    ['symbol', 'btcusdt', `symbol: ${SYMBOL_RULE}, got "btcusdt"`],
+    ['symbol', 'BTC-USDT', `symbol: ${SYMBOL_RULE}, got "BTC-USDT"`],
+    ['symbol', '', `symbol: ${SYMBOL_RULE}, got ""`],
+    ['symbol', 'B', `symbol: ${SYMBOL_RULE}, got "B"`],
+    ['symbol', 'A'.repeat(33), `symbol: ${SYMBOL_RULE}, got "${'A'.repeat(33)}"`],
+    ['symbol', 'BTCUSDT_2612', `symbol: ${SYMBOL_RULE}, got "BTCUSDT_2612"`],
+    ['symbol', 'BTCUSDT\n', `symbol: ${SYMBOL_RULE}, got "BTCUSDT\\n"`],
+    ['symbol', true, 'symbol: must be a string, got true'],
+    // leverage: required integer 1..125
+    ['leverage', undefined, 'leverage: is required'],
+    ['leverage', '5', 'leverage: must be a number (not a string), got "5"'],
+    ['leverage', 2.5, 'leverage: must be a whole number, got 2.5'],
+    ['leverage', 0, 'leverage: must be at least 1, got 0'],
+    ['leverage', -3, 'leverage: must be at least 1, got -3'],
+    ['leverage', 126, 'leverage: must be at most 125, got 126'],
+    ['leverage', NaN, 'leverage: must be a number (not a string), got NaN'],
+    ['leverage', null, 'leverage: must be a number (not a string), got null'],
+    // accountId: optional [A-Za-z0-9._-]{1,64}
+    ['accountId', '', `accountId: ${ACCOUNT_RULE}, got ""`],
+    ['accountId', 'a b', `accountId: ${ACCOUNT_RULE}, got "a b"`],
+    ['accountId', 'acct/1', `accountId: ${ACCOUNT_RULE}, got "acct/1"`],
+    ['accountId', 'a'.repeat(65), `accountId: ${ACCOUNT_RULE}, got "${'a'.repeat(40)}…"`],
+    ['accountId', 7, 'accountId: must be a string, got 7'],
+    // issuedAt: optional ISO 8601
+    ['issuedAt', '2026-11-25', `issuedAt: ${ISO_RULE}, got "2026-11-25"`],
+    ['issuedAt', '2026-11-25T10:00:00', `issuedAt: ${ISO_RULE}, got "2026-11-25T10:00:00"`],
+    ['issuedAt', '2026-13-45T99:99:99Z', `issuedAt: ${ISO_RULE}, got "2026-13-45T99:99:99Z"`],
+    ['issuedAt', 'yesterday', `issuedAt: ${ISO_RULE}, got "yesterday"`],
+    ['issuedAt', 1764064800000, 'issuedAt: must be an ISO 8601 timestamp string, got 1764064800000'],
+    // reason: optional string of at most 512 characters
+    ['reason', 'r'.repeat(513), `reason: must be at most 512 characters, got "${'r'.repeat(40)}…"`],
+    ['reason', 5, 'reason: must be a string, got 5'],
+    // metadata: optional object of at most 4096 bytes serialised
+    ['metadata', 'x', 'metadata: must be a JSON object, got "x"'],
+    ['metadata', null, 'metadata: must be a JSON object, got null'],
+    ['metadata', { note: 'x'.repeat(5000) }, 'metadata: must serialise to at most 4096 bytes, got a object'],
+  ])('%s = %p is rejected', (field, value, message) => {
+    const event: Record<string, unknown> = withField(field, value);
+    if (value === undefined) delete event[field];
+    expect(messageOf(validateRiskEvent(event))).toBe(message);
+  });
+
+  // BUG: functions/domain/risk-event.ts:47 (v.record) lets arrays through and turns them into
+  // objects keyed by index: {metadata: [1, 2]} is accepted as {"0": 1, "1": 2}.
+  test.skip('metadata that is an array is rejected, not converted', () => {
+    expect(messageOf(validateRiskEvent(withField('metadata', [1, 2])))).toBe('metadata: must be a JSON object, got an array');
+  });
+
+  // BUG: functions/domain/risk-event.ts:38 (v.isoTimestamp) checks the shape, not the calendar:
+  // "2026-02-30T10:00:00Z" is accepted (Date reads it as 2 March).
+  test.skip('issuedAt on a day that does not exist is rejected', () => {
+    expect(messageOf(validateRiskEvent(withField('issuedAt', '2026-02-30T10:00:00Z')))).toBe(
+      `issuedAt: ${ISO_RULE}, got "2026-02-30T10:00:00Z"`,
+    );
+  });
+
+  test('metadata is measured in UTF-8 bytes: 4096 pass, 4098 do not', () => {
+    // {"k":"…"} is 8 bytes of framing; each "é" is 2 bytes.
+    const metadata = (count: number) => ({ k: 'é'.repeat(count) });
+    expect(Buffer.byteLength(JSON.stringify(metadata(2044)))).toBe(4096);
+    expect(validateRiskEvent(withField('metadata', metadata(2044))).ok).toBe(true);
+    expect(messageOf(validateRiskEvent(withField('metadata', metadata(2045))))).toBe(
+      'metadata: must serialise to at most 4096 bytes, got a object',
+    );
+  });
+
+  // BUG (cosmetic): functions/domain/risk-event.ts:126 describeType says "a object" (and
+  // "a undefined"): the metadata size message reads "..., got a object".
+  test.skip('the size message says "an object"', () => {
+    expect(messageOf(validateRiskEvent(withField('metadata', { note: 'x'.repeat(5000) })))).toBe(
+      'metadata: must serialise to at most 4096 bytes, got an object',
+    );
+  });
+
+  test('every broken field is reported, in schema order', () => {
+    expect(messageOf(validateRiskEvent({}))).toBe('eventId: is required; symbol: is required; leverage: is required');
+    expect(messageOf(validateRiskEvent({ eventId: '', symbol: 'btc', leverage: 0 }))).toBe(
+      `eventId: must not be empty, got ""; symbol: ${SYMBOL_RULE}, got "btc"; leverage: must be at least 1, got 0`,
+    );
+  });
+
+  test.each(['extra', '__proto__', 'constructor', 'Symbol', 'event_id'])(
+    'unknown field %p is rejected with the list of allowed fields',
+    (field) => {
+      const event = JSON.parse(`{"eventId":"evt-1","symbol":"BTCUSDT","leverage":5,${JSON.stringify(field)}:1}`);
+      expect(messageOf(validateRiskEvent(event))).toBe(`${field}: unknown field (${ALLOWED})`);
+    },
+  );
+
+  test.each([
+    [null, 'null'],
+    [[], 'an array'],
+    [[VALID], 'an array'],
+    ['{"eventId":"e"}', 'a string'],
+    [5, 'a number'],
+    [true, 'a boolean'],
+  ])('non-object input %p is rejected as %s, with nothing salvaged', (input, kind) => {
+    expect(validateRiskEvent(input)).toStrictEqual({
+      ok: false,
+      message: `event must be a JSON object, got ${kind}`,
+      partial: {},
+    });
+  });
+});
+
+describe('validateRiskEvent: identity salvaged from an invalid event', () => {
+  test.each([
+    ['valid identity, bad leverage', withField('leverage', 2.5), { eventId: 'evt-1', accountId: 'default', symbol: 'BTCUSDT', requestedLeverage: 2.5 }],
+    ['leverage as a string', withField('leverage', '5'), { eventId: 'evt-1', accountId: 'default', symbol: 'BTCUSDT', requestedLeverage: undefined }],
+    ['leverage out of range', withField('leverage', 500), { eventId: 'evt-1', accountId: 'default', symbol: 'BTCUSDT', requestedLeverage: 500 }],
+    ['bad symbol', withField('symbol', 'btcusdt'), { eventId: 'evt-1', accountId: 'default', symbol: undefined, requestedLeverage: 5 }],
+    ['bad eventId', withField('eventId', ''), { eventId: undefined, accountId: 'default', symbol: 'BTCUSDT', requestedLeverage: 5 }],
+    ['bad accountId', withField('accountId', 'a b'), { eventId: 'evt-1', accountId: undefined, symbol: 'BTCUSDT', requestedLeverage: 5 }],
+    ['explicit account, unknown field', { ...VALID, accountId: 'desk-2', extra: 1 }, { eventId: 'evt-1', accountId: 'desk-2', symbol: 'BTCUSDT', requestedLeverage: 5 }],
+  ])('%s', (_name, event, partial) => {
+    const result = validateRiskEvent(event);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.partial).toStrictEqual(partial);
+  });
+
+  // BUG: functions/domain/risk-event.ts:95 uses `input.accountId ?? DEFAULT_ACCOUNT_ID`, so an
+  // explicit (invalid) accountId of null is salvaged as "default": the REJECTED outcome is then
+  // attributed to the default account although the producer named none that is valid.
+  test.skip('an explicit null accountId is not salvaged as the default account', () => {
+    const result = validateRiskEvent(withField('accountId', null));
+    expect(!result.ok && result.partial.accountId).toBeUndefined();
+  });
+});
+
+describe('parseJsonBody', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each([
+    ['{"a":1}', { a: 1 }],
+    ['[1]', [1]],
+    ['"text"', 'text'],
+    ['null', null],
+  ])('%s parses', (body, value) => {
+    expect(parseJsonBody(body)).toStrictEqual({ ok: true, value });
+  });
+
+  test.each(['', '{', 'not json', "{'a':1}", '{"a":1,}'])('%p is rejected with the parser detail', (body) => {
+    let detail = '';
+    try {
+      JSON.parse(body);
+    } catch (error) {
+      detail = (error as Error).message;
+    }
+    expect(parseJsonBody(body)).toStrictEqual({ ok: false, message: `body is not valid JSON (${detail})` });
+  });
+
+  test.each([
+    ['a 200-character SyntaxError is cut to 120 characters', new SyntaxError('d'.repeat(200)), `${'d'.repeat(120)}…`],
+    ['a thrown non-Error is quoted as text', 'a thrown string', 'a thrown string'],
+  ])('parser detail: %s', (_name, thrown, detail) => {
+    jest.spyOn(JSON, 'parse').mockImplementationOnce(() => {
+      throw thrown;
+    });
+    expect(parseJsonBody('{}')).toStrictEqual({ ok: false, message: `body is not valid JSON (${detail})` });
+  });
+});
+
+describe('validateRiskEvent never throws', () => {
+  const dangerousKeys = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'eventId', 'leverage');
+  const objectWithDangerousKeys = fc
+    .tuple(fc.dictionary(dangerousKeys, fc.jsonValue()), fc.jsonValue())
+    .map(([entries, extra]) => JSON.parse(JSON.stringify({ ...entries, extra }).replace('"extra"', '"__proto__"')));
+
+  const input = fc.oneof(
+    fc.jsonValue(),
+    objectWithDangerousKeys,
+    fc.record(
+      { eventId: fc.jsonValue(), symbol: fc.jsonValue(), leverage: fc.jsonValue(), accountId: fc.jsonValue(), metadata: fc.jsonValue() },
+      { requiredKeys: [] },
+    ),
+  );
+
+  test('for any JSON value it returns a command or a non-empty message', () => {
+    fc.assert(
+      fc.property(input, (value) => {
+        const result = validateRiskEvent(value);
+        if (result.ok) {
+          expect(typeof result.command.eventId).toBe('string');
+          expect(Number.isInteger(result.command.leverage)).toBe(true);
+        } else {
+          expect(result.message.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('JSON.parse really produces an own __proto__ key for the generator above', () => {
+    const parsed = JSON.parse('{"__proto__":{"polluted":true}}');
+    expect(Object.keys(parsed)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(messageOf(validateRiskEvent({ ...VALID, ...parsed }))).toBe(`__proto__: unknown field (${ALLOWED})`);
+  });
+});
