@@ -1,4 +1,5 @@
-import { setLeverage, signed, useSimulator } from './client.ts';
+import { defaultSeed } from '../../../local/binance-simulator/index.ts';
+import { creds, setLeverage, signed, useSimulator } from './client.ts';
 
 describe('leverage and read endpoints', () => {
   const sim = useSimulator();
@@ -121,5 +122,40 @@ describe('leverage and read endpoints', () => {
         expect(b.notionalFloor * b.maintMarginRatio - b.cum).toBeCloseTo(b.notionalFloor * prev.maintMarginRatio - prev.cum, 2);
       });
     }
+  });
+
+  it('serves um/account positions with string leverage and maxNotional', async () => {
+    const res = await signed(sim, { path: '/papi/v1/um/account', account: 'desk-2' });
+    expect(res.headers.get('x-mbx-used-weight-1m')).toBe('5');
+    const eth = res.json.positions.find((p: { symbol: string }) => p.symbol === 'ETHUSDT');
+    expect(eth).toMatchObject({ leverage: '20', maxNotional: '2000000', positionAmt: '400.000', positionSide: 'BOTH' });
+  });
+});
+
+describe('default seed', () => {
+  const seed = defaultSeed();
+
+  it('has the four documented accounts, one key type each, matching test-credentials.json', () => {
+    expect(seed.accounts.map((a) => a.name)).toEqual(['default', 'desk-1', 'desk-2', 'desk-3']);
+    for (const account of seed.accounts) {
+      expect(account.apiKey).toMatch(/^LocalSimTestOnly[A-Za-z0-9]{48}$/);
+      expect(creds[account.name]?.apiKey).toBe(account.apiKey);
+    }
+    expect(seed.accounts.filter((a) => a.apiSecret !== undefined).map((a) => a.name)).toEqual(['default', 'desk-1']);
+    expect(Object.keys(creds).sort()).toEqual(['default', 'desk-1', 'desk-2', 'desk-3']);
+  });
+
+  it('has >= 10 symbols including a dated delivery contract, default leverage 20 and open positions', () => {
+    expect(seed.symbols.length).toBeGreaterThanOrEqual(11);
+    expect(seed.symbols.map((s) => s.symbol)).toContain('BTCUSDT_261225');
+    expect(seed.defaultLeverage).toBe(20);
+    expect(seed.weightLimitPerMinute).toBe(6000);
+    expect(seed.accounts.every((a) => Object.keys(a.positions ?? {}).length > 0)).toBe(true);
+  });
+
+  it('returns a fresh copy each time', () => {
+    const copy = defaultSeed();
+    copy.accounts.pop();
+    expect(defaultSeed().accounts).toHaveLength(4);
   });
 });
