@@ -1,0 +1,489 @@
+// The deployable stack, checked on what `npm run package` actually produces: the CloudFormation
+// template in .serverless/ (packaged once, offline, with no AWS credentials) and the function zip.
+// Optional parts (FIFO queue, VPC, alarm email) are CloudFormation conditions, evaluated here for
+// each parameter value rather than deployed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  asArray,
+  conditionHolds,
+  type Json,
+  type JsonObject,
+  type Packaged,
+  packageStack,
+  readZip,
+  type Resource,
+  resourcesCreated,
+  resourcesOfType,
+  ROOT,
+  strings,
+  target,
+  type Template,
+} from './template.ts';
+
+jest.setTimeout(180_000);
+
+const STAGE = 'dev';
+const BINANCE_WEIGHT_PER_MINUTE = 6000;
+/** Worst weight of one delivery of an event: POST um/leverage (1) + GET um/symbolConfig read-back (5). */
+const WORST_WEIGHT_PER_EVENT = 6;
+
+let packaged: Packaged;
+let template: Template;
+let resources: Record<string, Resource>;
+let fn: Resource;
+let fnId: string;
+let env: Record<string, Json>;
+
+beforeAll(() => {
+  packaged = packageStack(STAGE);
+  template = packaged.template;
+  resources = template.Resources;
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+  expect(functions).toHaveLength(1);
+  [fnId, fn] = functions[0]!;
+  env = (fn.Properties.Environment as JsonObject).Variables as Record<string, Json>;
+  console.log(`packaged in ${packaged.seconds.toFixed(1)} s${packaged.stubbed ? ' (stub bundle: dist/ not built yet)' : ''}`);
+});
+
+function the(id: string): Resource {
+  const resource = resources[id];
+  if (!resource) throw new Error(`no resource ${id} in the template`);
+  return resource;
+}
+
+/** Logical ids a node points at through Ref/GetAtt, anywhere inside it (Fn::If branches too). */
+function pointsAt(node: Json | undefined): string[] {
+  if (!node || typeof node !== 'object') return [];
+  const direct = target(node);
+  if (direct) return direct === 'AWS::NoValue' ? [] : [direct];
+  return (Array.isArray(node) ? node : Object.values(node)).flatMap((item) => pointsAt(item));
+}
+
+function queuesWithMappings(): [string, Resource][] {
+  return resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, mapping]) => {
+    const queueId = target(mapping.Properties.EventSourceArn);
+    return [queueId!, the(queueId!)];
+  });
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+  Principal?: Json;
+}
+
+function roleStatements(roleId: string): Statement[] {
+  const policies = (the(roleId).Properties.Policies ?? []) as JsonObject[];
+  return policies.flatMap((policy) => (policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]);
+}
+
+function functionRoleId(): string {
+  const roleId = target(fn.Properties.Role);
+  expect(roleId).toBeDefined();
+  return roleId!;
+}
+
+describe('packaging', () => {
+  test('produces the templates and state in .serverless/ from the esbuild bundle, without credentials', () => {
+    for (const file of ['cloudformation-template-update-stack.json', 'cloudformation-template-create-stack.json', 'serverless-state.json']) {
+      expect(existsSync(path.join(ROOT, '.serverless', file))).toBe(true);
+    }
+    expect(packaged.output).toContain('Service packaged');
+  });
+
+  test('the function code is exactly the bundle, zipped as index.mjs', () => {
+    const entries = readZip(packaged.artifact);
+    expect([...entries.keys()]).toEqual(['index.mjs']);
+    expect(entries.get('index.mjs')!.equals(readFileSync(path.join(packaged.bundleDir, 'index.mjs')))).toBe(true);
+    const code = fn.Properties.Code as JsonObject;
+    expect(String(code.S3Key)).toMatch(new RegExp(`/${path.basename(packaged.artifact).replace('.', '\\.')}$`));
+  });
+
+  test('npm run package builds first unless pointed at a bundle', () => {
+    const script = readFileSync(path.join(ROOT, 'scripts/package.ts'), 'utf8');
+    expect(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.package).toBe('tsx scripts/package.ts');
+    expect(script).toMatch(/run\('npm', \['run', '--silent', 'build'\]\)/);
+  });
+});
+
+describe('function', () => {
+  test('nodejs22.x on arm64, 256 MB, ESM handler index.handler, 30 s', () => {
+    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties.Architectures).toEqual(['arm64']);
+    expect(fn.Properties.MemorySize).toBe(256);
+    expect(fn.Properties.Handler).toBe('index.handler');
+    expect(fn.Properties.Timeout).toBe(packaged.params.functionTimeout);
+    expect(fn.Properties.Timeout).toBe(30);
+  });
+
+  test('has every environment variable the function requires', () => {
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'BINANCE_PAPI_URL',
+        'BINANCE_RECV_WINDOW',
+        'BINANCE_REQUEST_TIMEOUT_MS',
+        'BINANCE_SECRET_ID',
+        'BINANCE_TIME_URL',
+        'CREDENTIALS_CACHE_TTL_SECONDS',
+        'MAX_RECEIVE_COUNT',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'RESULT_TOPIC_ARN',
+      ].sort(),
+    );
+    expect(env.BINANCE_SECRET_ID).toBe(`leverage-guard/${STAGE}/{accountId}`);
+    expect(env.BINANCE_PAPI_URL).toBe('https://papi.binance.com');
+    expect(env.BINANCE_TIME_URL).toBe('https://fapi.binance.com/fapi/v1/time');
+    expect(env.BINANCE_RECV_WINDOW).toBe('5000');
+    expect(Number(env.BINANCE_REQUEST_TIMEOUT_MS)).toBeLessThan(Number(fn.Properties.Timeout) * 1000);
+    expect(Number(env.CREDENTIALS_CACHE_TTL_SECONDS)).toBeGreaterThan(0);
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('LeverageGuard');
+    for (const value of Object.values(env)) {
+      expect(typeof value === 'string' || target(value) !== undefined).toBe(true); // Lambda wants strings
+    }
+  });
+
+  test('reports outcomes to the result topic, whose ARN is a stack output', () => {
+    expect(the('ResultTopic').Type).toBe('AWS::SNS::Topic');
+    expect(env.RESULT_TOPIC_ARN).toEqual({ Ref: 'ResultTopic' });
+    expect(template.Outputs.ResultTopicArn?.Value).toEqual({ Ref: 'ResultTopic' });
+  });
+
+  test('reserved concurrency comes from the stage parameter and a burst fits Binance IP weight budget', () => {
+    const reserved = fn.Properties.ReservedConcurrentExecutions as number;
+    expect(reserved).toBe(packaged.params.reservedConcurrency);
+    expect(Number.isInteger(reserved) && reserved >= 1).toBe(true);
+    for (const [, mapping] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
+      const batchSize = mapping.Properties.BatchSize as number;
+      // every event in flight taking the worst path stays well inside one minute's weight
+      expect(reserved * batchSize * WORST_WEIGHT_PER_EVENT).toBeLessThanOrEqual(BINANCE_WEIGHT_PER_MINUTE / 10);
+      // SQS pollers must never be throttled by reserved concurrency (a throttle counts as a receive)
+      const maximum = (mapping.Properties.ScalingConfig as JsonObject).MaximumConcurrency as number;
+      expect(maximum).toBeGreaterThanOrEqual(2);
+      expect(maximum).toBeLessThan(reserved);
+    }
+  });
+
+  test('the default (prod) reserved concurrency is 5', () => {
+    const defaults = readFileSync(path.join(ROOT, 'infra/config/default.yml'), 'utf8');
+    expect(defaults).toMatch(/^reservedConcurrency: 5$/m);
+  });
+});
+
+describe('risk-event queues', () => {
+  test('MAX_RECEIVE_COUNT equals every risk queue redrive maxReceiveCount, from one parameter', () => {
+    const redriven = resourcesOfType(template, 'AWS::SQS::Queue').filter(([, queue]) => queue.Properties.RedrivePolicy);
+    expect(redriven.map(([id]) => id).sort()).toEqual(['RiskFifoQueue', 'RiskQueue']);
+    for (const [, queue] of redriven) {
+      const redrive = queue.Properties.RedrivePolicy as JsonObject;
+      expect(String(redrive.maxReceiveCount)).toBe(env.MAX_RECEIVE_COUNT);
+      expect(redrive.maxReceiveCount).toBe(packaged.params.maxReceiveCount);
+      expect(the(target(redrive.deadLetterTargetArn)!).Type).toBe('AWS::SQS::Queue');
+    }
+  });
+
+  test('visibility timeout is at least 6x the function timeout on every queue feeding it', () => {
+    const mapped = queuesWithMappings();
+    expect(mapped.length).toBeGreaterThan(0);
+    for (const [, queue] of mapped) {
+      expect(queue.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (fn.Properties.Timeout as number));
+    }
+  });
+
+  test('mappings report batch item failures, with small batches and no batching delay', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map(([id]) => id).sort()).toEqual(['RiskFifoQueueEventSourceMapping', 'RiskQueueEventSourceMapping']);
+    for (const [, mapping] of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(target(mapping.Properties.FunctionName)).toBe(fnId);
+      expect(mapping.Properties.BatchSize as number).toBeLessThanOrEqual(10);
+    }
+    const standard = the('RiskQueueEventSourceMapping').Properties;
+    expect(standard.MaximumBatchingWindowInSeconds as number).toBeLessThanOrEqual(1);
+    // FIFO event sources do not support a batching window at all
+    expect(the('RiskFifoQueueEventSourceMapping').Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+  });
+
+  test('the FIFO variant is a .fifo queue with a .fifo DLQ', () => {
+    const fifo = the('RiskFifoQueue').Properties;
+    const dlq = the(target((fifo.RedrivePolicy as JsonObject).deadLetterTargetArn)!).Properties;
+    expect(fifo.FifoQueue).toBe(true);
+    expect(String(fifo.QueueName)).toMatch(/\.fifo$/);
+    expect(dlq.FifoQueue).toBe(true);
+    expect(String(dlq.QueueName)).toMatch(/\.fifo$/);
+    expect(fifo.ContentBasedDeduplication).toBe(true);
+  });
+
+  test.each([
+    ['standard', ['RiskQueue', 'RiskDlq', 'RiskQueueEventSourceMapping', 'RiskDlqAlarm'], ['RiskFifoQueue', 'RiskFifoDlq', 'RiskFifoQueueEventSourceMapping', 'RiskFifoDlqAlarm']],
+    ['fifo', ['RiskFifoQueue', 'RiskFifoDlq', 'RiskFifoQueueEventSourceMapping', 'RiskFifoDlqAlarm'], ['RiskQueue', 'RiskDlq', 'RiskQueueEventSourceMapping', 'RiskDlqAlarm']],
+    ['both', ['RiskQueue', 'RiskDlq', 'RiskQueueEventSourceMapping', 'RiskFifoQueue', 'RiskFifoDlq', 'RiskFifoQueueEventSourceMapping'], []],
+  ])('RiskQueueMode=%s creates exactly its queues and mappings', (mode, present, absent) => {
+    const created = resourcesCreated(template, { RiskQueueMode: mode });
+    for (const id of present) expect(created).toContain(id);
+    for (const id of absent) expect(created).not.toContain(id);
+    for (const [id, output] of Object.entries(template.Outputs)) {
+      if (output.Condition) expect([id, conditionHolds(template, output.Condition, { RiskQueueMode: mode })]).toEqual([id, created.has(target(output.Value)!)]);
+    }
+  });
+
+  test('the stage default is the standard queue only', () => {
+    expect(template.Parameters.RiskQueueMode?.Default).toBe('standard');
+    expect(template.Parameters.RiskQueueMode?.AllowedValues).toEqual(['standard', 'fifo', 'both']);
+  });
+});
+
+describe('EventBridge rule', () => {
+  const pattern = JSON.parse(readFileSync(path.join(ROOT, 'infra/risk-event-pattern.json'), 'utf8'));
+
+  test('matches the shared risk-event pattern and targets the function with retries and a DLQ', () => {
+    expect(pattern).toEqual({ source: ['leverage-guard.risk'], 'detail-type': ['RiskLimitBreached', 'DeleverageRequested'] });
+    const rules = resourcesOfType(template, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.EventPattern).toEqual(pattern);
+    expect(rule.Properties.EventBusName).toBeUndefined(); // the default bus
+    const targets = rule.Properties.Targets as JsonObject[];
+    expect(targets).toHaveLength(1);
+    const ruleTarget = targets[0]!;
+    expect(target(ruleTarget.Arn)).toBe(fnId);
+    const retry = ruleTarget.RetryPolicy as JsonObject;
+    expect(retry.MaximumRetryAttempts as number).toBeGreaterThan(0);
+    expect(retry.MaximumEventAgeInSeconds as number).toBeGreaterThanOrEqual(60);
+    const dlqId = target((ruleTarget.DeadLetterConfig as JsonObject).Arn);
+    expect(the(dlqId!).Type).toBe('AWS::SQS::Queue');
+  });
+
+  test('EventBridge may invoke the function, and send to its DLQ only for this rule', () => {
+    const [, rule] = resourcesOfType(template, 'AWS::Events::Rule')[0]!;
+    const dlqId = target(((rule.Properties.Targets as JsonObject[])[0]!.DeadLetterConfig as JsonObject).Arn)!;
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
+      ([, permission]) => permission.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(1);
+    expect(strings(permissions[0]![1].Properties.SourceArn).join('/')).toContain(`rule/${rule.Properties.Name}`);
+    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) =>
+      pointsAt(policy.Properties.Queues).includes(dlqId),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]![1].Properties.PolicyDocument as JsonObject).Statement as unknown as (Statement & { Condition: JsonObject })[];
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(statements[0]!.Action).toBe('sqs:SendMessage');
+    const sourceArn = strings((statements[0]!.Condition.ArnEquals as JsonObject)['aws:SourceArn']).join('');
+    expect(sourceArn).toMatch(new RegExp(`:rule/${rule.Properties.Name}$`));
+  });
+});
+
+describe('scheduled rules', () => {
+  const schedules = () => resourcesOfType(template, 'AWS::Scheduler::Schedule');
+
+  test('the example rule runs every Friday 20:00 UTC with the configured risk event as input', () => {
+    const weekly = schedules().find(([, schedule]) => schedule.Properties.Name === 'weekly-deleverage');
+    expect(weekly).toBeDefined();
+    const properties = weekly![1].Properties;
+    expect(properties.ScheduleExpression).toBe('cron(0 20 ? * FRI *)');
+    expect(properties.ScheduleExpressionTimezone).toBe('UTC');
+    expect(properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+    expect(properties.State).toBe('ENABLED');
+    const scheduleTarget = properties.Target as JsonObject;
+    expect(JSON.parse(scheduleTarget.Input as string)).toEqual({
+      eventId: 'weekly-deleverage',
+      accountId: 'desk-1',
+      symbol: 'BTCUSDT',
+      leverage: 10,
+      reason: 'Friday 20:00 UTC de-leveraging',
+    });
+  });
+
+  test('every schedule invokes the function through the Scheduler role, with retries and a DLQ', () => {
+    expect(schedules().length).toBeGreaterThan(0);
+    for (const [, schedule] of schedules()) {
+      const scheduleTarget = schedule.Properties.Target as JsonObject;
+      expect(target(scheduleTarget.Arn)).toBe(fnId);
+      expect(target(scheduleTarget.RoleArn)).toBe('SchedulerRole');
+      expect(the(target((scheduleTarget.DeadLetterConfig as JsonObject).Arn)!).Type).toBe('AWS::SQS::Queue');
+      expect((scheduleTarget.RetryPolicy as JsonObject).MaximumRetryAttempts as number).toBeGreaterThan(0);
+      expect(target(schedule.Properties.GroupName)).toBe('ScheduleGroup');
+    }
+  });
+
+  test('the Scheduler role may only invoke this function and write to the Scheduler DLQ', () => {
+    const role = the('SchedulerRole').Properties;
+    const trust = (role.AssumeRolePolicyDocument as JsonObject).Statement as unknown as Statement[];
+    expect(trust.map((statement) => statement.Principal)).toEqual([{ Service: 'scheduler.amazonaws.com' }]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    const dlqId = target(((schedules()[0]![1].Properties.Target as JsonObject).DeadLetterConfig as JsonObject).Arn);
+    const grants = roleStatements('SchedulerRole').map((statement) => [statement.Effect, asArray(statement.Action), pointsAt(statement.Resource)]);
+    expect(grants).toEqual([
+      ['Allow', ['lambda:InvokeFunction'], [fnId]],
+      ['Allow', ['sqs:SendMessage'], [dlqId]],
+    ]);
+  });
+});
+
+describe('asynchronous invocations', () => {
+  test('two retries, then the event goes to an SQS on-failure DLQ the function may write to', () => {
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(1);
+    const config = configs[0]![1].Properties;
+    expect(target(config.FunctionName)).toBe(fnId);
+    expect(config.MaximumRetryAttempts).toBe(2);
+    const destination = ((config.DestinationConfig as JsonObject).OnFailure as JsonObject).Destination;
+    const dlqId = target(destination)!;
+    expect(the(dlqId).Type).toBe('AWS::SQS::Queue');
+    const sends = roleStatements(functionRoleId()).filter((statement) => asArray(statement.Action).includes('sqs:SendMessage'));
+    expect(sends.flatMap((statement) => pointsAt(statement.Resource))).toEqual([dlqId]);
+  });
+});
+
+describe('function role (least privilege)', () => {
+  const statements = () => roleStatements(functionRoleId());
+  const byService = (service: string) =>
+    statements().filter((statement) => asArray(statement.Action).some((action) => action.startsWith(`${service}:`)));
+
+  test('reads only the stage secrets, by name prefix, and nothing else in Secrets Manager', () => {
+    const secrets = byService('secretsmanager');
+    expect(secrets).toHaveLength(1);
+    expect(asArray(secrets[0]!.Action)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(secrets[0]!.Resource).toEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:leverage-guard/${STAGE}/*`,
+    });
+    // the secret id template the function uses sits under that prefix
+    const prefix = (env.BINANCE_SECRET_ID as string).split('{accountId}')[0];
+    expect(strings(secrets[0]!.Resource)[0]).toContain(`:secret:${prefix}*`);
+  });
+
+  test('publishes only to the result topic', () => {
+    const sns = byService('sns');
+    expect(sns).toHaveLength(1);
+    expect(asArray(sns[0]!.Action)).toEqual(['sns:Publish']);
+    expect(sns[0]!.Resource).toEqual({ Ref: 'ResultTopic' });
+  });
+
+  test('touches only the queues of this stack', () => {
+    const sqs = byService('sqs');
+    expect(sqs.length).toBeGreaterThan(0);
+    for (const statement of sqs) {
+      const queues = pointsAt(statement.Resource);
+      expect(queues.length).toBeGreaterThan(0);
+      for (const id of queues) expect(the(id).Type).toBe('AWS::SQS::Queue');
+    }
+    const polling = sqs.find((statement) => asArray(statement.Action).includes('sqs:ReceiveMessage'));
+    expect(pointsAt(polling?.Resource).sort()).toEqual(queuesWithMappings().map(([id]) => id).sort());
+  });
+
+  test('no wildcard action, no `*` resource, and no wildcard in secret/topic/queue ARNs but the secret suffix', () => {
+    for (const statement of statements()) {
+      expect(asArray(statement.Action).filter((action) => action.includes('*'))).toEqual([]);
+      for (const value of strings(statement.Resource)) {
+        expect(value).not.toBe('*');
+        if (/:(secretsmanager|sns|sqs):/.test(value)) expect(value.replace(/\/\*$/, '')).not.toContain('*');
+      }
+    }
+  });
+});
+
+describe('optional VPC placement', () => {
+  test('VpcConfig and the ENI policy apply only when subnets are given', () => {
+    expect(fn.Properties.VpcConfig).toEqual({
+      'Fn::If': [
+        'UseVpc',
+        { SubnetIds: { Ref: 'VpcSubnetIds' }, SecurityGroupIds: { Ref: 'VpcSecurityGroupIds' } },
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
+    const managed = the(functionRoleId()).Properties.ManagedPolicyArns as Json[];
+    expect(managed).toHaveLength(1);
+    expect((managed[0] as JsonObject)['Fn::If']).toEqual([
+      'UseVpc',
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' },
+      { Ref: 'AWS::NoValue' },
+    ]);
+    expect(conditionHolds(template, 'UseVpc')).toBe(false);
+    expect(conditionHolds(template, 'UseVpc', { VpcSubnetIds: 'subnet-0a,subnet-0b', VpcSecurityGroupIds: 'sg-01' })).toBe(true);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+  const dimension = (alarm: Resource, name: string) =>
+    ((alarm.Properties.Dimensions ?? []) as JsonObject[]).find((entry) => entry.Name === name)?.Value;
+
+  test('every DLQ has a "not empty" alarm, created exactly when the DLQ is', () => {
+    const dlqs = new Set<string>();
+    for (const [, queue] of resourcesOfType(template, 'AWS::SQS::Queue')) {
+      const redrive = queue.Properties.RedrivePolicy as JsonObject | undefined;
+      if (redrive) dlqs.add(target(redrive.deadLetterTargetArn)!);
+    }
+    for (const [, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+      for (const ruleTarget of rule.Properties.Targets as JsonObject[]) dlqs.add(target((ruleTarget.DeadLetterConfig as JsonObject).Arn)!);
+    }
+    for (const [, schedule] of resourcesOfType(template, 'AWS::Scheduler::Schedule')) {
+      dlqs.add(target(((schedule.Properties.Target as JsonObject).DeadLetterConfig as JsonObject).Arn)!);
+    }
+    for (const [, config] of resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')) {
+      dlqs.add(target(((config.Properties.DestinationConfig as JsonObject).OnFailure as JsonObject).Destination)!);
+    }
+    expect([...dlqs].sort()).toEqual(['AsyncFailureDlq', 'EventBridgeDlq', 'RiskDlq', 'RiskFifoDlq', 'SchedulerDlq']);
+    for (const dlq of dlqs) {
+      const watching = alarms().filter(([, alarm]) => target(dimension(alarm, 'QueueName')) === dlq);
+      expect([dlq, watching.length]).toEqual([dlq, 1]);
+      const [, alarm] = watching[0]!;
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(alarm.Condition).toBe(the(dlq).Condition);
+    }
+  });
+
+  test('FAILED outcomes alarm on the function EMF metric', () => {
+    const failed = alarms().filter(([, alarm]) => alarm.Properties.MetricName === 'Outcomes');
+    expect(failed).toHaveLength(1);
+    const [, alarm] = failed[0]!;
+    expect(alarm.Properties.Namespace).toBe('LeverageGuard');
+    expect(dimension(alarm, 'status')).toBe('FAILED');
+    expect(dimension(alarm, 'service')).toBe(env.POWERTOOLS_SERVICE_NAME); // Powertools adds it to every metric
+    expect(alarm.Properties.Statistic).toBe('Sum');
+    expect(alarm.Properties.Threshold).toBe(0);
+    expect(alarm.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
+  });
+
+  test.each(['Errors', 'Throttles'])('function %s alarm', (metric) => {
+    const matching = alarms().filter(([, alarm]) => alarm.Properties.Namespace === 'AWS/Lambda' && alarm.Properties.MetricName === metric);
+    expect(matching).toHaveLength(1);
+    expect(target(dimension(matching[0]![1], 'FunctionName'))).toBe(fnId);
+  });
+
+  test('all alarms notify the alarm topic; the email subscription is optional', () => {
+    expect(alarms().length).toBe(8);
+    for (const [, alarm] of alarms()) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+    expect(the('AlarmTopic').Type).toBe('AWS::SNS::Topic');
+    const subscription = the('AlarmEmailSubscription');
+    expect(subscription.Properties).toMatchObject({ Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' }, TopicArn: { Ref: 'AlarmTopic' } });
+    expect(resourcesCreated(template)).not.toContain('AlarmEmailSubscription');
+    expect(resourcesCreated(template, { AlarmEmail: 'oncall@example.com' })).toContain('AlarmEmailSubscription');
+  });
+});
+
+describe('cfn-lint', () => {
+  test('the packaged template passes cfn-lint', () => {
+    const cfnLint = path.join(ROOT, '.venv/bin/cfn-lint');
+    if (!existsSync(cfnLint)) {
+      const setup = spawnSync('bash', ['scripts/setup-python.sh'], { cwd: ROOT, encoding: 'utf8' });
+      expect(setup.status).toBe(0);
+    }
+    const lint = spawnSync(cfnLint, ['.serverless/cloudformation-template-update-stack.json'], { cwd: ROOT, encoding: 'utf8' });
+    expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}` }).toEqual({ status: 0, output: '' });
+  });
+});
