@@ -32,7 +32,7 @@ function describeError(error: GuardError) {
     message: error.message,
     retryable: error.retryable,
     retryAfterMs: (error as RetryableError).retryAfterMs,
-    banned: (error as RateLimitedError).banned,
+    banned: (error as Partial<RateLimitedError>).banned,
   };
 }
 
@@ -59,13 +59,14 @@ describe('interpretResponse: 2xx', () => {
 describe('interpretResponse: failures', () => {
   const UNKNOWN_MSG = 'Unknown error, please check your request or try again later.';
   const base = { retryAfterMs: undefined, banned: undefined };
-  const permanent = (code: number, msg: string, status = 400) =>
-    [`${status} ${code}`, response(status, binance(code, msg)), { ...base, type: 'PermanentError', code, message: `Binance ${code}: ${msg}`, retryable: false }] as const;
-  const rateLimited = (name: string, reply: HttpResponse, code: number | string, message: string, retryAfterMs: number, banned: boolean) =>
-    [name, reply, { type: 'RateLimitedError', code, message, retryable: true, retryAfterMs, banned }] as const;
+  type Row = [string, HttpResponse, ReturnType<typeof describeError>];
+  const permanent = (code: number, msg: string, status = 400): Row =>
+    [`${status} ${code}`, response(status, binance(code, msg)), { ...base, type: 'PermanentError', code, message: `Binance ${code}: ${msg}`, retryable: false }];
+  const rateLimited = (name: string, reply: HttpResponse, code: number | string, message: string, retryAfterMs: number, banned: boolean): Row =>
+    [name, reply, { type: 'RateLimitedError', code, message, retryable: true, retryAfterMs, banned }];
   const of = (type: string, code: number | string, message: string) => ({ ...base, type, code, message, retryable: true });
 
-  test.each([
+  test.each<Row>([
     // Rate limits and bans
     rateLimited('418 with Retry-After', response(418, binance(-1003, 'Way too many requests; IP banned.'), { 'retry-after': '7200' }), -1003, 'Binance -1003: Way too many requests; IP banned.', 7_200_000, true),
     rateLimited('418 plain, no Retry-After: 2 minutes', response(418, 'banned'), 'HTTP_418', 'HTTP 418 with a body that is not Binance JSON', 120_000, true),

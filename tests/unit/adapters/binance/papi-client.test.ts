@@ -1,0 +1,449 @@
+/**
+ * BinancePapiClient against a scripted loopback server: what goes on the wire, and how each
+ * answer (or silence) of the exchange is handled. The client's clock and sleep are injected, so
+ * no test waits for real except the two timeout cases (200 ms each).
+ */
+import crypto from 'node:crypto';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BinancePapiClient, type PapiClientOptions } from '../../../../functions/adapters/binance/papi-client.ts';
+import { ClockSkewError, RateLimitedError } from '../../../../functions/adapters/binance/responses.ts';
+import { ExecutionUnknownError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
+import type { ApiCredentials } from '../../../../functions/domain/ports.ts';
+import { fixedDeadline } from '../../../support/fakes.ts';
+
+const LOCAL_T0 = 1_000_000_000_000; // 2001: the local clock is 24 years behind the exchange
+const SERVER_TIME = 1_764_064_800_000;
+const SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
+const HMAC: ApiCredentials = { apiKey: 'api-key-1', apiSecret: SECRET };
+const TIME = '/fapi/v1/time';
+const LEVERAGE = '/papi/v1/um/leverage';
+const SYMBOL_CONFIG = '/papi/v1/um/symbolConfig';
+
+interface Seen {
+  method: string;
+  path: string;
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+type Reply = { status?: number; body?: unknown; headers?: Record<string, string> } | 'hang';
+
+const binanceError = (status: number, code: number, msg: string, headers: Record<string, string> = {}): Reply => ({
+  status,
+  body: { code, msg },
+  headers,
+});
+
+/** A loopback stand-in for papi + fapi time, answering from per-path scripts, then defaults. */
+class ScriptedBinance {
+  readonly requests: Seen[] = [];
+  connections = 0;
+  serverTime = SERVER_TIME;
+  /** Runs while the time request is being answered (to move the client's clock mid-flight). */
+  duringTimeRequest = () => {};
+  private readonly scripts = new Map<string, Reply[]>();
+  private readonly server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const [path = '', query = ''] = (req.url ?? '').split('?');
+      this.requests.push({ method: req.method ?? '', path, query, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      const reply = this.scripts.get(path)?.shift() ?? this.defaultReply(path, new URLSearchParams(query));
+      if (reply === 'hang') return;
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+      res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    });
+  });
+
+  static async start(): Promise<ScriptedBinance> {
+    const scripted = new ScriptedBinance();
+    scripted.server.on('connection', () => scripted.connections++);
+    await new Promise<void>((resolve) => scripted.server.listen(0, '127.0.0.1', resolve));
+    return scripted;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  script(path: string, ...replies: Reply[]): this {
+    this.scripts.set(path, [...(this.scripts.get(path) ?? []), ...replies]);
+    return this;
+  }
+
+  /** [method path] of every request, in order. */
+  log(): string[] {
+    return this.requests.map((r) => `${r.method} ${r.path}`);
+  }
+
+  posts(): Seen[] {
+    return this.requests.filter((r) => r.path === LEVERAGE);
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private defaultReply(path: string, params: URLSearchParams): Reply {
+    if (path === TIME) {
+      this.duringTimeRequest();
+      return { body: { serverTime: this.serverTime } };
+    }
+    const symbol = params.get('symbol');
+    if (path === LEVERAGE) return { body: { symbol, leverage: Number(params.get('leverage')), maxNotionalValue: '1000000' } };
+    if (path === SYMBOL_CONFIG) {
+      return { body: [{ symbol, marginType: 'CROSSED', isAutoAddMargin: 'false', leverage: 21, maxNotionalValue: '1000000' }] };
+    }
+    return { status: 404, body: { code: -5000, msg: 'Path not found' } };
+  }
+}
+
+let server: ScriptedBinance;
+beforeEach(async () => {
+  server = await ScriptedBinance.start();
+});
+afterEach(() => server.close());
+
+function clientFor(target: { url: string }, options: Partial<PapiClientOptions> = {}) {
+  const clock = { now: LOCAL_T0 };
+  const sleeps: number[] = [];
+  const papi = new BinancePapiClient({
+    papiUrl: target.url,
+    timeUrl: `${target.url}${TIME}`,
+    recvWindowMs: 5000,
+    requestTimeoutMs: 1000,
+    now: () => clock.now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.now += ms;
+    },
+    ...options,
+  });
+  return { papi, clock, sleeps };
+}
+
+const roomy = fixedDeadline(60_000);
+
+async function failureOf(promise: Promise<unknown>): Promise<GuardError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as GuardError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const describeError = (error: GuardError) => ({
+  type: error.constructor.name,
+  code: error.code,
+  message: error.message,
+});
+
+function paramsOf(seen: Seen): [string, string][] {
+  return [...new URLSearchParams(seen.query)];
+}
+
+describe('the signed leverage request', () => {
+  test('POST with symbol, leverage, recvWindow, timestamp, then the signature over exactly that query', async () => {
+    const { papi } = clientFor(server);
+    await expect(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`]);
+    const [post] = server.posts();
+    const unsigned = `symbol=BTCUSDT&leverage=21&recvWindow=5000&timestamp=${SERVER_TIME}`;
+    const signature = crypto.createHmac('sha256', SECRET).update(unsigned).digest('hex');
+    expect(post?.query).toBe(`${unsigned}&signature=${signature}`);
+    expect(post?.headers['x-mbx-apikey']).toBe('api-key-1');
+    expect(post?.body).toBe('');
+    expect(server.requests[0]?.headers['x-mbx-apikey']).toBeUndefined(); // the time call is unsigned
+  });
+
+  test('an Ed25519 key signs the same query; the percent-encoded signature verifies', async () => {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const { papi } = clientFor(server);
+    await papi.changeLeverage({ apiKey: 'ed-key', privateKey }, '1000PEPEUSDT', 3, roomy);
+
+    const query = server.posts()[0]?.query ?? '';
+    const [unsigned = '', encoded = ''] = query.split('&signature=');
+    expect(unsigned).toBe(`symbol=1000PEPEUSDT&leverage=3&recvWindow=5000&timestamp=${SERVER_TIME}`);
+    expect(encoded).not.toMatch(/[+/=]/);
+    expect(crypto.verify(null, Buffer.from(unsigned), publicKey, Buffer.from(decodeURIComponent(encoded), 'base64'))).toBe(true);
+  });
+
+  test('the clock offset includes half the round trip, and the timestamp stays an integer', async () => {
+    const { papi, clock } = clientFor(server);
+    server.serverTime = SERVER_TIME + 0.4;
+    server.duringTimeRequest = () => {
+      clock.now += 100; // sent at LOCAL_T0, answered at LOCAL_T0 + 100
+    };
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy);
+    // offset = serverTime - (sent + received) / 2; signed at LOCAL_T0 + 100
+    expect(new URLSearchParams(server.posts()[0]?.query).get('timestamp')).toBe(String(SERVER_TIME + 50));
+  });
+
+  test('the offset is measured once and reused by later requests', async () => {
+    const { papi, clock } = clientFor(server);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy);
+    clock.now += 7000;
+    await papi.readLeverage(HMAC, 'BTCUSDT', roomy);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`, `GET ${SYMBOL_CONFIG}`]);
+    expect(new URLSearchParams(server.requests[2]?.query).get('timestamp')).toBe(String(SERVER_TIME + 7000));
+  });
+
+  test('concurrent first requests share one clock measurement', async () => {
+    const { papi } = clientFor(server);
+    await Promise.all([papi.changeLeverage(HMAC, 'BTCUSDT', 5, roomy), papi.changeLeverage(HMAC, 'ETHUSDT', 6, roomy)]);
+    expect(server.log().filter((line) => line === `GET ${TIME}`)).toHaveLength(1);
+    expect(server.posts()).toHaveLength(2);
+  });
+
+  test('when the time endpoint fails, the request is signed with the local clock', async () => {
+    server.script(TIME, { status: 500, body: 'oops' });
+    const { papi } = clientFor(server);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy);
+    expect(new URLSearchParams(server.posts()[0]?.query).get('timestamp')).toBe(String(LOCAL_T0));
+  });
+
+  test('the used weight header is remembered', async () => {
+    server.script(LEVERAGE, { body: { leverage: 21, maxNotionalValue: 1000000 }, headers: { 'x-mbx-used-weight-1m': '42' } });
+    const { papi } = clientFor(server);
+    await expect(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+    expect(papi.usedWeight).toBe(42);
+  });
+});
+
+describe('-1021 (timestamp outside recvWindow)', () => {
+  const skew = () => binanceError(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
+
+  test('re-measures the clock and retries once', async () => {
+    server.script(LEVERAGE, skew());
+    const { papi } = clientFor(server);
+    let measurements = 0;
+    server.duringTimeRequest = () => {
+      measurements++;
+      server.serverTime = SERVER_TIME + measurements * 3000;
+    };
+    await expect(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`, `GET ${TIME}`, `POST ${LEVERAGE}`]);
+    expect(server.posts().map((p) => new URLSearchParams(p.query).get('timestamp'))).toEqual([
+      String(SERVER_TIME + 3000),
+      String(SERVER_TIME + 6000),
+    ]);
+  });
+
+  test('a second -1021 is thrown as ClockSkewError, with no third attempt', async () => {
+    server.script(LEVERAGE, skew(), skew());
+    const { papi } = clientFor(server);
+    const error = await failureOf(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    expect(error).toBeInstanceOf(ClockSkewError);
+    expect(describeError(error)).toEqual({
+      type: 'ClockSkewError',
+      code: -1021,
+      message: 'Binance -1021: Timestamp for this request is outside of the recvWindow.',
+    });
+    expect(server.posts()).toHaveLength(2);
+  });
+});
+
+describe('429 (rate limited)', () => {
+  const tooMany = (retryAfter?: string) =>
+    binanceError(429, -1003, 'Too many requests.', retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+
+  test.each([
+    ['0', []],
+    ['1', [1000]],
+  ])('Retry-After %s s is waited out within the deadline, then the request is resent', async (retryAfter, sleeps) => {
+    server.script(LEVERAGE, tooMany(retryAfter));
+    const client = clientFor(server);
+    await expect(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+    expect(client.sleeps).toEqual(sleeps);
+    expect(server.posts()).toHaveLength(2);
+  });
+
+  test('a second 429 for the same request is handed back', async () => {
+    server.script(LEVERAGE, tooMany('1'), tooMany('2'));
+    const client = clientFor(server);
+    const error = (await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy))) as RateLimitedError;
+    expect([error.constructor.name, error.code, error.retryAfterMs, error.banned]).toEqual(['RateLimitedError', -1003, 2000, false]);
+    expect(server.posts()).toHaveLength(2);
+  });
+
+  test('when the deadline cannot hold the wait, it is handed back and nothing more is sent', async () => {
+    server.script(LEVERAGE, tooMany('1'));
+    const client = clientFor(server);
+    const short = fixedDeadline(2000); // 2000 - 1000 wait - 1000 request timeout - 500 reserve < 0
+    const error = (await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, short))) as RateLimitedError;
+    expect([error.code, error.message, error.retryAfterMs, error.banned]).toEqual([-1003, 'Binance -1003: Too many requests.', 1000, false]);
+    expect(client.sleeps).toEqual([]);
+    expect(server.posts()).toHaveLength(1);
+
+    // The quiet period holds for the next request too, when it cannot be waited out either.
+    const next = (await failureOf(client.papi.readLeverage(HMAC, 'BTCUSDT', short))) as RateLimitedError;
+    expect([next.code, next.message, next.banned]).toEqual([-1003, 'rate limited by Binance for another 1 s', false]);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`]);
+  });
+
+  test('a later request with time to spare waits out the rest of the quiet period', async () => {
+    server.script(LEVERAGE, tooMany('10'));
+    const client = clientFor(server);
+    await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(5000)));
+    client.clock.now += 4000;
+    await expect(client.papi.readLeverage(HMAC, 'BTCUSDT', roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+    expect(client.sleeps).toEqual([6000]);
+  });
+
+  // BUG: functions/adapters/binance/papi-client.ts:77-96: the attempt counter that limits 429
+  // retries (MAX_RATE_LIMITED_ATTEMPTS) also counts the -1021 resync retry, so a first 429 that
+  // follows a -1021 is never waited out (the request fails with time to spare); expected: the
+  // 429 waited out (sleep 1000) and a third POST sent.
+  test.skip('a 429 after a -1021 resync is still waited out once', async () => {
+    server.script(LEVERAGE, binanceError(400, -1021, 'Timestamp for this request is outside of the recvWindow.'), tooMany('1'));
+    const client = clientFor(server);
+    await expect(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+    expect(client.sleeps).toEqual([1000]);
+    expect(server.posts()).toHaveLength(3);
+  });
+});
+
+describe('418 (IP banned)', () => {
+  test('the ban is reported, then nothing is sent until it ends', async () => {
+    server.script(LEVERAGE, binanceError(418, -1003, 'Way too many requests; IP banned until 1764064920000.', { 'retry-after': '120' }));
+    const client = clientFor(server);
+    const banned = (await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy))) as RateLimitedError;
+    expect([banned.constructor.name, banned.code, banned.retryAfterMs, banned.banned]).toEqual(['RateLimitedError', -1003, 120_000, true]);
+    const sent = server.requests.length;
+
+    for (const call of [() => client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy), () => client.papi.readLeverage(HMAC, 'BTCUSDT', roomy)]) {
+      const next = (await failureOf(call())) as RateLimitedError;
+      expect([next.constructor.name, next.code, next.message, next.banned]).toEqual([
+        'RateLimitedError',
+        'IP_BANNED',
+        'IP banned by Binance for another 120 s; nothing is sent until the ban ends',
+        true,
+      ]);
+    }
+    expect(server.requests).toHaveLength(sent);
+    expect(client.sleeps).toEqual([]);
+
+    client.clock.now += 120_000;
+    await expect(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
+    expect(server.posts()).toHaveLength(2);
+  });
+});
+
+describe('what the exchange answered, by request', () => {
+  test.each([
+    ['a 200 that is not JSON', { body: 'OK' }, 'HTTP 200 with a body that is not JSON'],
+    ['a 200 without leverage', { body: {} }, 'leverage change answered without leverage and maxNotionalValue'],
+    ['a 200 with a fractional leverage', { body: { leverage: 2.5, maxNotionalValue: '1' } }, 'leverage change answered without leverage and maxNotionalValue'],
+    ['a 200 without maxNotionalValue', { body: { leverage: 21 } }, 'leverage change answered without leverage and maxNotionalValue'],
+  ])('POST answered with %s: ExecutionUnknownError MALFORMED_RESPONSE', async (_name, reply, message) => {
+    server.script(LEVERAGE, reply);
+    const error = await failureOf(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    expect(error).toBeInstanceOf(ExecutionUnknownError);
+    expect(describeError(error)).toEqual({ type: 'ExecutionUnknownError', code: 'MALFORMED_RESPONSE', message });
+    expect(server.posts()).toHaveLength(1);
+  });
+
+  test.each([
+    ['503 Unknown error', 'ExecutionUnknownError', -1000, binanceError(503, -1000, 'Unknown error, please check your request or try again later.')],
+    ['-1121', 'PermanentError', -1121, binanceError(400, -1121, 'Invalid symbol.')],
+    ['503 Service Unavailable.', 'RetryableError', 'HTTP_503', { status: 503, body: 'Service Unavailable.' }],
+  ])('POST answered with %s is thrown as %s, never resent', async (_name, type, code, reply) => {
+    server.script(LEVERAGE, reply);
+    const error = await failureOf(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    expect([error.constructor.name, error.code]).toEqual([type, code]);
+    expect(server.posts()).toHaveLength(1);
+  });
+
+  test('readLeverage sends a signed GET symbolConfig and picks its symbol', async () => {
+    server.script(SYMBOL_CONFIG, {
+      body: [
+        { symbol: 'ETHUSDT', marginType: 'CROSSED', isAutoAddMargin: 'false', leverage: 3, maxNotionalValue: '5' },
+        { symbol: 'BTCUSDT', marginType: 'CROSSED', isAutoAddMargin: 'false', leverage: 20, maxNotionalValue: '25000000' },
+      ],
+    });
+    const { papi } = clientFor(server);
+    await expect(papi.readLeverage(HMAC, 'BTCUSDT', roomy)).resolves.toEqual({ leverage: 20, maxNotionalValue: '25000000' });
+    const [get] = server.requests.filter((r) => r.path === SYMBOL_CONFIG);
+    expect(get?.method).toBe('GET');
+    expect(paramsOf(get!).map(([name]) => name)).toEqual(['symbol', 'recvWindow', 'timestamp', 'signature']);
+    expect(get?.headers['x-mbx-apikey']).toBe('api-key-1');
+  });
+
+  test.each([
+    ['an empty list', []],
+    ['only another symbol', [{ symbol: 'ETHUSDT', leverage: 3, maxNotionalValue: '5' }]],
+    ['leverage as a string', [{ symbol: 'BTCUSDT', leverage: '20', maxNotionalValue: '5' }]],
+    ['an object, not a list', { symbol: 'BTCUSDT', leverage: 20, maxNotionalValue: '5' }],
+  ])('readLeverage answered with %s: RetryableError MALFORMED_RESPONSE', async (_name, body) => {
+    server.script(SYMBOL_CONFIG, { body });
+    const error = await failureOf(clientFor(server).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
+    expect(describeError(error)).toEqual({
+      type: 'RetryableError',
+      code: 'MALFORMED_RESPONSE',
+      message: 'symbolConfig did not report leverage for BTCUSDT',
+    });
+  });
+});
+
+describe('transport failures', () => {
+  test('no answer to the POST: ExecutionUnknownError TIMEOUT (it may have executed)', async () => {
+    server.script(LEVERAGE, 'hang');
+    const error = await failureOf(clientFor(server, { requestTimeoutMs: 200 }).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    expect(error).toBeInstanceOf(ExecutionUnknownError);
+    expect(describeError(error)).toEqual({ type: 'ExecutionUnknownError', code: 'TIMEOUT', message: 'no response within 200 ms' });
+  });
+
+  test('no answer to the GET: a plain RetryableError TIMEOUT (nothing changed)', async () => {
+    server.script(SYMBOL_CONFIG, 'hang');
+    const error = await failureOf(clientFor(server, { requestTimeoutMs: 200 }).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
+    expect(describeError(error)).toEqual({ type: 'RetryableError', code: 'TIMEOUT', message: 'no response within 200 ms' });
+  });
+
+  test('connection refused: RetryableError NETWORK_ERROR, not unknown (it never arrived)', async () => {
+    const gone = await ScriptedBinance.start();
+    const address = { url: gone.url };
+    await gone.close();
+    const error = await failureOf(clientFor(address).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    expect(error).not.toBeInstanceOf(ExecutionUnknownError);
+    expect([error.constructor.name, error.code]).toEqual(['RetryableError', 'NETWORK_ERROR']);
+    expect(error.message).toMatch(/^ECONNREFUSED: /);
+  });
+
+  test('a deadline too short for a request: TIME_BUDGET_EXHAUSTED, nothing sent', async () => {
+    const error = await failureOf(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(699)));
+    expect(describeError(error)).toEqual({
+      type: 'RetryableError',
+      code: 'TIME_BUDGET_EXHAUSTED',
+      message: 'not enough invocation time left for an exchange request',
+    });
+    expect(server.requests).toEqual([]);
+  });
+
+  test('a deadline that leaves exactly the minimum request budget still sends', async () => {
+    await expect(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(700))).resolves.toEqual({
+      leverage: 21,
+      maxNotionalValue: '1000000',
+    });
+  });
+
+  test('keep-alive: sequential calls reuse one connection', async () => {
+    const { papi } = clientFor(server);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 20, roomy);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`, `POST ${LEVERAGE}`]);
+    expect(server.connections).toBe(1);
+  });
+});
+
+test('RetryableError is the base of every transient failure here', () => {
+  expect(new RateLimitedError(-1003, 'x', 1, false)).toBeInstanceOf(RetryableError);
+  expect(new ClockSkewError(-1021, 'x')).toBeInstanceOf(RetryableError);
+});
