@@ -37,7 +37,7 @@ export const answer = <T>(value: T): Reply<T> => ({ value });
 export const raise = (thrown: unknown): Reply<never> => ({ throws: thrown });
 export const waitFor = <T>(wait: Deferred<T>): Reply<T> => ({ wait });
 
-function play<T>(reply: Reply<T>): Promise<T> {
+export function play<T>(reply: Reply<T>): Promise<T> {
   if ('value' in reply) return Promise.resolve(reply.value);
   if ('wait' in reply) return reply.wait.promise;
   return Promise.reject(reply.throws);
@@ -116,4 +116,24 @@ export async function settleUntil(condition: () => boolean, rounds = 50): Promis
   for (let round = 0; round < rounds && !condition(); round++) {
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** What `promise` rejected with; fails the test if it resolved. */
+export async function rejectionOf<E = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
+
+/** What `run` threw; fails the test if it returned. */
+export function thrownBy<E = Error>(run: () => unknown): E {
+  try {
+    run();
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected a throw, but it returned');
 }

@@ -10,7 +10,7 @@ import { BinancePapiClient, type PapiClientOptions } from '../../../../functions
 import { ClockSkewError, RateLimitedError } from '../../../../functions/adapters/binance/responses.ts';
 import { ExecutionUnknownError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
 import type { ApiCredentials } from '../../../../functions/domain/ports.ts';
-import { fixedDeadline } from '../../../support/fakes.ts';
+import { fixedDeadline, rejectionOf } from '../../../support/fakes.ts';
 
 const LOCAL_T0 = 1_000_000_000_000; // 2001: the local clock is 24 years behind the exchange
 const SERVER_TIME = 1_764_064_800_000;
@@ -127,15 +127,6 @@ function clientFor(target: { url: string }, options: Partial<PapiClientOptions> 
 
 const roomy = fixedDeadline(60_000);
 
-async function failureOf(promise: Promise<unknown>): Promise<GuardError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as GuardError;
-  }
-  throw new Error('expected a rejection');
-}
-
 const describeError = (error: GuardError) => ({
   type: error.constructor.name,
   code: error.code,
@@ -240,7 +231,7 @@ describe('-1021 (timestamp outside recvWindow)', () => {
   test('a second -1021 is thrown as ClockSkewError, with no third attempt', async () => {
     server.script(LEVERAGE, skew(), skew());
     const { papi } = clientFor(server);
-    const error = await failureOf(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    const error = await rejectionOf<GuardError>(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect(error).toBeInstanceOf(ClockSkewError);
     expect(describeError(error)).toEqual({
       type: 'ClockSkewError',
@@ -269,7 +260,7 @@ describe('429 (rate limited)', () => {
   test('a second 429 for the same request is handed back', async () => {
     server.script(LEVERAGE, tooMany('1'), tooMany('2'));
     const client = clientFor(server);
-    const error = (await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy))) as RateLimitedError;
+    const error = await rejectionOf<RateLimitedError>(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect([error.constructor.name, error.code, error.retryAfterMs, error.banned]).toEqual(['RateLimitedError', -1003, 2000, false]);
     expect(server.posts()).toHaveLength(2);
   });
@@ -278,13 +269,13 @@ describe('429 (rate limited)', () => {
     server.script(LEVERAGE, tooMany('1'));
     const client = clientFor(server);
     const short = fixedDeadline(2000); // 2000 - 1000 wait - 1000 request timeout - 500 reserve < 0
-    const error = (await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, short))) as RateLimitedError;
+    const error = await rejectionOf<RateLimitedError>(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, short));
     expect([error.code, error.message, error.retryAfterMs, error.banned]).toEqual([-1003, 'Binance -1003: Too many requests.', 1000, false]);
     expect(client.sleeps).toEqual([]);
     expect(server.posts()).toHaveLength(1);
 
     // The quiet period holds for the next request too, when it cannot be waited out either.
-    const next = (await failureOf(client.papi.readLeverage(HMAC, 'BTCUSDT', short))) as RateLimitedError;
+    const next = await rejectionOf<RateLimitedError>(client.papi.readLeverage(HMAC, 'BTCUSDT', short));
     expect([next.code, next.message, next.banned]).toEqual([-1003, 'rate limited by Binance for another 1 s', false]);
     expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`]);
   });
@@ -292,7 +283,7 @@ describe('429 (rate limited)', () => {
   test('a later request with time to spare waits out the rest of the quiet period', async () => {
     server.script(LEVERAGE, tooMany('10'));
     const client = clientFor(server);
-    await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(5000)));
+    await rejectionOf<GuardError>(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(5000)));
     client.clock.now += 4000;
     await expect(client.papi.readLeverage(HMAC, 'BTCUSDT', roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
     expect(client.sleeps).toEqual([6000]);
@@ -315,12 +306,12 @@ describe('418 (IP banned)', () => {
   test('the ban is reported, then nothing is sent until it ends', async () => {
     server.script(LEVERAGE, binanceError(418, -1003, 'Way too many requests; IP banned until 1764064920000.', { 'retry-after': '120' }));
     const client = clientFor(server);
-    const banned = (await failureOf(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy))) as RateLimitedError;
+    const banned = await rejectionOf<RateLimitedError>(client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect([banned.constructor.name, banned.code, banned.retryAfterMs, banned.banned]).toEqual(['RateLimitedError', -1003, 120_000, true]);
     const sent = server.requests.length;
 
     for (const call of [() => client.papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy), () => client.papi.readLeverage(HMAC, 'BTCUSDT', roomy)]) {
-      const next = (await failureOf(call())) as RateLimitedError;
+      const next = await rejectionOf<RateLimitedError>(call());
       expect([next.constructor.name, next.code, next.message, next.banned]).toEqual([
         'RateLimitedError',
         'IP_BANNED',
@@ -345,7 +336,7 @@ describe('what the exchange answered, by request', () => {
     ['a 200 without maxNotionalValue', { body: { leverage: 21 } }, 'leverage change answered without leverage and maxNotionalValue'],
   ])('POST answered with %s: ExecutionUnknownError MALFORMED_RESPONSE', async (_name, reply, message) => {
     server.script(LEVERAGE, reply);
-    const error = await failureOf(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect(error).toBeInstanceOf(ExecutionUnknownError);
     expect(describeError(error)).toEqual({ type: 'ExecutionUnknownError', code: 'MALFORMED_RESPONSE', message });
     expect(server.posts()).toHaveLength(1);
@@ -357,7 +348,7 @@ describe('what the exchange answered, by request', () => {
     ['503 Service Unavailable.', 'RetryableError', 'HTTP_503', { status: 503, body: 'Service Unavailable.' }],
   ])('POST answered with %s is thrown as %s, never resent', async (_name, type, code, reply) => {
     server.script(LEVERAGE, reply);
-    const error = await failureOf(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect([error.constructor.name, error.code]).toEqual([type, code]);
     expect(server.posts()).toHaveLength(1);
   });
@@ -384,7 +375,7 @@ describe('what the exchange answered, by request', () => {
     ['an object, not a list', { symbol: 'BTCUSDT', leverage: 20, maxNotionalValue: '5' }],
   ])('readLeverage answered with %s: RetryableError MALFORMED_RESPONSE', async (_name, body) => {
     server.script(SYMBOL_CONFIG, { body });
-    const error = await failureOf(clientFor(server).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
     expect(describeError(error)).toEqual({
       type: 'RetryableError',
       code: 'MALFORMED_RESPONSE',
@@ -396,14 +387,14 @@ describe('what the exchange answered, by request', () => {
 describe('transport failures', () => {
   test('no answer to the POST: ExecutionUnknownError TIMEOUT (it may have executed)', async () => {
     server.script(LEVERAGE, 'hang');
-    const error = await failureOf(clientFor(server, { requestTimeoutMs: 200 }).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    const error = await rejectionOf<GuardError>(clientFor(server, { requestTimeoutMs: 200 }).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect(error).toBeInstanceOf(ExecutionUnknownError);
     expect(describeError(error)).toEqual({ type: 'ExecutionUnknownError', code: 'TIMEOUT', message: 'no response within 200 ms' });
   });
 
   test('no answer to the GET: a plain RetryableError TIMEOUT (nothing changed)', async () => {
     server.script(SYMBOL_CONFIG, 'hang');
-    const error = await failureOf(clientFor(server, { requestTimeoutMs: 200 }).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
+    const error = await rejectionOf<GuardError>(clientFor(server, { requestTimeoutMs: 200 }).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
     expect(describeError(error)).toEqual({ type: 'RetryableError', code: 'TIMEOUT', message: 'no response within 200 ms' });
   });
 
@@ -411,14 +402,14 @@ describe('transport failures', () => {
     const gone = await ScriptedBinance.start();
     const address = { url: gone.url };
     await gone.close();
-    const error = await failureOf(clientFor(address).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
+    const error = await rejectionOf<GuardError>(clientFor(address).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect(error).not.toBeInstanceOf(ExecutionUnknownError);
     expect([error.constructor.name, error.code]).toEqual(['RetryableError', 'NETWORK_ERROR']);
     expect(error.message).toMatch(/^ECONNREFUSED: /);
   });
 
   test('a deadline too short for a request: TIME_BUDGET_EXHAUSTED, nothing sent', async () => {
-    const error = await failureOf(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(699)));
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, fixedDeadline(699)));
     expect(describeError(error)).toEqual({
       type: 'RetryableError',
       code: 'TIME_BUDGET_EXHAUSTED',

@@ -5,6 +5,7 @@ import {
   RateLimitedError,
   usedWeight,
 } from '../../../../functions/adapters/binance/responses.ts';
+import { thrownBy } from '../../../support/fakes.ts';
 import { ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../../../functions/domain/errors.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -15,14 +16,7 @@ function response(status: number, body: string | object, headers: Record<string,
 
 const binance = (code: number, msg: string) => ({ code, msg });
 
-function failureOf(reply: HttpResponse): GuardError {
-  try {
-    interpretResponse(reply);
-  } catch (error) {
-    return error as GuardError;
-  }
-  throw new Error('interpretResponse did not throw');
-}
+const failureOf = (reply: HttpResponse) => thrownBy<GuardError>(() => interpretResponse(reply));
 
 /** The class name and the fields every caller reads. */
 function describeError(error: GuardError) {

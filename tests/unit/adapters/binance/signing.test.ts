@@ -7,6 +7,7 @@ import {
   signQuery,
 } from '../../../../functions/adapters/binance/signing.ts';
 import { RetryableError } from '../../../../functions/domain/errors.ts';
+import { thrownBy } from '../../../support/fakes.ts';
 
 // Official vectors (binance-papi.md, "Test vectors").
 const SECRET_A = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
@@ -155,14 +156,8 @@ describe('signerFor', () => {
     ['a public key', ecKey.publicKey, 'privateKey is not a readable PKCS#8 PEM private key'],
     ['an EC P-256 key', ecKey.privateKey, 'unsupported private key type ec: Binance accepts Ed25519 or RSA'],
   ])('rejects %s with INVALID_CREDENTIALS and no key material', (_name, privateKey, message) => {
-    let thrown: unknown;
-    try {
-      signerFor({ apiKey: 'k', privateKey });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(RetryableError);
-    const error = thrown as RetryableError;
+    const error = thrownBy<RetryableError>(() => signerFor({ apiKey: 'k', privateKey }));
+    expect(error).toBeInstanceOf(RetryableError);
     expect([error.code, error.message]).toEqual(['INVALID_CREDENTIALS', message]);
     const body = privateKey.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, '');
     for (let i = 0; i + 8 <= body.length; i += 8) expect(error.message).not.toContain(body.slice(i, i + 8));

@@ -1,0 +1,156 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseCredentials, SecretsManagerCredentialStore } from '../../../../functions/adapters/secrets-manager/credential-store.ts';
+import { type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
+import { answer, deferred, play, raise, rejectionOf, type Reply, settleUntil, thrownBy, waitFor } from '../../../support/fakes.ts';
+
+type SecretReply = { SecretString?: string };
+
+/** Stands in for SecretsManagerClient: records each GetSecretValue and answers from a script. */
+class FakeSecretsManager {
+  readonly commands: GetSecretValueCommand[] = [];
+  readonly replies: Reply<SecretReply>[] = [];
+
+  send(command: GetSecretValueCommand): Promise<SecretReply> {
+    this.commands.push(command);
+    return play(this.replies.shift() ?? answer({ SecretString: HMAC_SECRET }));
+  }
+
+  secretIds(): (string | undefined)[] {
+    return this.commands.map((command) => command.input.SecretId);
+  }
+}
+
+const HMAC_SECRET = JSON.stringify({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+const EXPECTED = 'expected JSON {"apiKey","apiSecret"} or {"apiKey","privateKey"}';
+
+function storeWith(ttlMs = 60_000, template = 'leverage-guard/{accountId}/binance') {
+  const client = new FakeSecretsManager();
+  const clock = { now: 1_000 };
+  const store = new SecretsManagerCredentialStore(client as unknown as SecretsManagerClient, {
+    secretIdTemplate: template,
+    ttlMs,
+    now: () => clock.now,
+  });
+  return { client, clock, store };
+}
+
+describe('SecretsManagerCredentialStore', () => {
+  test('reads the secret named by the template and returns its credentials', async () => {
+    const { client, store } = storeWith(60_000, 'arn:aws:secretsmanager:eu-west-1:1:secret:{accountId}/binance-{accountId}');
+    await expect(store.forAccount('desk-2')).resolves.toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+    expect(client.commands[0]).toBeInstanceOf(GetSecretValueCommand);
+    expect(client.secretIds()).toEqual(['arn:aws:secretsmanager:eu-west-1:1:secret:desk-2/binance-desk-2']);
+  });
+
+  test.each([
+    [999, 1, true],
+    [1000, 2, false],
+  ])('with a 1000 ms TTL, a call %p ms later makes %p fetch(es) in all', async (later, fetches, sameObject) => {
+    const { client, clock, store } = storeWith(1000);
+    const first = await store.forAccount('default');
+    clock.now += later;
+    const second = await store.forAccount('default');
+    expect(client.commands).toHaveLength(fetches);
+    expect(second === first).toBe(sameObject);
+  });
+
+  test('each account has its own cache entry', async () => {
+    const { client, store } = storeWith();
+    await store.forAccount('a');
+    await store.forAccount('b');
+    await store.forAccount('a');
+    expect(client.secretIds()).toEqual(['leverage-guard/a/binance', 'leverage-guard/b/binance']);
+  });
+
+  test('concurrent calls for one account share a single fetch', async () => {
+    const { client, store } = storeWith();
+    const pending = deferred<SecretReply>();
+    client.replies.push(waitFor(pending));
+    const calls = [store.forAccount('default'), store.forAccount('default'), store.forAccount('default')];
+    await settleUntil(() => false, 5);
+    expect(client.commands).toHaveLength(1);
+    pending.resolve({ SecretString: HMAC_SECRET });
+    const [a, b, c] = await Promise.all(calls);
+    expect(a).toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+    expect([b, c]).toEqual([a, a]);
+    expect(b).toBe(a);
+  });
+
+  test('a failed read is a RetryableError CREDENTIALS_UNAVAILABLE naming the cause, and is not cached', async () => {
+    const { client, store } = storeWith();
+    const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+    client.replies.push(raise(denied));
+    const error = await rejectionOf<GuardError>(store.forAccount('default'));
+    expect(error).toBeInstanceOf(RetryableError);
+    expect([error.code, error.message, error.cause]).toEqual([
+      'CREDENTIALS_UNAVAILABLE',
+      'could not read secret leverage-guard/default/binance (AccessDeniedException: User is not authorized)',
+      denied,
+    ]);
+    await expect(store.forAccount('default')).resolves.toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+    expect(client.commands).toHaveLength(2);
+  });
+
+  test('a thrown non-Error is described as text', async () => {
+    const { client, store } = storeWith();
+    client.replies.push(raise('connection reset'));
+    expect((await rejectionOf<GuardError>(store.forAccount('x'))).message).toBe('could not read secret leverage-guard/x/binance (connection reset)');
+  });
+
+  test('a secret that does not parse is not cached either: fixing it takes effect at once', async () => {
+    const { client, store } = storeWith();
+    client.replies.push(answer({ SecretString: '{"apiKey":"AK-1"}' }));
+    expect((await rejectionOf<GuardError>(store.forAccount('default'))).code).toBe('INVALID_CREDENTIALS');
+    await expect(store.forAccount('default')).resolves.toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+    expect(client.commands).toHaveLength(2);
+  });
+});
+
+describe('parseCredentials', () => {
+  test.each([
+    ['HMAC', { apiKey: 'AK', apiSecret: 'SK' }, { apiKey: 'AK', apiSecret: 'SK' }],
+    ['private key', { apiKey: 'AK', privateKey: '-----BEGIN PRIVATE KEY-----' }, { apiKey: 'AK', privateKey: '-----BEGIN PRIVATE KEY-----' }],
+    ['HMAC, empty privateKey, extra field dropped', { apiKey: 'AK', apiSecret: 'SK', privateKey: '', note: 'n' }, { apiKey: 'AK', apiSecret: 'SK' }],
+  ])('%s', (_name, secret, credentials) => {
+    expect(parseCredentials('s', JSON.stringify(secret))).toStrictEqual(credentials);
+  });
+
+  const SECRET_VALUES = ['TOP-SECRET-HMAC', 'TOP-SECRET-PEM', 'TOP-SECRET-KEY'];
+  test.each([
+    ['both apiSecret and privateKey', JSON.stringify({ apiKey: 'TOP-SECRET-KEY', apiSecret: 'TOP-SECRET-HMAC', privateKey: 'TOP-SECRET-PEM' }), 'must hold exactly one of apiSecret and privateKey'],
+    ['neither', JSON.stringify({ apiKey: 'TOP-SECRET-KEY' }), 'must hold exactly one of apiSecret and privateKey'],
+    ['empty values', JSON.stringify({ apiKey: 'TOP-SECRET-KEY', apiSecret: '', privateKey: '' }), 'must hold exactly one of apiSecret and privateKey'],
+    ['no apiKey', JSON.stringify({ apiSecret: 'TOP-SECRET-HMAC' }), 'has no apiKey'],
+    ['an empty apiKey', JSON.stringify({ apiKey: '', apiSecret: 'TOP-SECRET-HMAC' }), 'has no apiKey'],
+    ['a numeric apiKey', JSON.stringify({ apiKey: 7, apiSecret: 'TOP-SECRET-HMAC' }), 'has no apiKey'],
+    ['a JSON array', JSON.stringify(['TOP-SECRET-KEY', 'TOP-SECRET-HMAC']), 'has no apiKey'],
+    ['JSON null', 'null', 'is not a JSON object'],
+    ['a JSON string', JSON.stringify('TOP-SECRET-HMAC'), 'is not a JSON object'],
+    ['not JSON', 'apiKey=TOP-SECRET-KEY apiSecret=TOP-SECRET-HMAC', 'is not JSON'],
+    ['a binary secret (no SecretString)', undefined, 'is not JSON'],
+  ])('%s: INVALID_CREDENTIALS, and no secret value in the message', (_name, secretString, why) => {
+    const error = thrownBy<RetryableError>(() => parseCredentials('acct/binance', secretString));
+    expect(error).toBeInstanceOf(RetryableError);
+    expect([error.code, error.message]).toEqual(['INVALID_CREDENTIALS', `secret acct/binance ${why}; ${EXPECTED}`]);
+    for (const value of SECRET_VALUES) expect(error.message).not.toContain(value);
+  });
+});
+
+// BUG: functions/adapters/secrets-manager/credential-store.ts:36: a fetch that fails deletes the
+// cache entry for its secret id even when a newer fetch has replaced it (after the TTL ran out),
+// so a third caller starts yet another fetch instead of sharing the one in flight.
+test.skip('a stale failing fetch does not evict the newer in-flight fetch', async () => {
+  const { client, clock, store } = storeWith(1000);
+  const stale = deferred<SecretReply>();
+  const fresh = deferred<SecretReply>();
+  client.replies.push(waitFor(stale), waitFor(fresh));
+  const first = store.forAccount('default');
+  clock.now += 1000;
+  const second = store.forAccount('default');
+  stale.reject(new Error('timeout'));
+  await rejectionOf(first);
+  const third = store.forAccount('default');
+  fresh.resolve({ SecretString: HMAC_SECRET });
+  expect(await third).toBe(await second);
+  expect(client.commands).toHaveLength(2);
+});
