@@ -1,0 +1,111 @@
+import { type Config, ConfigError, loadConfig } from '../../../functions/commons/config.ts';
+import { thrownBy } from '../../support/fakes.ts';
+
+const REQUIRED = { BINANCE_SECRET_ID: 'leverage-guard/{accountId}/binance', RESULT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:outcomes' };
+
+const problemWith = (env: Record<string, string | undefined>) => {
+  const error = thrownBy<ConfigError>(() => loadConfig({ ...REQUIRED, ...env }));
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error.name).toBe('ConfigError');
+  return error.message;
+};
+
+describe('loadConfig', () => {
+  test('defaults: only the two required variables set', () => {
+    expect(loadConfig(REQUIRED)).toStrictEqual({
+      secretIdTemplate: 'leverage-guard/{accountId}/binance',
+      resultTopicArn: 'arn:aws:sns:eu-west-1:1:outcomes',
+      papiUrl: 'https://papi.binance.com',
+      timeUrl: 'https://fapi.binance.com/fapi/v1/time',
+      recvWindowMs: 5000,
+      maxReceiveCount: 3,
+      requestTimeoutMs: 5000,
+      credentialsCacheTtlMs: 300_000,
+    });
+  });
+
+  test('every variable set, values trimmed; blank optional values fall back to defaults', () => {
+    expect(
+      loadConfig({
+        BINANCE_SECRET_ID: '  s/{accountId}  ',
+        RESULT_TOPIC_ARN: 'arn:t',
+        BINANCE_PAPI_URL: ' http://127.0.0.1:8123 ',
+        BINANCE_TIME_URL: 'http://localhost:8123/fapi/v1/time',
+        BINANCE_RECV_WINDOW: '60000',
+        MAX_RECEIVE_COUNT: ' 5 ',
+        BINANCE_REQUEST_TIMEOUT_MS: '100',
+        CREDENTIALS_CACHE_TTL_SECONDS: '0',
+      }),
+    ).toStrictEqual({
+      secretIdTemplate: 's/{accountId}',
+      resultTopicArn: 'arn:t',
+      papiUrl: 'http://127.0.0.1:8123',
+      timeUrl: 'http://localhost:8123/fapi/v1/time',
+      recvWindowMs: 60_000,
+      maxReceiveCount: 5,
+      requestTimeoutMs: 100,
+      credentialsCacheTtlMs: 0,
+    });
+    expect(loadConfig({ ...REQUIRED, BINANCE_RECV_WINDOW: '  ', BINANCE_PAPI_URL: '' })).toMatchObject({
+      recvWindowMs: 5000,
+      papiUrl: 'https://papi.binance.com',
+    });
+  });
+
+  test.each([
+    ['BINANCE_SECRET_ID', undefined],
+    ['BINANCE_SECRET_ID', '   '],
+    ['RESULT_TOPIC_ARN', undefined],
+    ['RESULT_TOPIC_ARN', ''],
+  ])('%s = %p: "is required"', (name, value) => {
+    expect(problemWith({ [name]: value })).toBe(`invalid configuration: ${name} is required`);
+  });
+
+  // variable, allowed range, the Config field it sets, and the unit factor
+  const ranges: [string, number, number, keyof Config, number][] = [
+    ['BINANCE_RECV_WINDOW', 1, 60_000, 'recvWindowMs', 1],
+    ['MAX_RECEIVE_COUNT', 1, 1000, 'maxReceiveCount', 1],
+    ['BINANCE_REQUEST_TIMEOUT_MS', 100, 60_000, 'requestTimeoutMs', 1],
+    ['CREDENTIALS_CACHE_TTL_SECONDS', 0, 86_400, 'credentialsCacheTtlMs', 1000],
+  ];
+  const badValues = (min: number, max: number) => ['abc', '1.5', '-1', '1e3', '0x10', String(max + 1), ...(min > 0 ? [String(min - 1)] : [])];
+  test.each(ranges.flatMap(([name, min, max]) => badValues(min, max).map((raw) => [name, raw, min, max] as const)))(
+    '%s = %p is rejected with the allowed range',
+    (name, raw, min, max) => {
+      expect(problemWith({ [name]: raw })).toBe(`invalid configuration: ${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    },
+  );
+
+  test.each(ranges)('%s accepts both ends of %p..%p, as %s', (name, min, max, field, factor) => {
+    const read = (value: number) => loadConfig({ ...REQUIRED, [name]: String(value) })[field];
+    expect([read(min), read(max)]).toEqual([min * factor, max * factor]);
+  });
+
+  const URL_VARIABLES = ['BINANCE_PAPI_URL', 'BINANCE_TIME_URL'];
+  const allowed = [
+    'https://papi.binance.com',
+    'https://example.org:8443/base',
+    'http://127.0.0.1:8080',
+    'http://127.10.20.30',
+    'http://localhost:9000/fapi/v1/time',
+    'http://LOCALHOST:9000',
+    'http://[::1]:9000',
+  ];
+  test.each(URL_VARIABLES.flatMap((name) => allowed.map((url) => [name, url])))('%s = %s is allowed', (name, url) => {
+    const config = loadConfig({ ...REQUIRED, [name]: url });
+    expect(name === 'BINANCE_PAPI_URL' ? config.papiUrl : config.timeUrl).toBe(url);
+  });
+
+  const refused = [
+    ['http://papi.binance.com', 'must use https (plain http only for loopback hosts)'],
+    ['http://10.0.0.1:8080', 'must use https (plain http only for loopback hosts)'],
+    ['http://127.0.0.1.nip.io', 'must use https (plain http only for loopback hosts)'],
+    ['http://localhost.example.com', 'must use https (plain http only for loopback hosts)'],
+    ['ftp://127.0.0.1', 'must use https (plain http only for loopback hosts)'],
+    ['papi.binance.com', 'must be an absolute URL'],
+    ['https://', 'must be an absolute URL'],
+  ];
+  test.each(URL_VARIABLES.flatMap((name) => refused.map(([url, why]) => [name, url, why])))('%s = %s: %s', (name, url, why) => {
+    expect(problemWith({ [name]: url })).toBe(`invalid configuration: ${name} ${why}, got "${url}"`);
+  });
+});
