@@ -96,7 +96,7 @@ describe('loadConfig', () => {
     expect(name === 'BINANCE_PAPI_URL' ? config.papiUrl : config.timeUrl).toBe(url);
   });
 
-  const refused = [
+  const refused: [string, string][] = [
     ['http://papi.binance.com', 'must use https (plain http only for loopback hosts)'],
     ['http://10.0.0.1:8080', 'must use https (plain http only for loopback hosts)'],
     ['http://127.0.0.1.nip.io', 'must use https (plain http only for loopback hosts)'],
@@ -105,7 +105,7 @@ describe('loadConfig', () => {
     ['papi.binance.com', 'must be an absolute URL'],
     ['https://', 'must be an absolute URL'],
   ];
-  test.each(URL_VARIABLES.flatMap((name) => refused.map(([url, why]) => [name, url, why])))('%s = %s: %s', (name, url, why) => {
+  test.each(URL_VARIABLES.flatMap((name) => refused.map(([url, why]) => [name, url, why] as const)))('%s = %s: %s', (name, url, why) => {
     expect(problemWith({ [name]: url })).toBe(`invalid configuration: ${name} ${why}, got "${url}"`);
   });
 });
