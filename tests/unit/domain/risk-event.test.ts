@@ -112,13 +112,13 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
     expect(messageOf(validateRiskEvent(event))).toBe(message);
   });
 
-  // BUG: functions/domain/risk-event.ts:47 (v.record) lets arrays through and turns them into
+  // BUG: functions/domain/risk-event.ts:43 (v.record) lets arrays through and turns them into
   // objects keyed by index: {metadata: [1, 2]} is accepted as {"0": 1, "1": 2}.
   test.skip('metadata that is an array is rejected, not converted', () => {
     expect(messageOf(validateRiskEvent(withField('metadata', [1, 2])))).toBe('metadata: must be a JSON object, got an array');
   });
 
-  // BUG: functions/domain/risk-event.ts:38 (v.isoTimestamp) checks the shape, not the calendar:
+  // BUG: functions/domain/risk-event.ts:36 (v.isoTimestamp) checks the shape, not the calendar:
   // "2026-02-30T10:00:00Z" is accepted (Date reads it as 2 March).
   test.skip('issuedAt on a day that does not exist is rejected', () => {
     expect(messageOf(validateRiskEvent(withField('issuedAt', '2026-02-30T10:00:00Z')))).toBe(
@@ -136,7 +136,7 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
     );
   });
 
-  // BUG (cosmetic): functions/domain/risk-event.ts:126 describeType says "a object" (and
+  // BUG (cosmetic): functions/domain/risk-event.ts:120 describeType says "a object" (and
   // "a undefined"): the metadata size message reads "..., got a object".
   test.skip('the size message says "an object"', () => {
     expect(messageOf(validateRiskEvent(withField('metadata', { note: 'x'.repeat(5000) })))).toBe(
@@ -190,7 +190,7 @@ describe('validateRiskEvent: identity salvaged from an invalid event', () => {
     expect(!result.ok && result.partial).toStrictEqual(partial);
   });
 
-  // BUG: functions/domain/risk-event.ts:95 uses `input.accountId ?? DEFAULT_ACCOUNT_ID`, so an
+  // BUG: functions/domain/risk-event.ts:107 uses `input.accountId ?? DEFAULT_ACCOUNT_ID`, so an
   // explicit (invalid) accountId of null is salvaged as "default": the REJECTED outcome is then
   // attributed to the default account although the producer named none that is valid.
   test.skip('an explicit null accountId is not salvaged as the default account', () => {

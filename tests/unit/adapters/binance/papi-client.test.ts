@@ -289,7 +289,7 @@ describe('429 (rate limited)', () => {
     expect(client.sleeps).toEqual([6000]);
   });
 
-  // BUG: functions/adapters/binance/papi-client.ts:77-96: the attempt counter that limits 429
+  // BUG: functions/adapters/binance/papi-client.ts:73-89: the attempt counter that limits 429
   // retries (MAX_RATE_LIMITED_ATTEMPTS) also counts the -1021 resync retry, so a first 429 that
   // follows a -1021 is never waited out (the request fails with time to spare); expected: the
   // 429 waited out (sleep 1000) and a third POST sent.

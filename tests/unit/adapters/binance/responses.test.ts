@@ -116,7 +116,7 @@ describe('interpretResponse: failures', () => {
     expect(failureOf(response(503, 'x'))).not.toBeInstanceOf(RateLimitedError);
   });
 
-  // BUG: functions/adapters/binance/responses.ts:72-75: "-5" is not a valid Retry-After
+  // BUG: functions/adapters/binance/responses.ts:76-78: "-5" is not a valid Retry-After
   // (neither non-negative seconds nor an HTTP-date), but Date.parse("-5") reads it as a date in
   // 2001, so the wait becomes 0 ms instead of the 10 s default.
   test.skip('an invalid negative Retry-After falls back to the default', () => {
@@ -134,7 +134,7 @@ describe('usedWeight', () => {
     expect(usedWeight(response(200, '{}', headers))).toBe(weight);
   });
 
-  // BUG (minor): functions/adapters/binance/responses.ts:80: Number("") is 0, so an empty
+  // BUG (minor): functions/adapters/binance/responses.ts:84: Number("") is 0, so an empty
   // X-MBX-USED-WEIGHT-1M header reads as "0 used" rather than "not reported".
   test.skip('an empty header is not reported as 0', () => {
     expect(usedWeight(response(200, '{}', { 'x-mbx-used-weight-1m': '' }))).toBeUndefined();
