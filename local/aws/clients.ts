@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { startMoto, type MotoServer, type StartMotoOptions } from './moto-server.ts';
 
 /** moto accepts any credentials; these only exist so the SDK can sign requests. */
 export const LOCAL_ACCESS_KEY_ID = 'test';
@@ -67,5 +68,28 @@ export function localAwsEnv(endpoint: string, region = LOCAL_REGION): Record<str
     // The SDK (@aws-sdk/core) warns on stderr when a child runs on Node < 22 (the system Node
     // is 20); the warning is noise in captured child output, not a local-AWS concern.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+export interface LocalAws {
+  moto: MotoServer;
+  endpoint: string;
+  clients: AwsClients;
+  /** Destroys the clients, then stops moto. */
+  stop(): Promise<void>;
+}
+
+/** One call for a suite's beforeAll: a fresh moto plus clients aimed at it. */
+export async function startLocalAws(options: StartMotoOptions & { region?: string } = {}): Promise<LocalAws> {
+  const moto = await startMoto(options);
+  const clients = awsClients(moto.endpoint, options.region);
+  return {
+    moto,
+    endpoint: moto.endpoint,
+    clients,
+    stop: async () => {
+      clients.destroy();
+      await moto.stop();
+    },
   };
 }

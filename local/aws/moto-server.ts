@@ -23,18 +23,34 @@ export interface StartMotoOptions {
 const HOST = '127.0.0.1';
 const STDERR_TAIL_CHARS = 4000;
 
-/** Asks the OS for a free port by binding port 0, then releases it for moto to take. */
-export async function findFreePort(): Promise<number> {
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen(0, HOST, () => {
+    server.listen(port, HOST, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolvePort(port) : reject(new Error('no port assigned'))));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (bound ? resolvePort(bound) : reject(new Error('no port assigned'))));
     });
   });
+}
+
+/** Asks the OS for a free port by binding port 0, then releases it for moto to take. */
+export function findFreePort(): Promise<number> {
+  return listenOnce(0);
+}
+
+/**
+ * A fixed port must be checked up front: if another server already answers there, the readiness
+ * poll would take it for our moto (which is about to die with "address in use").
+ */
+async function assertPortFree(port: number): Promise<void> {
+  try {
+    await listenOnce(port);
+  } catch (error) {
+    throw new Error(`cannot start moto_server: port ${port} on ${HOST} is in use (${String(error)})`);
+  }
 }
 
 function ensureMotoInstalled(repoRoot: string): string {
@@ -104,6 +120,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const repoRoot = options.repoRoot ?? process.cwd();
   const binary = ensureMotoInstalled(repoRoot);
+  if (options.port !== undefined) await assertPortFree(options.port);
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://${HOST}:${port}`;
 
@@ -117,7 +134,9 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
   });
-  // A test runner exiting must not leave moto behind.
+  // A forgotten stop() must neither keep the test runner alive nor leave moto behind.
+  child.unref();
+  (child.stderr as { unref?: () => void } | null)?.unref?.();
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };
