@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 export interface MotoServer {
   endpoint: string;
@@ -16,7 +16,8 @@ export interface StartMotoOptions {
   port?: number;
   /** How long to wait for moto to answer before giving up (default 30 s). */
   startTimeoutMs?: number;
-  /** Repository root holding `.venv/` and `scripts/setup-python.sh` (default: process.cwd()). */
+  /** Repository root holding `.venv/` and `scripts/setup-python.sh` (default: the nearest
+   *  directory at or above process.cwd() that has `scripts/setup-python.sh`). */
   repoRoot?: string;
 }
 
@@ -53,16 +54,26 @@ async function assertPortFree(port: number): Promise<void> {
   }
 }
 
+const SETUP_SCRIPT = 'scripts/setup-python.sh';
+
+// Walks up from the working directory, so jest or tsx started in a subfolder still finds .venv.
+function findRepoRoot(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, SETUP_SCRIPT))) return dir;
+    if (dirname(dir) === dir) return resolve(from);
+  }
+}
+
 function ensureMotoInstalled(repoRoot: string): string {
   const binary = resolve(repoRoot, '.venv/bin/moto_server');
   if (existsSync(binary)) return binary;
-  const setup = spawnSync('bash', [resolve(repoRoot, 'scripts/setup-python.sh')], {
+  const setup = spawnSync('bash', [resolve(repoRoot, SETUP_SCRIPT)], {
     cwd: repoRoot,
     encoding: 'utf8',
   });
   if (setup.status !== 0 || !existsSync(binary)) {
     throw new Error(
-      `scripts/setup-python.sh failed (exit ${setup.status}); moto_server not installed:\n${setup.stderr}`,
+      `${SETUP_SCRIPT} failed (exit ${setup.status}); moto_server not installed:\n${setup.stderr}`,
     );
   }
   return binary;
@@ -81,12 +92,14 @@ async function isAnswering(endpoint: string): Promise<boolean> {
 async function waitUntilAnswering(
   endpoint: string,
   child: ChildProcess,
+  hasClosed: () => boolean,
   timeoutMs: number,
   stderrTail: () => string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    // 'close' (not 'exit') so the stderr pipe has been read to the end: the error names the cause.
+    if (hasClosed()) {
       throw new Error(
         `moto_server exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${stderrTail()}`,
       );
@@ -118,7 +131,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
-  const repoRoot = options.repoRoot ?? process.cwd();
+  const repoRoot = options.repoRoot ?? findRepoRoot(process.cwd());
   const binary = ensureMotoInstalled(repoRoot);
   if (options.port !== undefined) await assertPortFree(options.port);
   const port = options.port ?? (await findFreePort());
@@ -134,6 +147,10 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
   });
+  let closed = false;
+  child.once('close', () => {
+    closed = true;
+  });
   // A forgotten stop() must neither keep the test runner alive nor leave moto behind.
   child.unref();
   (child.stderr as { unref?: () => void } | null)?.unref?.();
@@ -148,7 +165,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   };
 
   try {
-    await waitUntilAnswering(endpoint, child, options.startTimeoutMs ?? 30_000, () => stderr);
+    await waitUntilAnswering(endpoint, child, () => closed, options.startTimeoutMs ?? 30_000, () => stderr);
   } catch (error) {
     await stop();
     throw error;

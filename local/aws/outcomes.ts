@@ -7,6 +7,8 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID } from './clients.ts';
 
 export interface ReceivedMessage {
   messageId: string;
@@ -123,4 +125,19 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Rece
     if (batch.length === 0) return drained;
     drained.push(...batch);
   }
+}
+
+/**
+ * Events the risk-event rule delivered to its SQS target, shaped as Lambda receives them from
+ * EventBridge. moto 5.2.5 builds the SQS body from a default template that drops `account`
+ * (moto/events/utils.py DEFAULT_EVENT_INPUT_TEMPLATE); it is put back here so the events can be
+ * fed to the handler as direct EventBridge invocations.
+ */
+export async function readMatchedEvents<TDetail = unknown>(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: ReadOutcomesOptions & { account?: string },
+): Promise<EventBridgeEvent<string, TDetail>[]> {
+  const delivered = await readOutcomes<EventBridgeEvent<string, TDetail>>(sqs, queueUrl, options);
+  return delivered.map(({ body }) => ({ ...body, account: body.account ?? options.account ?? LOCAL_ACCOUNT_ID }));
 }

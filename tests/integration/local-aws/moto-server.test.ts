@@ -1,9 +1,9 @@
 // Starting and stopping moto, and the environment that lets a child process (the Lambda bundle)
 // reach it through the SDK's default configuration chain.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -32,14 +32,40 @@ describe('startMoto', () => {
     await moto.stop(); // a second stop is harmless
   });
 
-  /** A repo root whose `.venv/bin/moto_server` is the given shell script. */
-  function fakeMotoRoot(script: string): string {
-    const root = mkdtempSync(join(tmpdir(), 'fake-moto-'));
-    mkdirSync(join(root, '.venv/bin'), { recursive: true });
-    writeFileSync(join(root, '.venv/bin/moto_server'), `#!/bin/sh\n${script}\n`);
-    chmodSync(join(root, '.venv/bin/moto_server'), 0o755);
+  function writeExecutable(path: string, script: string): void {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `#!/bin/sh\n${script}\n`);
+    chmodSync(path, 0o755);
+  }
+
+  const fakeRoots: string[] = [];
+  afterAll(() => fakeRoots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+  function fakeRepoRoot(): string {
+    const root = mkdtempSync(join(tmpdir(), 'fake-repo-'));
+    fakeRoots.push(root);
     return root;
   }
+
+  /** A repo root whose `.venv/bin/moto_server` is the given shell script. */
+  function fakeMotoRoot(script: string): string {
+    const root = fakeRepoRoot();
+    writeExecutable(join(root, '.venv/bin/moto_server'), script);
+    return root;
+  }
+
+  test('runs scripts/setup-python.sh when moto_server is missing', async () => {
+    const root = fakeRepoRoot();
+    writeExecutable(join(root, 'fake-moto.sh'), 'echo installed-by-setup >&2; exit 4');
+    writeExecutable(join(root, 'scripts/setup-python.sh'), 'mkdir -p .venv/bin && cp fake-moto.sh .venv/bin/moto_server');
+    await expect(startMoto({ repoRoot: root })).rejects.toThrow(/exited early \(code 4[\s\S]*installed-by-setup/);
+  });
+
+  test('a failing setup script is reported', async () => {
+    const root = fakeRepoRoot();
+    writeExecutable(join(root, 'scripts/setup-python.sh'), 'echo "pip: no network" >&2; exit 1');
+    await expect(startMoto({ repoRoot: root })).rejects.toThrow(/setup-python.sh failed \(exit 1\)[\s\S]*pip: no network/);
+  });
 
   test('a moto that dies at start is reported with its stderr', async () => {
     const repoRoot = fakeMotoRoot('echo "boom: broken install" >&2; exit 3');

@@ -9,6 +9,7 @@ import {
   RISK_EVENT_SOURCE,
   createLocalStack,
   drainQueue,
+  readMatchedEvents,
   readOutcomes,
   resetMoto,
   secretIdFor,
@@ -132,15 +133,26 @@ describe('EventBridge risk-event rule', () => {
     );
     expect(FailedEntryCount).toBe(0);
 
-    const matched = await readOutcomes<{ source: string; 'detail-type': string; detail: { id: string } }>(
-      local.clients.sqs,
-      stack.eventTargetQueueUrl,
-      { count: 2, timeoutMs: 3000 },
-    );
-    expect(matched.map((m) => [m.body.source, m.body['detail-type'], m.body.detail.id]).sort()).toEqual([
+    const matched = await readMatchedEvents<{ id: string }>(local.clients.sqs, stack.eventTargetQueueUrl, {
+      count: 2,
+      timeoutMs: 3000,
+    });
+    expect(matched.map((e) => [e.source, e['detail-type'], e.detail.id]).sort()).toEqual([
       [RISK_EVENT_SOURCE, 'DeleverageRequested', 'match-2'],
       [RISK_EVENT_SOURCE, 'RiskLimitBreached', 'match-1'],
     ]);
+    // The full EventBridge envelope a directly invoked handler receives (account restored).
+    expect(matched[0]).toEqual({
+      version: '0',
+      id: expect.any(String),
+      'detail-type': expect.any(String),
+      source: RISK_EVENT_SOURCE,
+      account: '123456789012',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      region: 'us-east-1',
+      resources: [],
+      detail: { id: expect.any(String) },
+    });
     expect(await drainQueue(local.clients.sqs, stack.eventTargetQueueUrl)).toEqual([]);
   });
 
