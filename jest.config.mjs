@@ -16,7 +16,7 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
-      slowTestTimeout: 30,
+      globalSetup: '<rootDir>/tests/integration/global-setup.ts',
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
   ],

@@ -34,13 +34,14 @@ const leverageSchema = v.pipe(
 const issuedAtSchema = v.pipe(
   v.string('must be an ISO 8601 timestamp string'),
   v.isoTimestamp('must be an ISO 8601 timestamp such as 2026-11-25T10:00:00Z'),
+  v.check(isCalendarDate, 'must be a real calendar date'),
 );
 const reasonSchema = v.pipe(
   v.string('must be a string'),
   v.maxLength(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`),
 );
 const metadataSchema = v.pipe(
-  v.record(v.string(), v.unknown(), 'must be a JSON object'),
+  v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'),
   v.check(
     (metadata) => Buffer.byteLength(JSON.stringify(metadata)) <= MAX_METADATA_BYTES,
     `must serialise to at most ${MAX_METADATA_BYTES} bytes`,
@@ -75,7 +76,7 @@ export function validateRiskEvent(input: unknown): Validation {
   if (!isPlainObject(input)) {
     return { ok: false, message: `event must be a JSON object, got ${describeType(input)}`, partial: {} };
   }
-  const result = v.safeParse(riskEventSchema, input);
+  const result = v.safeParse(riskEventSchema, input, { abortPipeEarly: true });
   if (result.success) return { ok: true, command: result.output };
   return { ok: false, message: result.issues.map(describeIssue).join('; '), partial: salvageIdentity(input) };
 }
@@ -104,7 +105,7 @@ function salvageIdentity(input: Record<string, unknown>): PartialIdentity {
     v.is(schema, value) ? value : undefined;
   return {
     eventId: text(input.eventId, eventIdSchema),
-    accountId: text(input.accountId ?? DEFAULT_ACCOUNT_ID, accountIdSchema),
+    accountId: text(input.accountId === undefined ? DEFAULT_ACCOUNT_ID : input.accountId, accountIdSchema),
     symbol: text(input.symbol, symbolSchema),
     requestedLeverage: typeof input.leverage === 'number' && Number.isFinite(input.leverage) ? input.leverage : undefined,
   };
@@ -115,9 +116,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describeType(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  const type = typeof value;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** isoTimestamp checks the shape only; 2026-02-30 has the right shape. */
+function isCalendarDate(timestamp: string): boolean {
+  const [year, month, day] = timestamp.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function describeValue(value: unknown): string {

@@ -70,7 +70,8 @@ export class BinancePapiClient implements Exchange {
     mutating: boolean,
   ): Promise<unknown> {
     let clockResynced = false;
-    for (let attempt = 1; ; attempt++) {
+    let rateLimitedAttempts = 0;
+    for (;;) {
       await this.waitOutQuietPeriod(deadline);
       await this.ensureClockOffset(deadline);
       const query = encodeParams([...params, ['recvWindow', this.options.recvWindowMs], ['timestamp', Math.round(this.now() + (this.clockOffsetMs ?? 0))]]);
@@ -86,7 +87,8 @@ export class BinancePapiClient implements Exchange {
         }
         if (error instanceof RateLimitedError) {
           this.enterQuietPeriod(error);
-          if (!error.banned && attempt < MAX_RATE_LIMITED_ATTEMPTS && this.canWait(error.retryAfterMs ?? 0, deadline)) continue;
+          rateLimitedAttempts += 1;
+          if (!error.banned && rateLimitedAttempts < MAX_RATE_LIMITED_ATTEMPTS && this.canWait(error.retryAfterMs ?? 0, deadline)) continue;
         }
         throw error;
       }

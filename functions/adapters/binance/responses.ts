@@ -23,6 +23,7 @@ export class ClockSkewError extends RetryableError {}
 
 const DEFAULT_RETRY_AFTER_MS = { rateLimited: 10_000, banned: 120_000 };
 const UNKNOWN_EXECUTION_CODES = new Set([-1006, -1007]);
+const NOT_EXECUTED_CODES = new Set([-1001, -1008]);
 
 interface BinanceErrorBody {
   code: number;
@@ -58,14 +59,16 @@ function classifyFailure(status: number, body: BinanceErrorBody | undefined, res
 }
 
 /**
- * Binance says the request reached the matching engine but cannot say whether it executed:
- * 503 "Unknown error…", -1006 or -1007. A bare 503 that is not "Service Unavailable" is treated
- * the same way, since assuming "not executed" is the unsafe guess.
+ * Did the request possibly execute? Binance says so outright with -1006/-1007 or 503 "Unknown
+ * error…". A 5xx counts as "certainly not executed" only when Binance says that too: 503
+ * "Service Unavailable.", -1008 (throttled) or -1001 (internal error, may be resent). Any other
+ * 5xx (a gateway's 502/504, an HTML error page) is treated as unknown, since assuming "not
+ * executed" is the unsafe guess.
  */
 function isUnknownExecution(status: number, body: BinanceErrorBody | undefined, rawBody: string): boolean {
   if (body && UNKNOWN_EXECUTION_CODES.has(body.code)) return true;
-  if (status !== 503) return false;
-  if (body) return /unknown error/i.test(body.msg);
+  if (status < 500) return false;
+  if (body) return !NOT_EXECUTED_CODES.has(body.code) && !/service unavailable/i.test(body.msg);
   return !/service unavailable/i.test(rawBody);
 }
 
@@ -73,15 +76,19 @@ function retryAfterMs(response: HttpResponse, fallbackMs: number): number {
   const header = response.headers['retry-after'];
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return fallbackMs;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  if (/^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+    const seconds = Number(value);
+    return seconds >= 0 ? seconds * 1000 : fallbackMs;
+  }
   const date = Date.parse(value);
   return Number.isNaN(date) ? fallbackMs : Math.max(0, date - Date.now());
 }
 
 /** X-MBX-USED-WEIGHT-1M: the IP's request weight used in the current minute. */
 export function usedWeight(response: HttpResponse): number | undefined {
-  const value = Number(response.headers['x-mbx-used-weight-1m']);
+  const header = response.headers['x-mbx-used-weight-1m'];
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const value = Number(header);
   return Number.isFinite(value) ? value : undefined;
 }
 

@@ -30,10 +30,13 @@ export class SecretsManagerCredentialStore implements CredentialStore {
     const cached = this.cache.get(secretId);
     if (cached && cached.expiresAt > this.now()) return cached.credentials;
 
-    const credentials = this.fetch(secretId);
-    this.cache.set(secretId, { expiresAt: this.now() + this.options.ttlMs, credentials });
-    credentials.catch(() => this.cache.delete(secretId));
-    return credentials;
+    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId) };
+    this.cache.set(secretId, entry);
+    // Forget a failed fetch, unless a newer one has replaced it meanwhile.
+    entry.credentials.catch(() => {
+      if (this.cache.get(secretId) === entry) this.cache.delete(secretId);
+    });
+    return entry.credentials;
   }
 
   private async fetch(secretId: string): Promise<ApiCredentials> {

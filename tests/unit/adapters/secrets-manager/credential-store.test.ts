@@ -136,10 +136,7 @@ describe('parseCredentials', () => {
   });
 });
 
-// BUG: functions/adapters/secrets-manager/credential-store.ts:35: a fetch that fails deletes the
-// cache entry for its secret id even when a newer fetch has replaced it (after the TTL ran out),
-// so a third caller starts yet another fetch instead of sharing the one in flight.
-test.skip('a stale failing fetch does not evict the newer in-flight fetch', async () => {
+test('a stale failing fetch does not evict the newer in-flight fetch', async () => {
   const { client, clock, store } = storeWith(1000);
   const stale = deferred<SecretReply>();
   const fresh = deferred<SecretReply>();
