@@ -1,0 +1,111 @@
+// EventBridge and direct triggers, start-up configuration errors, and what the function writes
+// to its logs: JSON, the eventId on every record line, and never credential material.
+import { InvocationError, LambdaHost } from '../../../local/lambda/lambda-host.ts';
+import { BUNDLE_PATH, type LocalLeverageGuard, loadTestCredentials, startLocalLeverageGuard } from '../../../local/stack.ts';
+import { eventBridgeEnvelope, riskEvent } from '../support/events.ts';
+
+jest.setTimeout(30_000);
+
+let guard: LocalLeverageGuard;
+
+beforeAll(async () => {
+  guard = await startLocalLeverageGuard({ name: 'triggers' });
+});
+afterAll(() => guard?.close());
+beforeEach(() => guard.simulator.reset());
+
+describe('EventBridge', () => {
+  test('the detail is the risk event; the outcome says trigger eventbridge', async () => {
+    const detail = riskEvent({ accountId: 'desk-2', symbol: 'XRPUSDT', leverage: 4 });
+    await expect(guard.invoke(eventBridgeEnvelope(detail))).resolves.toEqual({ eventId: detail.eventId, status: 'APPLIED' });
+    const [outcome] = await guard.readOutcomes(1);
+    expect(outcome!.body).toMatchObject({ eventId: detail.eventId, trigger: 'eventbridge', status: 'APPLIED' });
+  });
+
+  test('an invalid detail is REJECTED under the EventBridge event id, and the invocation succeeds (no pointless retry)', async () => {
+    const envelope = eventBridgeEnvelope({ symbol: 'XRPUSDT', leverage: 4 });
+    await expect(guard.invoke(envelope)).resolves.toEqual({ eventId: envelope.id, status: 'REJECTED' });
+    const [outcome] = await guard.readOutcomes(1);
+    expect(outcome!.body).toMatchObject({
+      eventId: envelope.id,
+      symbol: 'XRPUSDT',
+      status: 'REJECTED',
+      error: { code: 'INVALID_EVENT', message: 'eventId: is required' },
+    });
+  });
+
+  test('a transient failure fails the invocation so Lambda retries it; nothing is published', async () => {
+    guard.simulator.injectFault({ fault: { type: 'internalError' }, path: '/papi/v1/um/leverage' });
+    await expect(guard.invoke(eventBridgeEnvelope(riskEvent()))).rejects.toMatchObject({ errorName: 'HandedBackError' });
+    expect(await guard.readOutcomes(1, 1000)).toEqual([]);
+  });
+});
+
+describe('direct and scheduled invocations', () => {
+  test('the payload is the risk event', async () => {
+    const event = riskEvent({ reason: 'Friday 20:00 UTC de-leveraging', issuedAt: '2026-11-25T10:00:00Z' });
+    await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, status: 'APPLIED' });
+    const [outcome] = await guard.readOutcomes(1);
+    expect(outcome!.body).toMatchObject({ trigger: 'direct', reason: event.reason, issuedAt: event.issuedAt });
+  });
+
+  test.each([
+    ['null', null, 'event must be a JSON object, got null'],
+    ['an array', [riskEvent()], 'event must be a JSON object, got an array'],
+    ['a string', 'BTCUSDT 5x', 'event must be a JSON object, got a string'],
+  ])('%s payload is REJECTED with a specific message', async (_name, payload, message) => {
+    await expect(guard.invoke(payload)).resolves.toMatchObject({ status: 'REJECTED' });
+    const [outcome] = await guard.readOutcomes(1);
+    expect(outcome!.body.error).toEqual({ code: 'INVALID_EVENT', message, retryable: false });
+  });
+});
+
+describe('configuration', () => {
+  test.each([
+    ['BINANCE_SECRET_ID', { BINANCE_SECRET_ID: '' }, 'invalid configuration: BINANCE_SECRET_ID is required'],
+    ['BINANCE_PAPI_URL', { BINANCE_PAPI_URL: 'http://papi.example.com' }, 'invalid configuration: BINANCE_PAPI_URL must use https'],
+    ['MAX_RECEIVE_COUNT', { MAX_RECEIVE_COUNT: 'three' }, 'invalid configuration: MAX_RECEIVE_COUNT must be a whole number'],
+  ])('a bad %s stops the function at start-up, naming the variable', async (_name, override, message) => {
+    const host = new LambdaHost({ bundlePath: BUNDLE_PATH, env: { ...guard.functionEnv, ...override }, timeoutMs: 5000 });
+    const error = await host.invoke(riskEvent()).catch((thrown: unknown) => thrown);
+    host.stop();
+    expect(error).toBeInstanceOf(InvocationError);
+    expect((error as InvocationError).errorName).toBe('Runtime.InitError');
+    expect((error as InvocationError).message).toContain(message);
+  });
+});
+
+describe('logs', () => {
+  const secrets = Object.values(loadTestCredentials()).flatMap((c) => Object.values(c as Record<string, string>));
+  const privateKeyLines = secrets
+    .filter((s) => s.includes('PRIVATE KEY'))
+    .flatMap((pem) => pem.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')));
+
+  test('are JSON, carry the eventId on every record line, and never contain credential material', async () => {
+    guard.host.logs.length = 0;
+    const failing = riskEvent({ accountId: 'desk-2', symbol: 'SOLUSDT' });
+    guard.simulator.injectFault({ fault: { type: 'unknownStatus', apply: false }, symbol: 'SOLUSDT' });
+    const events = [
+      riskEvent({ accountId: 'desk-1' }),
+      riskEvent({ accountId: 'desk-2', symbol: 'ETHUSDT' }),
+      riskEvent({ accountId: 'desk-3', symbol: 'DOGEUSDT' }),
+      riskEvent({ symbol: 'BTCUSDT_261225', leverage: 99 }),
+    ];
+    for (const event of events) await guard.invoke(event);
+    await guard.invoke(failing).catch(() => undefined);
+    await guard.readOutcomes(events.length);
+
+    const lines = guard.host.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(10);
+    const recordLines = lines.filter((line) => line.message !== 'invocation complete');
+    for (const line of recordLines) expect(line).toHaveProperty('eventId');
+    for (const line of lines.filter((l) => l.message === 'invocation complete')) expect(line.eventIds).toHaveLength(1);
+    expect(new Set(recordLines.map((l) => l.eventId))).toEqual(new Set([...events, failing].map((e) => e.eventId)));
+
+    const everything = guard.host.logs.join('\n');
+    for (const secret of [...secrets.filter((s) => !s.includes('PRIVATE KEY')), ...privateKeyLines]) {
+      expect(everything).not.toContain(secret);
+    }
+    expect(everything).not.toMatch(/signature=/i);
+  });
+});
