@@ -10,6 +10,7 @@ const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
 const shared = { transform, transformIgnorePatterns, testEnvironment: 'node' };
 
 export default {
+  reporters: ['default', '<rootDir>/scripts/plain-summary-reporter.cjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
     {
