@@ -1,0 +1,188 @@
+/**
+ * `npm start`: leverage-guard end to end on this machine, no AWS or Binance account needed.
+ * Starts the Binance PAPI simulator and moto, creates the resources, runs the built function in a
+ * Lambda-like process fed by a Lambda-like SQS poller, sends a set of risk events through SQS,
+ * EventBridge and a scheduled invocation, prints every outcome as the result topic publishes it,
+ * then a summary. `--serve` keeps it running as a local service instead. See `npm start -- --help`.
+ */
+import { drainQueue, startLocalAws } from './aws/index.ts';
+import { startBinanceSimulator } from './binance-simulator/index.ts';
+import type { FaultRule } from './binance-simulator/types.ts';
+import { startLocalLeverageGuard } from './stack.ts';
+import { parseRunArgs, type RunOptions, USAGE, UsageError } from './run/args.ts';
+import { ensureBundle } from './run/bundle.ts';
+import { DEFAULT_EVENTS_PATH, type EventFile, EventFileError, loadEventFile } from './run/event-file.ts';
+import { expectationReport, outcomeLine, seconds, style, summaryTable, totalsLine } from './run/report.ts';
+import { serve } from './run/serve.ts';
+import { type RunningStack, Session, type SessionListener } from './run/session.ts';
+import { displayId, Tracker } from './run/tracker.ts';
+
+const FUNCTION_TIMEOUT_MS = 15_000;
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+const print = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+function describeFault(rule: FaultRule): string {
+  const { type, ...details } = rule.fault;
+  const params = Object.keys(details).length > 0 ? JSON.stringify(details) : '';
+  const where = [rule.method, rule.path, rule.symbol].filter(Boolean).join(' ') || 'any request';
+  const times = rule.times === undefined || rule.times === 1 ? 'once' : rule.times < 0 ? 'always' : `${rule.times} times`;
+  return `${type}${params} ${times} on ${where}`;
+}
+
+function consoleListener(): SessionListener {
+  return {
+    onRedelivery: (events, visibility) =>
+      print(style.cyan(`         ↻ handed back to SQS: ${events.map(displayId).join(', ')} (redelivered after the ${visibility} s visibility timeout)`)),
+    onAsyncFailure: (event, attempt, message, willRetry) =>
+      print(style.cyan(`         ↻ ${event.channel} invocation of ${displayId(event)} failed (attempt ${attempt}): ${message}${willRetry ? '; Lambda retries it' : '; no retries left'}`)),
+    onWarning: (message) => print(style.red(`         ! ${message}`)),
+  };
+}
+
+async function startEverything(options: RunOptions, file: EventFile | undefined): Promise<RunningStack> {
+  print(style.bold('leverage-guard, local run'));
+  print(`  bundle     ${ensureBundle()}`);
+  const simulator = await startBinanceSimulator({ port: options.simulatorPort ?? 0 });
+  const aws = await startLocalAws({ port: options.awsPort }).catch(async (error: unknown) => {
+    await simulator.close();
+    throw error;
+  });
+  const onLog = options.verbose ? (line: string) => print(style.dim(`         │ ${line}`)) : undefined;
+  const guard = await startLocalLeverageGuard({
+    name: 'leverage-guard',
+    simulator,
+    aws,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    maxReceiveCount: options.maxReceiveCount,
+    functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+    onLog,
+  });
+  const { resources } = guard;
+  print(`  simulator  ${simulator.url}  (Binance PAPI; accounts default, desk-1 HMAC, desk-2 Ed25519, desk-3 RSA)`);
+  print(`  aws        ${aws.endpoint}  (moto: SQS, SNS, Secrets Manager, EventBridge)`);
+  print(`  queue      ${resources.queueUrl}  (visibility ${options.visibilityTimeoutSeconds} s, DLQ after ${options.maxReceiveCount} receives)`);
+  print(`  bus        ${resources.eventBusName}, rule ${resources.ruleName}`);
+  print(`  topic      ${resources.topicArn}  → ${resources.outcomesQueueUrl}`);
+  for (const rule of file?.faults ?? []) {
+    simulator.injectFault(rule);
+    print(`  fault      ${describeFault(rule)}`);
+  }
+
+  let flowStartedAt = Date.now();
+  const tracker = new Tracker(
+    { onOutcome: (outcome, event) => print(outcomeLine(outcome, event, Date.now() - flowStartedAt)) },
+    file?.expect,
+  );
+  const session = new Session({
+    guard,
+    tracker,
+    listener: consoleListener(),
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+    onLog,
+  });
+  session.start();
+  flowStartedAt = Date.now();
+  return {
+    guard,
+    tracker,
+    session,
+    async close() {
+      await session.stop();
+      await guard.close();
+      await aws.stop();
+      await simulator.close();
+    },
+  };
+}
+
+/** Sends every event of the file through its channel, in file order per channel. */
+export async function sendEventFile(session: Session, file: EventFile): Promise<void> {
+  if (file.sqs.length > 0) {
+    await session.sendToQueue(file.sqs);
+    print(style.dim(`         → ${file.sqs.length} event(s) sent to the SQS queue`));
+  }
+  if (file.eventBridge.length > 0) {
+    await session.putOnBus(file.eventBridge);
+    print(style.dim(`         → ${file.eventBridge.length} event(s) put on the EventBridge bus`));
+  }
+  if (file.scheduled.length > 0) {
+    session.invokeScheduled(file.scheduled);
+    const names = file.scheduled.map((entry) => entry.schedule).filter(Boolean);
+    print(style.dim(`         → ${file.scheduled.length} scheduled invocation(s)${names.length ? ` (${names.join(', ')})` : ''}`));
+  }
+}
+
+async function runOnce(options: RunOptions, file: EventFile, eventsPath: string): Promise<number> {
+  const started = Date.now();
+  const run = await startEverything(options, file);
+  const { tracker, session, guard } = run;
+  let exitCode = EXIT_FAILED;
+  try {
+    print(`  events     ${eventsPath}${file.description ? `: ${file.description}` : ''}`);
+    print(`  ready in   ${seconds(Date.now() - started)}`);
+    print();
+    await sendEventFile(session, file);
+    const settled = await tracker.settled(Date.now() + options.timeoutSeconds * 1000);
+    if (!settled) print(style.red(`         ! gave up after ${options.timeoutSeconds} s: ${tracker.pending().map(displayId).join(', ')} without an outcome`));
+    await session.stop();
+    const dead = await drainQueue(guard.aws.clients.sqs, guard.resources.dlqUrl);
+
+    print();
+    print(summaryTable(tracker.events));
+    print();
+    print(totalsLine(tracker.events));
+    const dlqIds = dead.map((message) => (tracker.findByRecordId(message.messageId) ?? { seq: 0 }) as Parameters<typeof displayId>[0]);
+    print(`DLQ: ${dead.length} message(s)${dead.length ? ` (${dlqIds.map((e) => (e.seq ? displayId(e) : '?')).join(', ')})` : ''}`);
+    if (tracker.unmatched.length > 0) print(style.red(`Outcomes for events this run did not send: ${tracker.unmatched.map((o) => o.eventId).join(', ')}`));
+    const problems = expectationReport(tracker.events);
+    const expected = tracker.events.filter((event) => event.expected).length;
+    if (problems.length === 0) {
+      print(style.green(`OK: every event reached a final outcome${expected ? ` (${expected} checked against ${eventsPath})` : ''}`));
+      exitCode = EXIT_OK;
+    } else {
+      print(style.red(`NOT OK: ${problems.length} event(s) did not end as expected:`));
+      for (const problem of problems) print(style.red(`  ${problem}`));
+    }
+  } finally {
+    await run.close();
+  }
+  print(style.dim(`Done in ${seconds(Date.now() - started)}.`));
+  return exitCode;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: RunOptions;
+  let file: EventFile | undefined;
+  const eventsPath = (argv.includes('--serve') ? undefined : DEFAULT_EVENTS_PATH);
+  try {
+    options = parseRunArgs(argv);
+    if (options.help) {
+      print(USAGE);
+      return EXIT_OK;
+    }
+    const path = options.eventsPath ?? eventsPath;
+    if (path) file = loadEventFile(path);
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof EventFileError)) throw error;
+    process.stderr.write(`npm start: ${error.message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
+    return EXIT_USAGE;
+  }
+  const path = options.eventsPath ?? eventsPath;
+  if (options.serve) {
+    const run = await startEverything(options, file);
+    return serve(run, { httpPort: options.httpPort, file, sendEventFile });
+  }
+  return runOnce(options, file!, path!);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(EXIT_FAILED);
+  },
+);
