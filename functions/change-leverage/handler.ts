@@ -1,0 +1,31 @@
+/**
+ * The change-leverage handler, built from its collaborators. `index.ts` passes the real adapters;
+ * tests pass fakes and get the very same handler (middy stack, normalise, process, respond).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger } from '../commons/logger.ts';
+import { type BatchDeps, processBatch } from '../domain/process-batch.ts';
+import { type LambdaEvent, normalise, respond } from './lambda-events.ts';
+
+export interface HandlerDeps extends Omit<BatchDeps, 'deadline'> {
+  maxReceiveCount: number;
+}
+
+export function createChangeLeverageHandler(deps: HandlerDeps) {
+  async function changeLeverageHandler(event: LambdaEvent, context: Context) {
+    const records = normalise(event, context, deps.maxReceiveCount);
+    const results = await processBatch(records, {
+      ...deps,
+      deadline: { remainingMs: () => context.getRemainingTimeInMillis() },
+    });
+    logger.info('invocation complete', {
+      eventIds: results.map((r) => r.eventId),
+      acknowledged: results.filter((r) => r.disposition === 'acknowledge').length,
+      handedBack: results.filter((r) => r.disposition === 'retry').length,
+    });
+    return respond(event, results);
+  }
+  return middy(changeLeverageHandler).use(injectLambdaContext(logger));
+}
