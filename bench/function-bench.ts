@@ -1,0 +1,219 @@
+/**
+ * The built function (dist/change-leverage/index.mjs) in fresh processes, against the simulator
+ * and the in-process AWS fakes: bundle size, init compared with a bare-SDK bundle, CPU per
+ * record, and the wall time of a batch of 10 symbols under 50 ms exchange latency compared with
+ * a batch of one. Every measured record must end APPLIED, published, and in the simulator.
+ */
+import { statSync } from 'node:fs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BinanceSimulator } from '../local/binance-simulator/index.ts';
+import { childPath, FUNCTION_BUNDLE, SDK_ONLY_BUNDLE } from './build.ts';
+import { rotate } from './client-bench.ts';
+import type { FakeAws } from './fake-aws.ts';
+import type { BatchJob, BatchResult, InitResult, InvocationMeasure } from './protocol.ts';
+import { runChildProcess } from './spawn.ts';
+import { type Spread, spread } from './stats.ts';
+
+export const ACCOUNT = 'default';
+export const SECRET_ID_TEMPLATE = 'leverage-guard/binance/{accountId}';
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:leverage-guard-outcomes';
+/** The simulator's ten symbols: one batch of ten distinct keys, all processed concurrently. */
+export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT'];
+export const EXCHANGE_LATENCY_MS = 50;
+
+export interface FunctionSettings {
+  initRounds: number;
+  cpuProcesses: number;
+  warmBatchesPerProcess: number;
+  latencyProcesses: number;
+  latencyPairsPerProcess: number;
+}
+
+export interface InitSummary {
+  label: string;
+  bundleBytes: number;
+  importMs: Spread;
+  /** Fresh process spawn to handler module loaded. */
+  processToReadyMs: Spread;
+  maxRssMiB: Spread;
+}
+
+export interface FunctionSummary {
+  init: { function: InitSummary; sdkOnly: InitSummary };
+  /** CPU (user + system) per record, warm batches of 10. */
+  cpuPerRecordMs: Spread;
+  /** CPU per record of each container's first batch (credentials fetch, clock sync, connections). */
+  firstBatchCpuPerRecordMs: Spread;
+  /** Wall time of a warm batch of 10 without injected latency. */
+  warmBatchWallMs: Spread;
+  latency: { singleMs: Spread; batchMs: Spread; ratio: Spread };
+  maxRssMiB: Spread;
+  recordsVerified: number;
+}
+
+export async function benchFunction(
+  simulator: BinanceSimulator,
+  aws: FakeAws,
+  settings: FunctionSettings,
+  progress: (line: string) => void,
+): Promise<FunctionSummary> {
+  const env = functionEnv(simulator.url, aws.endpoint);
+
+  progress('  init: function bundle vs bare SDK bundle');
+  const bundles = [
+    { label: 'change-leverage bundle', path: FUNCTION_BUNDLE },
+    { label: 'bare SDK bundle (Secrets Manager + SNS clients)', path: SDK_ONLY_BUNDLE },
+  ];
+  const inits = new Map(bundles.map((b) => [b.path, [] as Array<{ result: InitResult; spawnedAt: number }>]));
+  for (let round = 0; round < settings.initRounds; round++) {
+    for (const bundle of rotate(bundles, round)) {
+      const run = await runChildProcess<InitResult>(childPath('init'), { bundlePath: bundle.path }, env);
+      inits.get(bundle.path)!.push(run);
+    }
+  }
+  const [fn, sdk] = bundles.map(
+    (b): InitSummary => ({
+      label: b.label,
+      bundleBytes: statSync(b.path).size,
+      importMs: spread(inits.get(b.path)!.map((r) => r.result.importMs)),
+      processToReadyMs: spread(inits.get(b.path)!.map((r) => r.result.readyAt - r.spawnedAt)),
+      maxRssMiB: spread(inits.get(b.path)!.map((r) => r.result.maxRssKiB / 1024)),
+    }),
+  ) as [InitSummary, InitSummary];
+
+  const rss: number[] = [];
+  let recordsVerified = 0;
+
+  progress('  CPU per record: warm batches of 10, no injected latency');
+  const cpu: number[] = [];
+  const firstCpu: number[] = [];
+  const warmWall: number[] = [];
+  for (let p = 0; p < settings.cpuProcesses; p++) {
+    const factory = new EventFactory();
+    const invocations = [{ label: 'first', event: factory.batch(SYMBOLS) }];
+    for (let i = 0; i < settings.warmBatchesPerProcess; i++) invocations.push({ label: 'warm', event: factory.batch(SYMBOLS) });
+    const result = await runContainer(simulator, aws, factory, invocations, env);
+    recordsVerified += factory.records;
+    rss.push(result.maxRssKiB / 1024);
+    for (const m of result.invocations) {
+      if (m.label === 'first') firstCpu.push(cpuMs(m) / SYMBOLS.length);
+      else {
+        cpu.push(cpuMs(m) / SYMBOLS.length);
+        warmWall.push(m.wallMs);
+      }
+    }
+  }
+
+  progress(`  batch of 10 vs one record, ${EXCHANGE_LATENCY_MS} ms exchange latency`);
+  const single: number[] = [];
+  const batch: number[] = [];
+  const ratio: number[] = [];
+  for (let p = 0; p < settings.latencyProcesses; p++) {
+    const factory = new EventFactory();
+    const invocations = [{ label: 'warm-up', event: factory.batch(SYMBOLS) }];
+    for (let i = 0; i < settings.latencyPairsPerProcess; i++) {
+      invocations.push({ label: 'single', event: factory.batch(SYMBOLS.slice(0, 1)) });
+      invocations.push({ label: 'batch', event: factory.batch(SYMBOLS) });
+    }
+    const latency = { fault: { type: 'latency', ms: EXCHANGE_LATENCY_MS } as const, times: -1 };
+    const result = await runContainer(simulator, aws, factory, invocations, env, () => simulator.injectFault(latency));
+    recordsVerified += factory.records;
+    rss.push(result.maxRssKiB / 1024);
+    const wall = (label: string) => result.invocations.filter((m) => m.label === label).map((m) => m.wallMs);
+    single.push(...wall('single'));
+    batch.push(...wall('batch'));
+    ratio.push(spread(wall('batch')).median / spread(wall('single')).median);
+  }
+
+  return {
+    init: { function: fn, sdkOnly: sdk },
+    cpuPerRecordMs: spread(cpu),
+    firstBatchCpuPerRecordMs: spread(firstCpu),
+    warmBatchWallMs: spread(warmWall),
+    latency: { singleMs: spread(single), batchMs: spread(batch), ratio: spread(ratio) },
+    maxRssMiB: spread(rss),
+    recordsVerified,
+  };
+}
+
+function cpuMs(m: InvocationMeasure): number {
+  return m.cpuUserMs + m.cpuSystemMs;
+}
+
+/** One fresh container: reset the exchange, run the invocations, check every record applied. */
+async function runContainer(
+  simulator: BinanceSimulator,
+  aws: FakeAws,
+  factory: EventFactory,
+  invocations: BatchJob['invocations'],
+  env: Record<string, string>,
+  prepare?: () => void,
+): Promise<BatchResult> {
+  simulator.reset();
+  prepare?.();
+  aws.takePublished();
+  const { result } = await runChildProcess<BatchResult>(childPath('batch'), { bundlePath: FUNCTION_BUNDLE, invocations } satisfies BatchJob, env);
+  for (const m of result.invocations) {
+    const failures = (m.response as { batchItemFailures?: unknown[] }).batchItemFailures;
+    if (!Array.isArray(failures) || failures.length > 0) throw new Error(`${m.label} invocation handed records back: ${JSON.stringify(m.response)}`);
+  }
+  const outcomes = aws.takePublished().map((message) => JSON.parse(message) as { status: string; leverage?: number; requestedLeverage?: number });
+  const applied = outcomes.filter((o) => o.status === 'APPLIED' && o.leverage === o.requestedLeverage).length;
+  if (applied !== factory.records || outcomes.length !== factory.records) {
+    throw new Error(`expected ${factory.records} APPLIED outcomes, got ${applied} of ${outcomes.length} published`);
+  }
+  for (const [symbol, leverage] of factory.lastLeverage) {
+    const held = simulator.leverageOf(ACCOUNT, symbol);
+    if (held !== leverage) throw new Error(`the simulator holds leverage ${held} for ${symbol}, expected ${leverage}`);
+  }
+  return result;
+}
+
+/** SQS events whose every record really changes its symbol's leverage (5 ⇄ 6). */
+class EventFactory {
+  readonly lastLeverage = new Map<string, number>();
+  records = 0;
+
+  batch(symbols: string[]): SQSEvent {
+    return { Records: symbols.map((symbol) => this.record(symbol)) };
+  }
+
+  private record(symbol: string): SQSRecord {
+    const leverage = this.lastLeverage.get(symbol) === 5 ? 6 : 5;
+    this.lastLeverage.set(symbol, leverage);
+    this.records += 1;
+    const id = `bench-${process.pid}-${this.records}`;
+    return {
+      messageId: id,
+      receiptHandle: `receipt-${id}`,
+      body: JSON.stringify({ eventId: id, accountId: ACCOUNT, symbol, leverage, reason: 'benchmark' }),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'BENCH',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:leverage-guard-events',
+      awsRegion: 'us-east-1',
+    };
+  }
+}
+
+function functionEnv(simulatorUrl: string, awsEndpoint: string): Record<string, string> {
+  return {
+    BINANCE_SECRET_ID: SECRET_ID_TEMPLATE,
+    RESULT_TOPIC_ARN: TOPIC_ARN,
+    BINANCE_PAPI_URL: simulatorUrl,
+    BINANCE_TIME_URL: `${simulatorUrl}/fapi/v1/time`,
+    POWERTOOLS_SERVICE_NAME: 'leverage-guard',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_ENDPOINT_URL: awsEndpoint,
+    AWS_LAMBDA_FUNCTION_NAME: 'change-leverage',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+  };
+}

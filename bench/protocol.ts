@@ -1,0 +1,76 @@
+/**
+ * What the benchmark orchestrator and its child processes say to each other. A child reads its
+ * job as JSON from argv[2] and ends by printing one line `RESULT_MARKER <json>` on stdout (the
+ * function's own log lines may surround it).
+ */
+export const RESULT_MARKER = '@@bench-result@@';
+
+export interface Credentials {
+  apiKey: string;
+  apiSecret: string;
+}
+
+/** One exchange-client contender process: one cold change, then warm sequential and concurrent calls. */
+export interface ClientJob {
+  simulatorUrl: string;
+  credentials: Credentials;
+  symbol: string;
+  /** ccxt's unified symbol for `symbol` (e.g. BTC/USDT:USDT). */
+  unifiedSymbol: string;
+  /** Calls alternate between these two leverages, so every call really changes the state. */
+  leverages: [number, number];
+  warmupCalls: number;
+  sequentialCalls: number;
+  concurrentCalls: number;
+  inFlight: number;
+  /** Leverage of the last call of the process, checked by the orchestrator in the simulator. */
+  finalLeverage: number;
+}
+
+export interface ClientResult {
+  /** Epoch ms (high resolution) when the first change was confirmed. */
+  coldConfirmedAt: number;
+  sequentialP50Ms: number;
+  sequentialP99Ms: number;
+  throughputPerSec: number;
+  /** Every call the process made and saw confirmed. */
+  confirmedCalls: number;
+  maxRssKiB: number;
+}
+
+/** Import of a Lambda bundle in a fresh process (the init phase). */
+export interface InitJob {
+  bundlePath: string;
+}
+
+export interface InitResult {
+  /** Epoch ms (high resolution) when the import finished. */
+  readyAt: number;
+  importMs: number;
+  maxRssKiB: number;
+}
+
+/** The function's handler in a fresh process, invoked with prepared events. */
+export interface BatchJob {
+  bundlePath: string;
+  /** Invoked in order; each entry is one invocation. */
+  invocations: Array<{ label: string; event: unknown }>;
+}
+
+export interface InvocationMeasure {
+  label: string;
+  wallMs: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  response: unknown;
+}
+
+export interface BatchResult {
+  importMs: number;
+  invocations: InvocationMeasure[];
+  maxRssKiB: number;
+}
+
+export interface ChildFailure {
+  error: string;
+}

@@ -1,0 +1,161 @@
+/**
+ * Turns one benchmark run into the console table and docs/benchmarks.md: machine, method, the
+ * tables with ratios to the baseline of the same run, and each target with PASS/MISS.
+ */
+import type { ClientSummary } from './client-bench.ts';
+import type { FunctionSummary } from './function-bench.ts';
+import type { Spread } from './stats.ts';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  node: string;
+  os: string;
+  date: string;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  pass: boolean;
+  /** Shown for a MISS: why, from this run's numbers. */
+  why?: string;
+}
+
+export interface RunReport {
+  quick: boolean;
+  durationS: number;
+  machine: Machine;
+  method: string[];
+  clients: ClientSummary[];
+  fn: FunctionSummary;
+  targets: Target[];
+  notes: string[];
+}
+
+export function fmt(value: number, digits?: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  const d = digits ?? (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3);
+  return value.toFixed(d);
+}
+
+/** median (min–max) */
+export function range(s: Spread | undefined, digits?: number): string {
+  if (!s) return 'n/a';
+  return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+}
+
+export function ratio(value: number | undefined, base: number | undefined): string {
+  if (value === undefined || base === undefined || !Number.isFinite(value) || !Number.isFinite(base) || base === 0) return 'n/a';
+  return `${(value / base).toFixed(2)}×`;
+}
+
+type Row = string[];
+
+function markdownTable(header: Row, rows: Row[]): string {
+  const line = (cells: Row) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function textTable(header: Row, rows: Row[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: Row) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
+  const base = clients[0];
+  const header = ['client', 'runs', 'cold ms', 'cold ×base', 'warm p50 ms', 'warm p99 ms', 'req/s, 10 in flight', 'req/s ×base', 'peak RSS MiB'];
+  const rows = clients.map((c) =>
+    c.runs === 0
+      ? [c.contender.label, '0', `FAILED: ${c.errors[0] ?? 'no result'}`, '', '', '', '', '', '']
+      : [
+          c.contender.label,
+          c.errors.length ? `${c.runs} (+${c.errors.length} failed)` : String(c.runs),
+          range(c.coldMs, 0),
+          ratio(c.coldMs?.median, base?.coldMs?.median),
+          range(c.p50Ms, 3),
+          range(c.p99Ms, 2),
+          range(c.throughput, 0),
+          ratio(c.throughput?.median, base?.throughput?.median),
+          range(c.maxRssMiB, 0),
+        ],
+  );
+  return { header, rows };
+}
+
+function functionTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
+  const { function: f, sdkOnly: s } = fn.init;
+  const kib = (bytes: number) => `${fmt(bytes / 1024, 0)} KiB (${bytes} B)`;
+  const header = ['measure', 'change-leverage', 'compared with', 'ratio'];
+  const rows: Row[] = [
+    ['bundle size, minified', kib(f.bundleBytes), `bare SDK bundle ${kib(s.bundleBytes)}`, ratio(f.bundleBytes, s.bundleBytes)],
+    ['init: import of the bundle, ms', range(f.importMs), `bare SDK bundle ${range(s.importMs)}`, ratio(f.importMs.median, s.importMs.median)],
+    ['init: process spawn → handler loaded, ms', range(f.processToReadyMs), `bare SDK bundle ${range(s.processToReadyMs)}`, ratio(f.processToReadyMs.median, s.processToReadyMs.median)],
+    ['CPU per record, warm batch of 10, ms', range(fn.cpuPerRecordMs), `first batch of a container ${range(fn.firstBatchCpuPerRecordMs)}`, ''],
+    ['wall time, warm batch of 10 (no latency), ms', range(fn.warmBatchWallMs), '', ''],
+    ['wall time, batch of 10 symbols at 50 ms latency, ms', range(fn.latency.batchMs), `one record (one round trip) ${range(fn.latency.singleMs)}`, `${fmt(fn.latency.ratio.median, 2)}× (${fmt(fn.latency.ratio.min, 2)}–${fmt(fn.latency.ratio.max, 2)})`],
+    ['peak RSS of a container (maxRSS), MiB', range(fn.maxRssMiB, 0), `init only: ${range(f.maxRssMiB, 0)}; bare SDK init ${range(s.maxRssMiB, 0)}`, ''],
+  ];
+  return { header, rows };
+}
+
+function targetRows(targets: Target[]): Row[] {
+  return targets.map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS']);
+}
+
+export function renderConsole(report: RunReport): string {
+  const c = clientTable(report.clients);
+  const f = functionTable(report.fn);
+  return [
+    `Exchange client, one leverage change (median (min–max) over ${report.clients[0]?.runs ?? 0} fresh processes each):`,
+    textTable(c.header, c.rows),
+    '',
+    'Function (dist/change-leverage/index.mjs):',
+    textTable(f.header, f.rows),
+    '',
+    'Targets:',
+    textTable(['target', 'goal', 'measured', ''], targetRows(report.targets)),
+    ...report.targets.filter((t) => !t.pass && t.why).map((t) => `MISS ${t.name}: ${t.why}`),
+    '',
+    `${report.quick ? 'Quick run' : 'Full run'} took ${report.durationS.toFixed(0)} s.`,
+  ].join('\n');
+}
+
+export function renderMarkdown(report: RunReport): string {
+  const c = clientTable(report.clients);
+  const f = functionTable(report.fn);
+  const m = report.machine;
+  const misses = report.targets.filter((t) => !t.pass);
+  return `# Benchmarks
+
+Generated by \`npm run bench\`${report.quick ? ' -- --quick (quick run: fewer rounds and calls)' : ''} on ${m.date}; the run took ${report.durationS.toFixed(0)} s. Do not edit by hand: re-run the benchmark.
+
+Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.os}. Shared and noisy: read the spreads, not just the medians.
+
+## Method
+
+${report.method.map((line) => `- ${line}`).join('\n')}
+
+## Exchange client: one leverage change
+
+Median (min–max) over fresh processes; ratios are medians divided by the baseline's medians of this same run.
+
+${markdownTable(c.header, c.rows)}
+
+## The function
+
+${markdownTable(f.header, f.rows)}
+
+## Targets
+
+${markdownTable(['target', 'goal', 'measured', 'result'], targetRows(report.targets))}
+
+${misses.length === 0 ? 'Every target is met in this run.' : misses.map((t) => `**MISS: ${t.name}.** ${t.why ?? ''}`).join('\n\n')}
+
+## Notes
+
+${report.notes.map((line) => `- ${line}`).join('\n')}
+`;
+}

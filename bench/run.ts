@@ -1,0 +1,117 @@
+/**
+ * `npm run bench` (full, about 3 minutes) and `npm run bench -- --quick` (about 1 minute).
+ * Builds the children, starts the PAPI simulator and the AWS fakes on loopback, runs the
+ * exchange-client comparison and the function measures, prints the tables and writes
+ * docs/benchmarks.md (a quick run writes bench/.build/benchmarks-quick.md instead, so it never
+ * replaces the full results).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { defaultSeed, startBinanceSimulator } from '../local/binance-simulator/index.ts';
+import { buildAll, OUT_DIR } from './build.ts';
+import { benchClients, type ClientContender, type ClientSettings } from './client-bench.ts';
+import { startFakeAws } from './fake-aws.ts';
+import { ACCOUNT, benchFunction, EXCHANGE_LATENCY_MS, SECRET_ID_TEMPLATE, type FunctionSettings } from './function-bench.ts';
+import type { Credentials } from './protocol.ts';
+import { renderConsole, renderMarkdown, type Machine, type RunReport } from './report.ts';
+import { evaluateTargets } from './targets.ts';
+
+const quick = process.argv.includes('--quick');
+
+const CLIENT_SETTINGS: ClientSettings = quick
+  ? { rounds: 3, warmupCalls: 50, sequentialCalls: 300, concurrentCalls: 600, inFlight: 10 }
+  : { rounds: 7, warmupCalls: 100, sequentialCalls: 1000, concurrentCalls: 2000, inFlight: 10 };
+const FUNCTION_SETTINGS: FunctionSettings = quick
+  ? { initRounds: 5, cpuProcesses: 3, warmBatchesPerProcess: 5, latencyProcesses: 3, latencyPairsPerProcess: 3 }
+  : { initRounds: 9, cpuProcesses: 5, warmBatchesPerProcess: 10, latencyProcesses: 5, latencyPairsPerProcess: 5 };
+
+const peers = (JSON.parse(readFileSync('bench/package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+const CONNECTOR = '@binance/derivatives-trading-portfolio-margin';
+const CONTENDERS: ClientContender[] = [
+  { id: 'baseline', label: 'baseline: node:http keep-alive + HMAC', script: 'baseline' },
+  { id: 'leverage-guard', label: 'leverage-guard BinancePapiClient', script: 'leverageGuard' },
+  { id: 'connector', label: `${CONNECTOR} ${peers[CONNECTOR]} changeUmInitialLeverage`, script: 'connector' },
+  { id: 'ccxt-papi', label: `ccxt ${peers.ccxt} papiPostUmLeverage`, script: 'ccxtPapi' },
+  { id: 'ccxt-unified', label: `ccxt ${peers.ccxt} setLeverage (portfolioMargin)`, script: 'ccxtUnified' },
+];
+
+function machine(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+const log = (line: string) => console.log(line);
+const startedAt = performance.now();
+
+log(`leverage-guard benchmark (${quick ? 'quick' : 'full'} run)`);
+const { functionCheck } = await buildAll();
+if (!functionCheck.same) {
+  log(`WARNING: bench/build.ts LAMBDA_BUILD_OPTIONS no longer match scripts/build.ts (${functionCheck.benchBytes} B vs ${functionCheck.distBytes} B)`);
+}
+
+const testCredentials = JSON.parse(readFileSync('local/binance-simulator/test-credentials.json', 'utf8')) as Record<string, Credentials>;
+const credentials = testCredentials[ACCOUNT]!;
+// The benchmark sends far more than Binance's 6000 weight a minute; that limit is not under test.
+const simulator = await startBinanceSimulator({ seed: { ...defaultSeed(), weightLimitPerMinute: 1e9 } });
+const aws = await startFakeAws({ [SECRET_ID_TEMPLATE.replace('{accountId}', ACCOUNT)]: JSON.stringify(credentials) });
+
+try {
+  log('exchange clients:');
+  const clients = await benchClients(simulator, credentials, CONTENDERS, CLIENT_SETTINGS, log);
+  log('function:');
+  const fn = await benchFunction(simulator, aws, FUNCTION_SETTINGS, log);
+  const durationS = (performance.now() - startedAt) / 1000;
+
+  const s = CLIENT_SETTINGS;
+  const f = FUNCTION_SETTINGS;
+  const report: RunReport = {
+    quick,
+    durationS,
+    machine: machine(),
+    method: [
+      `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised because it is not under test) and in-process fakes of Secrets Manager (JSON 1.1) and SNS (Query) in the orchestrating process. The moto stack was not used: it is a second Python process whose speed would be measured too; the fakes answer in microseconds and keep every published outcome for checking.`,
+      `Every contender runs in its own fresh \`node\` process (${process.version}), compiled beforehand to plain .mjs by esbuild (npm packages left external and loaded from bench/node_modules), so no TypeScript loader is timed. Peak RSS is \`process.resourceUsage().maxRSS\` of that process.`,
+      `Exchange clients: ${s.rounds} rounds; each round runs every contender once, in an order rotated each round (interleaved). A process makes one cold change (timed from just before spawn to the confirmed response, so node start-up and module loading are included), ${s.warmupCalls} warm-up calls, ${s.sequentialCalls} sequential calls (p50/p99 latency), ${s.concurrentCalls} calls with ${s.inFlight} in flight (throughput), and a final change. Leverage alternates 10 ⇄ 11 on BTCUSDT so every call is a real change; each response must report the requested leverage, the simulator must have applied exactly that many changes with status 200, and it must hold the final leverage — otherwise the run counts as failed and is reported with its error.`,
+      `The function: the real bundle from \`npm run build\` (scripts/build.ts). The bare SDK bundle is \`bench/lambda/sdk-only.ts\` (both clients created at init, as the function does) built with the same esbuild options; the benchmark rebuilds the function with those options and compares bytes with dist/ to catch drift${functionCheck.same ? ' (identical in this run)' : ' (DIFFERENT in this run!)'}. Init = \`await import(bundle)\` in a fresh process, ${f.initRounds} rounds, the two bundles alternating.`,
+      `CPU per record: ${f.cpuProcesses} fresh containers, each one first batch then ${f.warmBatchesPerProcess} warm SQS batches of 10 distinct symbols (account \`default\`); \`process.cpuUsage()\` of the container around each invocation, divided by 10. Logging is on (INFO), as deployed.`,
+      `Latency: ${f.latencyProcesses} fresh containers with the simulator's \`latency\` fault (${EXCHANGE_LATENCY_MS} ms on every exchange request); after a warm-up batch, ${f.latencyPairsPerProcess} pairs of (one-record invocation, ten-symbol invocation). "One round trip" is the warm one-record invocation; the ratio is per container (median of its batches / median of its singles).`,
+      `Every function invocation must return no batchItemFailures, publish one APPLIED outcome per record with the requested leverage, and leave the simulator holding the last requested leverage for each symbol.`,
+    ],
+    clients,
+    fn,
+    targets: evaluateTargets(clients, fn),
+    notes: [],
+  };
+  report.notes = notes(report);
+
+  log('');
+  log(renderConsole(report));
+  const markdown = renderMarkdown(report);
+  const target = quick ? path.join(OUT_DIR, 'benchmarks-quick.md') : 'docs/benchmarks.md';
+  mkdirSync(path.dirname(target), { recursive: true });
+  writeFileSync(target, markdown);
+  log(`wrote ${target}${quick ? ' (a quick run does not replace docs/benchmarks.md)' : ''}`);
+} finally {
+  await aws.close();
+  await simulator.close();
+}
+
+function notes(report: RunReport): string[] {
+  const lines = [
+    'ccxt is pointed at the simulator by overriding `urls.api.papi` only. Its client-side throttle is turned off (`enableRateLimit: false`; otherwise it spaces these calls 10 ms apart, i.e. caps them at 100/s). For the unified `setLeverage`, `setMarkets()` pre-seeds the one BTC/USDT:USDT market, which makes ccxt skip `loadMarkets()` (it would fetch spot, fapi and dapi exchangeInfo, which the simulator does not serve). This is the least invasive choice: no ccxt code is patched and no extra endpoints are faked. ccxt is imported the documented way (`import ccxt from \'ccxt\'`), which loads every exchange class: that is most of its cold start and RSS.',
+    `The official connector runs with its defaults and \`basePath\` at the simulator. On https it builds a new \`https.Agent({ keepAlive: true })\` for every request (\`httpRequestFunction\` in @binance/common), so against the real exchange it would not reuse TLS connections; on this plain-http loopback it falls back to Node's global keep-alive agent, which flatters it.`,
+    'The baseline signs with the local clock and never measures the server clock offset; leverage-guard\'s client measures it once per process (`GET /fapi/v1/time`) before its first signed request, so its cold number includes one extra round trip on purpose.',
+  ];
+  if (report.clients.some((c) => c.errors.length > 0)) {
+    for (const c of report.clients.filter((x) => x.errors.length > 0)) lines.push(`${c.contender.label} failed ${c.errors.length} time(s): ${c.errors[0]}`);
+  }
+  return lines;
+}
