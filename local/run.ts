@@ -5,7 +5,7 @@
  * EventBridge and a scheduled invocation, prints every outcome as the result topic publishes it,
  * then a summary. `--serve` keeps it running as a local service instead. See `npm start -- --help`.
  */
-import { drainQueue, startLocalAws } from './aws/index.ts';
+import { drainQueue, type ReceivedMessage, startLocalAws } from './aws/index.ts';
 import { startBinanceSimulator } from './binance-simulator/index.ts';
 import type { FaultRule } from './binance-simulator/types.ts';
 import { startLocalLeverageGuard } from './stack.ts';
@@ -17,10 +17,14 @@ import { serve } from './run/serve.ts';
 import { type RunningStack, Session, type SessionListener } from './run/session.ts';
 import { displayId, Tracker } from './run/tracker.ts';
 
+// The system Node may be 20; the SDK's end-of-support warning is noise in a local run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const FUNCTION_TIMEOUT_MS = 15_000;
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
+const EXIT_INTERRUPTED = 130;
 
 const print = (line = ''): void => void process.stdout.write(`${line}\n`);
 
@@ -32,10 +36,16 @@ function describeFault(rule: FaultRule): string {
   return `${type}${params} ${times} on ${where}`;
 }
 
-function consoleListener(): SessionListener {
+function consoleListener(options: RunOptions): SessionListener {
   return {
-    onRedelivery: (events, visibility) =>
-      print(style.cyan(`         ↻ handed back to SQS: ${events.map(displayId).join(', ')} (redelivered after the ${visibility} s visibility timeout)`)),
+    onHandedBack: (redelivered, toDlq) => {
+      if (redelivered.length > 0) {
+        print(style.cyan(`         ↻ handed back to SQS: ${redelivered.map(displayId).join(', ')} (redelivered after the ${options.visibilityTimeoutSeconds} s visibility timeout)`));
+      }
+      if (toDlq.length > 0) {
+        print(style.cyan(`         ↻ handed back on the last allowed receive: ${toDlq.map(displayId).join(', ')} (SQS moves it to the DLQ)`));
+      }
+    },
     onAsyncFailure: (event, attempt, message, willRetry) =>
       print(style.cyan(`         ↻ ${event.channel} invocation of ${displayId(event)} failed (attempt ${attempt}): ${message}${willRetry ? '; Lambda retries it' : '; no retries left'}`)),
     onWarning: (message) => print(style.red(`         ! ${message}`)),
@@ -59,6 +69,10 @@ async function startEverything(options: RunOptions, file: EventFile | undefined)
     maxReceiveCount: options.maxReceiveCount,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
     onLog,
+  }).catch(async (error: unknown) => {
+    await aws.stop();
+    await simulator.close();
+    throw error;
   });
   const { resources } = guard;
   print(`  simulator  ${simulator.url}  (Binance PAPI; accounts default, desk-1 HMAC, desk-2 Ed25519, desk-3 RSA)`);
@@ -74,13 +88,13 @@ async function startEverything(options: RunOptions, file: EventFile | undefined)
   let flowStartedAt = Date.now();
   const tracker = new Tracker(
     { onOutcome: (outcome, event) => print(outcomeLine(outcome, event, Date.now() - flowStartedAt)) },
-    file?.expect,
+    { expectations: file?.expect, adoptUnmatched: options.serve },
   );
   const session = new Session({
     guard,
     tracker,
-    listener: consoleListener(),
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    listener: consoleListener(options),
+    maxReceiveCount: options.maxReceiveCount,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
     onLog,
   });
@@ -116,10 +130,28 @@ export async function sendEventFile(session: Session, file: EventFile): Promise<
   }
 }
 
+async function collectDeadLetters({ guard, tracker }: RunningStack, waitMs: number): Promise<ReceivedMessage[]> {
+  const expected = tracker.events.filter((event) => event.toDlq).length;
+  const deadline = Date.now() + waitMs;
+  const dead: ReceivedMessage[] = [];
+  do {
+    dead.push(...(await drainQueue(guard.aws.clients.sqs, guard.resources.dlqUrl)));
+    if (dead.length >= expected) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } while (Date.now() < deadline);
+  return dead;
+}
+
 async function runOnce(options: RunOptions, file: EventFile, eventsPath: string): Promise<number> {
   const started = Date.now();
   const run = await startEverything(options, file);
   const { tracker, session, guard } = run;
+  // Ctrl-C or a kill mid-run: stop moto and the containers rather than leave them behind.
+  const interrupt = (signal: NodeJS.Signals) => {
+    print(`\n${signal}: stopping.`);
+    void run.close().finally(() => process.exit(EXIT_INTERRUPTED));
+  };
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
   let exitCode = EXIT_FAILED;
   try {
     print(`  events     ${eventsPath}${file.description ? `: ${file.description}` : ''}`);
@@ -128,15 +160,20 @@ async function runOnce(options: RunOptions, file: EventFile, eventsPath: string)
     await sendEventFile(session, file);
     const settled = await tracker.settled(Date.now() + options.timeoutSeconds * 1000);
     if (!settled) print(style.red(`         ! gave up after ${options.timeoutSeconds} s: ${tracker.pending().map(displayId).join(', ')} without an outcome`));
+    // Records handed back on their last receive reach the DLQ once their visibility timeout ends
+    // and the poller receives again; wait for that so the DLQ line tells the whole story.
+    const dead = await collectDeadLetters(run, options.visibilityTimeoutSeconds * 1000 + 3000);
     await session.stop();
-    const dead = await drainQueue(guard.aws.clients.sqs, guard.resources.dlqUrl);
 
     print();
     print(summaryTable(tracker.events));
     print();
     print(totalsLine(tracker.events));
-    const dlqIds = dead.map((message) => (tracker.findByRecordId(message.messageId) ?? { seq: 0 }) as Parameters<typeof displayId>[0]);
-    print(`DLQ: ${dead.length} message(s)${dead.length ? ` (${dlqIds.map((e) => (e.seq ? displayId(e) : '?')).join(', ')})` : ''}`);
+    const dlqIds = dead.map((message) => {
+      const event = tracker.findByRecordId(message.messageId);
+      return event ? displayId(event) : message.messageId;
+    });
+    print(`DLQ: ${dead.length} message(s)${dead.length > 0 ? ` (${dlqIds.join(', ')})` : ''}`);
     if (tracker.unmatched.length > 0) print(style.red(`Outcomes for events this run did not send: ${tracker.unmatched.map((o) => o.eventId).join(', ')}`));
     const problems = expectationReport(tracker.events);
     const expected = tracker.events.filter((event) => event.expected).length;
@@ -157,26 +194,23 @@ async function runOnce(options: RunOptions, file: EventFile, eventsPath: string)
 async function main(argv: string[]): Promise<number> {
   let options: RunOptions;
   let file: EventFile | undefined;
-  const eventsPath = (argv.includes('--serve') ? undefined : DEFAULT_EVENTS_PATH);
+  let eventsPath: string | undefined;
   try {
     options = parseRunArgs(argv);
     if (options.help) {
       print(USAGE);
       return EXIT_OK;
     }
-    const path = options.eventsPath ?? eventsPath;
-    if (path) file = loadEventFile(path);
+    // --serve sends nothing unless given a file; a run sends the default set unless given one.
+    eventsPath = options.eventsPath ?? (options.serve ? undefined : DEFAULT_EVENTS_PATH);
+    if (eventsPath) file = loadEventFile(eventsPath);
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof EventFileError)) throw error;
-    process.stderr.write(`npm start: ${error.message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
+    process.stderr.write(`npm start: ${error.message}\n${error instanceof UsageError ? 'See `npm start -- --help`.\n' : ''}`);
     return EXIT_USAGE;
   }
-  const path = options.eventsPath ?? eventsPath;
-  if (options.serve) {
-    const run = await startEverything(options, file);
-    return serve(run, { httpPort: options.httpPort, file, sendEventFile });
-  }
-  return runOnce(options, file!, path!);
+  if (options.serve) return serve(await startEverything(options, file), { httpPort: options.httpPort, file, sendEventFile });
+  return runOnce(options, file!, eventsPath!);
 }
 
 main(process.argv.slice(2)).then(

@@ -20,9 +20,14 @@ import type { OutcomeStatus, Trigger } from '../../functions/domain/outcome.ts';
 
 export const DEFAULT_EVENTS_PATH = 'local/events/default.json';
 
-/** A terminal state of one sent event: a published outcome, or handed back for good (async only). */
-export type FinalStatus = OutcomeStatus | 'HANDED_BACK';
-const FINAL_STATUSES: readonly FinalStatus[] = ['APPLIED', 'REJECTED', 'FAILED', 'HANDED_BACK'];
+/**
+ * A terminal state of one sent event: a published outcome; or none, by design: an asynchronous
+ * invocation handed back on every attempt (Lambda's on-failure destination takes it), or an
+ * EventBridge event the rule does not match.
+ */
+export type NoOutcomeStatus = 'HANDED_BACK' | 'NOT_DELIVERED';
+export type FinalStatus = OutcomeStatus | NoOutcomeStatus;
+export const FINAL_STATUSES: readonly FinalStatus[] = ['APPLIED', 'REJECTED', 'FAILED', 'HANDED_BACK', 'NOT_DELIVERED'];
 
 export interface Expectation {
   status: FinalStatus;
@@ -155,8 +160,13 @@ export function loadEventFile(path: string): EventFile {
   }
 }
 
+/** A field of the event as written (for the summary of events that got no outcome). */
+export function declaredField(event: unknown, field: string): unknown {
+  return isObject(event) ? event[field] : undefined;
+}
+
 /** The eventId the function will report, when the event as written carries a usable one. */
 export function declaredEventId(event: unknown): string | undefined {
-  const eventId = isObject(event) ? event.eventId : undefined;
+  const eventId = declaredField(event, 'eventId');
   return typeof eventId === 'string' && eventId.length > 0 && eventId.length <= 128 ? eventId : undefined;
 }

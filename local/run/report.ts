@@ -1,6 +1,6 @@
 // What `npm start` prints: one line per outcome as it arrives, then a table, totals and the
 // expectation check. Colour only on a terminal (and never with NO_COLOR).
-import type { FinalStatus } from './event-file.ts';
+import { declaredField, FINAL_STATUSES, type FinalStatus } from './event-file.ts';
 import {
   type Channel,
   displayId,
@@ -19,8 +19,8 @@ const STATUS_STYLE: Record<FinalStatus, (text: string) => string> = {
   REJECTED: style.yellow,
   FAILED: style.red,
   HANDED_BACK: style.red,
+  NOT_DELIVERED: style.red,
 };
-const STATUS_ORDER: FinalStatus[] = ['APPLIED', 'REJECTED', 'FAILED', 'HANDED_BACK'];
 
 function colorStatus(status: FinalStatus | undefined, width = 0): string {
   const text = (status ?? 'NO OUTCOME').padEnd(width);
@@ -39,7 +39,7 @@ function triggerOf(event: TrackedEvent | undefined, outcome: PublishedOutcome | 
 function resultOf(event: TrackedEvent | undefined, outcome: PublishedOutcome | undefined, maxMessage = 70): string {
   if (outcome?.status === 'APPLIED') return `${outcome.leverage}x`;
   if (outcome?.error) return `${outcome.error.code} ${truncate(outcome.error.message, maxMessage)}`;
-  if (event?.handedBack) return truncate(event.handedBack, maxMessage);
+  if (event?.noOutcome) return truncate(event.noOutcome.reason, maxMessage);
   return '-';
 }
 
@@ -67,6 +67,15 @@ export function outcomeLine(outcome: PublishedOutcome, event: TrackedEvent | und
   ].join(' ');
 }
 
+/** The outcome's value; for events without an outcome, what the event as sent says. */
+function sentOr(event: TrackedEvent, field: string, reported: string | undefined): string {
+  if (event.outcome) return reported ?? '-';
+  const sent = declaredField(event.sent, field);
+  return typeof sent === 'string' ? sent : '-';
+}
+
+const leverageText = (value: unknown): string => (typeof value === 'number' ? `${value}x` : '-');
+
 interface Column {
   title: string;
   value: (event: TrackedEvent) => string;
@@ -77,9 +86,9 @@ interface Column {
 const COLUMNS: Column[] = [
   { title: 'eventId', value: displayId },
   { title: 'trigger', value: (e) => triggerOf(e, e.outcome) },
-  { title: 'account', value: (e) => e.outcome?.accountId ?? '-' },
-  { title: 'symbol', value: (e) => e.outcome?.symbol ?? '-' },
-  { title: 'requested', value: (e) => (e.outcome?.requestedLeverage === undefined ? '-' : `${e.outcome.requestedLeverage}x`), align: 'right' },
+  { title: 'account', value: (e) => sentOr(e, 'accountId', e.outcome?.accountId) },
+  { title: 'symbol', value: (e) => sentOr(e, 'symbol', e.outcome?.symbol) },
+  { title: 'requested', value: (e) => leverageText(e.outcome ? e.outcome.requestedLeverage : declaredField(e.sent, 'leverage')), align: 'right' },
   { title: 'status', value: (e) => finalStatus(e) ?? 'NO OUTCOME', color: (e, padded) => colorStatus(finalStatus(e), padded.length) },
   { title: 'leverage / error', value: (e) => resultOf(e, e.outcome, 48) },
   { title: 'tries', value: (e) => String(e.attempts), align: 'right' },
@@ -109,7 +118,7 @@ export function totalsLine(events: TrackedEvent[]): string {
     const status = finalStatus(event) ?? 'NO OUTCOME';
     counts.set(status, (counts.get(status) ?? 0) + 1);
   }
-  const ordered = [...STATUS_ORDER, 'NO OUTCOME'].filter((status) => counts.has(status));
+  const ordered = [...FINAL_STATUSES, 'NO OUTCOME'].filter((status) => counts.has(status));
   return `Totals: ${ordered.map((status) => `${status} ${counts.get(status)}`).join(', ')} (${events.length} events)`;
 }
 

@@ -9,12 +9,12 @@
  * Outcomes are read from the queue subscribed to the result topic as they are published.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import path from 'node:path';
 import { readMatchedEvents, readOutcomes, RISK_EVENT_DETAIL_TYPES, RISK_EVENT_SOURCE } from '../aws/index.ts';
 import { LambdaHost } from '../lambda/lambda-host.ts';
 import { BUNDLE_PATH, type LocalLeverageGuard } from '../stack.ts';
-import { declaredEventId, type EventBridgeEntry, type ScheduledEntry } from './event-file.ts';
+import type { EventBridgeEntry, ScheduledEntry } from './event-file.ts';
 import type { PublishedOutcome, Tracker, TrackedEvent } from './tracker.ts';
 
 /** Lambda retries a failed asynchronous invocation twice (after ~1 and ~2 minutes; here 1 s). */
@@ -26,7 +26,9 @@ const SQS_BATCH_LIMIT = 10;
 const READ = { count: 1, timeoutMs: 1000 };
 
 export interface SessionListener {
-  onRedelivery(events: TrackedEvent[], visibilityTimeoutSeconds: number): void;
+  /** Records handed back to SQS: redelivered after the visibility timeout, or (on their last
+   *  allowed receive) moved to the DLQ by the redrive policy. */
+  onHandedBack(redelivered: TrackedEvent[], toDlq: TrackedEvent[]): void;
   onAsyncFailure(event: TrackedEvent, attempt: number, message: string, willRetry: boolean): void;
   onWarning(message: string): void;
 }
@@ -35,7 +37,7 @@ export interface SessionOptions {
   guard: LocalLeverageGuard;
   tracker: Tracker;
   listener: SessionListener;
-  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
   functionTimeoutMs: number;
   onLog?: (line: string) => void;
 }
@@ -113,13 +115,17 @@ export class Session {
   private async pollRiskEvents(): Promise<void> {
     const result = await this.options.guard.poller.pollOnce();
     if (result.received === 0) return;
-    const { tracker, listener, visibilityTimeoutSeconds } = this.options;
-    // Every received record was delivered once more; only the handed-back ids are known by id,
-    // so attempts count 1 + redeliveries.
-    const retried = result.retried.map((id) => tracker.findByRecordId(id)).filter((e): e is TrackedEvent => !!e);
-    for (const event of retried) event.attempts++;
+    const { tracker, listener, maxReceiveCount } = this.options;
     if (result.batchFailure) listener.onWarning(`whole batch handed back: ${result.batchFailure}`);
-    if (retried.length > 0) listener.onRedelivery(retried, visibilityTimeoutSeconds);
+    const retried = result.retried.map((id) => tracker.findByRecordId(id)).filter((e): e is TrackedEvent => !!e);
+    if (retried.length === 0) return;
+    // Only handed-back records are known by id: receives = 1 + hand-backs, up to maxReceiveCount,
+    // when SQS moves the record to the DLQ instead of delivering it again.
+    const toDlq = retried.filter((event) => event.attempts >= maxReceiveCount);
+    const redelivered = retried.filter((event) => event.attempts < maxReceiveCount);
+    for (const event of redelivered) event.attempts++;
+    for (const event of toDlq) event.toDlq = true;
+    listener.onHandedBack(redelivered, toDlq);
   }
 
   private async consumeMatchedEvents(): Promise<void> {
@@ -127,7 +133,7 @@ export class Session {
     const matched = await readMatchedEvents(this.sqs, guard.resources.eventTargetQueueUrl, READ);
     for (const envelope of matched) {
       // Events put by someone else (e.g. `aws events put-events` in --serve) are tracked on arrival.
-      const event = tracker.findByRecordId(envelope.id) ?? tracker.add('eventbridge', declaredEventId(envelope.detail), envelope.id);
+      const event = tracker.findByRecordId(envelope.id) ?? tracker.add('eventbridge', envelope.detail, envelope.id);
       this.invokeAsync(event, envelope);
     }
   }
@@ -139,7 +145,7 @@ export class Session {
     for (let start = 0; start < bodies.length; start += SQS_BATCH_LIMIT) {
       const chunk = bodies.slice(start, start + SQS_BATCH_LIMIT);
       // Tracked before sending: the poller may receive a message before SendMessageBatch returns.
-      const events = chunk.map((body) => tracker.add('sqs', declaredEventId(body)));
+      const events = chunk.map((body) => tracker.add('sqs', body));
       const { Successful = [], Failed = [] } = await this.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: guard.resources.queueUrl,
@@ -160,27 +166,13 @@ export class Session {
     return sent;
   }
 
-  /** One message, as the --serve HTTP endpoint sends it. */
-  async sendOne(body: unknown): Promise<TrackedEvent> {
-    const event = this.options.tracker.add('sqs', declaredEventId(body));
-    event.attempts = 1;
-    const { MessageId } = await this.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.options.guard.resources.queueUrl,
-        MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
-    );
-    if (MessageId) this.options.tracker.learnRecordId(event, MessageId);
-    return event;
-  }
-
   /** Puts events on the bus; the rule delivers the matching ones to the function. */
   async putOnBus(entries: EventBridgeEntry[]): Promise<TrackedEvent[]> {
     const { guard, tracker } = this.options;
     const sent: TrackedEvent[] = [];
     for (let start = 0; start < entries.length; start += SQS_BATCH_LIMIT) {
       const chunk = entries.slice(start, start + SQS_BATCH_LIMIT);
-      const events = chunk.map((entry) => tracker.add('eventbridge', declaredEventId(entry.detail)));
+      const events = chunk.map((entry) => tracker.add('eventbridge', entry.detail));
       const { Entries = [], FailedEntryCount } = await guard.aws.clients.eventBridge.send(
         new PutEventsCommand({
           Entries: chunk.map((entry) => ({
@@ -196,6 +188,13 @@ export class Session {
         const event = events[index];
         if (event && result.EventId) tracker.learnRecordId(event, result.EventId);
       });
+      // The rule matches on source (always ours) and detail-type: anything else never reaches it.
+      chunk.forEach((entry, index) => {
+        const event = events[index];
+        if (event && entry.detailType !== undefined && !RISK_EVENT_DETAIL_TYPES.includes(entry.detailType)) {
+          tracker.markNoOutcome(event, 'NOT_DELIVERED', `detail-type ${entry.detailType} does not match the rule (${RISK_EVENT_DETAIL_TYPES.join(', ')})`);
+        }
+      });
       sent.push(...events);
     }
     return sent;
@@ -204,7 +203,7 @@ export class Session {
   /** Invokes the function with each payload, as an EventBridge Scheduler schedule would. */
   invokeScheduled(entries: ScheduledEntry[]): TrackedEvent[] {
     return entries.map((entry) => {
-      const event = this.options.tracker.add('scheduler', declaredEventId(entry.event));
+      const event = this.options.tracker.add('scheduler', entry.event);
       this.invokeAsync(event, entry.event);
       return event;
     });
@@ -212,7 +211,7 @@ export class Session {
 
   /** A direct invocation: resolves with the function's response (or its error). */
   async invokeDirect(payload: unknown): Promise<{ event: TrackedEvent; done: Promise<void> }> {
-    const event = this.options.tracker.add('direct', declaredEventId(payload));
+    const event = this.options.tracker.add('direct', payload);
     return { event, done: this.invokeAsync(event, payload) };
   }
 
@@ -230,7 +229,7 @@ export class Session {
           const willRetry = attempt < ASYNC_ATTEMPTS;
           listener.onAsyncFailure(event, attempt, messageOf(error), willRetry);
           if (willRetry) await sleep(ASYNC_RETRY_DELAY_MS);
-          else tracker.markHandedBack(event, messageOf(error));
+          else tracker.markNoOutcome(event, 'HANDED_BACK', messageOf(error));
         }
       }
     })();

@@ -4,7 +4,7 @@
  * no usable eventId), and checked against the event file's expectations.
  */
 import type { Outcome as PublishedOutcome } from '../../functions/domain/outcome.ts';
-import type { Expectation, FinalStatus } from './event-file.ts';
+import { declaredEventId, type Expectation, type FinalStatus, type NoOutcomeStatus } from './event-file.ts';
 
 export type { PublishedOutcome };
 
@@ -16,14 +16,18 @@ export interface TrackedEvent {
   channel: Channel;
   /** The eventId as written in the event, when it has a usable one. */
   eventId?: string;
+  /** The event as sent (the SQS body, the EventBridge detail, the invocation payload). */
+  sent: unknown;
   /** Ids the function may report instead: SQS message id, EventBridge event id, invocation result. */
   recordIds: Set<string>;
   /** Deliveries (SQS receives) or invocation attempts so far. */
   attempts: number;
   expected?: Expectation;
   outcome?: PublishedOutcome;
-  /** Async invocation handed back on every attempt: no outcome, Lambda's on-failure path takes it. */
-  handedBack?: string;
+  /** Final without an outcome, by design (see NoOutcomeStatus), and why. */
+  noOutcome?: { status: NoOutcomeStatus; reason: string };
+  /** SQS only: handed back on its last allowed receive, so the redrive policy moves it to the DLQ. */
+  toDlq?: boolean;
   /** Set when a second outcome arrives for the same event. */
   duplicates: number;
 }
@@ -34,7 +38,7 @@ export interface TrackerListener {
 
 export function finalStatus(event: TrackedEvent): FinalStatus | undefined {
   if (event.outcome) return event.outcome.status;
-  return event.handedBack === undefined ? undefined : 'HANDED_BACK';
+  return event.noOutcome?.status;
 }
 
 export function displayId(event: TrackedEvent): string {
@@ -69,17 +73,23 @@ export class Tracker {
 
   constructor(
     private readonly listener: TrackerListener,
-    private readonly expectations: Record<string, Expectation> = {},
+    private readonly options: {
+      expectations?: Record<string, Expectation>;
+      /** Track outcomes of events sent by others (the AWS CLI in --serve) as they arrive. */
+      adoptUnmatched?: boolean;
+    } = {},
   ) {}
 
-  add(channel: Channel, eventId: string | undefined, recordId?: string): TrackedEvent {
+  add(channel: Channel, sent: unknown, recordId?: string): TrackedEvent {
+    const eventId = declaredEventId(sent);
     const event: TrackedEvent = {
       seq: this.events.length + 1,
       channel,
       eventId,
+      sent,
       recordIds: new Set(recordId ? [recordId] : []),
       attempts: 0,
-      expected: eventId === undefined ? undefined : this.expectations[eventId],
+      expected: eventId === undefined ? undefined : this.options.expectations?.[eventId],
       duplicates: 0,
     };
     this.events.push(event);
@@ -102,7 +112,11 @@ export class Tracker {
 
   record(outcome: PublishedOutcome): TrackedEvent | undefined {
     const candidates = this.events.filter((e) => e.eventId === outcome.eventId || e.recordIds.has(outcome.eventId));
-    const event = candidates.find((e) => !e.outcome) ?? candidates[0];
+    let event = candidates.find((e) => !e.outcome) ?? candidates[0];
+    if (!event && this.options.adoptUnmatched) {
+      event = this.add(outcome.trigger, { eventId: outcome.eventId });
+      event.attempts = 1;
+    }
     if (!event) this.unmatched.push(outcome);
     else if (event.outcome) event.duplicates++;
     else event.outcome = outcome;
@@ -110,8 +124,8 @@ export class Tracker {
     return event;
   }
 
-  markHandedBack(event: TrackedEvent, reason: string): void {
-    event.handedBack = reason;
+  markNoOutcome(event: TrackedEvent, status: NoOutcomeStatus, reason: string): void {
+    event.noOutcome = { status, reason };
   }
 
   pending(): TrackedEvent[] {
