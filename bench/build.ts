@@ -7,13 +7,15 @@
  *   equal to scripts/build.ts; `checkLambdaOptions` rebuilds the function with them and
  *   compares the bytes with dist/ to catch drift).
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const BENCH_DIR = path.resolve('bench');
 export const OUT_DIR = path.join(BENCH_DIR, '.build');
 export const FUNCTION_BUNDLE = path.resolve('dist/change-leverage/index.mjs');
+const FUNCTION_ENTRY = 'functions/change-leverage/index.ts';
 export const SDK_ONLY_BUNDLE = path.join(OUT_DIR, 'sdk-only/index.mjs');
 
 /** Same as scripts/build.ts. */
@@ -46,6 +48,52 @@ export function childPath(script: ChildScript): string {
   return path.join(OUT_DIR, CHILD_SCRIPTS[script].replace(/\.ts$/, '.mjs'));
 }
 
+/**
+ * Leave-one-out variants of the function bundle for init attribution: the function built with
+ * the same options, one group of packages replaced by an inert stub (a Proxy that absorbs every
+ * call, construction and property read, so the module still evaluates). Only for timing the
+ * import; their handler cannot run.
+ */
+export const INIT_VARIANTS = [
+  { id: 'no-powertools', label: 'function without Powertools logger', packages: /^@aws-lambda-powertools\// },
+  { id: 'no-middy', label: 'function without middy', packages: /^@middy\// },
+  { id: 'no-valibot', label: 'function without valibot', packages: /^valibot$/ },
+  { id: 'no-exchange-http', label: 'function without its http module (functions/adapters/binance/http.ts)', packages: /^\.\/http\.ts$/ },
+  { id: 'no-sdk', label: 'function without the AWS SDK clients', packages: /^@aws-sdk\/client-(secrets-manager|sns)$/ },
+] as const;
+
+export function variantPath(id: string): string {
+  return path.join(OUT_DIR, 'variants', id, 'index.mjs');
+}
+
+/** ESM stub exporting every name the real module exports (read from the real module). */
+async function stubSource(specifier: string, resolveDir: string): Promise<string> {
+  const real = specifier.startsWith('.') ? pathToFileURL(path.resolve(resolveDir, specifier)).href : specifier;
+  const names = Object.keys((await import(real)) as object).filter((name) => name !== 'default');
+  return [
+    'const stub = new Proxy(function () {}, {',
+    "  get: (_target, key) => (key === 'then' ? undefined : key === Symbol.toPrimitive ? () => '' : stub),",
+    '  apply: () => stub,',
+    '  construct: () => stub,',
+    '});',
+    'export default stub;',
+    ...names.map((name) => `export { stub as ${JSON.stringify(name)} };`),
+  ].join('\n');
+}
+
+function stubPackages(filter: RegExp): Plugin {
+  return {
+    name: 'stub-packages',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'stub', pluginData: args.resolveDir }));
+      b.onLoad({ filter: /.*/, namespace: 'stub' }, async (args) => ({
+        contents: await stubSource(args.path, args.pluginData as string),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 export async function buildAll(): Promise<{ functionCheck: LambdaOptionsCheck }> {
   await build({
     entryPoints: Object.values(CHILD_SCRIPTS).map((file) => path.join(BENCH_DIR, file)),
@@ -60,6 +108,9 @@ export async function buildAll(): Promise<{ functionCheck: LambdaOptionsCheck }>
     logLevel: 'warning',
   });
   await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [path.join(BENCH_DIR, 'lambda/sdk-only.ts')], outfile: SDK_ONLY_BUNDLE });
+  for (const variant of INIT_VARIANTS) {
+    await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [FUNCTION_ENTRY], outfile: variantPath(variant.id), plugins: [stubPackages(variant.packages)] });
+  }
   return { functionCheck: await checkLambdaOptions() };
 }
 
@@ -71,7 +122,7 @@ export interface LambdaOptionsCheck {
 
 async function checkLambdaOptions(): Promise<LambdaOptionsCheck> {
   const outfile = path.join(OUT_DIR, 'function-check/index.mjs');
-  await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: ['functions/change-leverage/index.ts'], outfile });
+  await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [FUNCTION_ENTRY], outfile });
   const same = readFileSync(outfile).equals(readFileSync(FUNCTION_BUNDLE));
   return { same, benchBytes: statSync(outfile).size, distBytes: statSync(FUNCTION_BUNDLE).size };
 }

@@ -28,6 +28,13 @@ export interface ClientSummary {
   runs: number;
   errors: string[];
   coldMs?: Spread;
+  /** Spawn → the contender's modules loaded (node start-up + imports). */
+  loadMs?: Spread;
+  /** Modules loaded → first change confirmed (client set-up + first request, incl. connect). */
+  firstCallMs?: Spread;
+  cpuPerCallUs?: Spread;
+  /** CPU of the orchestrating process (the simulator, mostly) per request it served. */
+  simulatorCpuUs?: Spread;
   p50Ms?: Spread;
   p99Ms?: Spread;
   throughput?: Spread;
@@ -61,17 +68,20 @@ export async function benchClients(
     finalLeverage: FINAL_LEVERAGE,
   };
   const expectedCalls = 1 + settings.warmupCalls + settings.sequentialCalls + settings.concurrentCalls + 1;
-  const samples = new Map(contenders.map((c) => [c.id, { ok: [] as Array<{ cold: number; run: ClientResult }>, errors: [] as string[] }]));
+  const samples = new Map(contenders.map((c) => [c.id, { ok: [] as Array<{ cold: number; spawnedAt: number; simulatorCpuUs: number; run: ClientResult }>, errors: [] as string[] }]));
 
   for (let round = 0; round < settings.rounds; round++) {
     for (const contender of rotate(contenders, round)) {
       const entry = samples.get(contender.id)!;
       simulator.reset();
       try {
+        const cpuBefore = process.cpuUsage();
         const { result, spawnedAt } = await runChildProcess<ClientResult>(childPath(contender.script), job);
-        verify(simulator, result, expectedCalls);
-        entry.ok.push({ cold: result.coldConfirmedAt - spawnedAt, run: result });
-        progress(`  ${contender.id} round ${round + 1}: cold ${(result.coldConfirmedAt - spawnedAt).toFixed(0)} ms, ${result.throughputPerSec.toFixed(0)}/s`);
+        const cpu = process.cpuUsage(cpuBefore);
+        const requests = verify(simulator, result, expectedCalls);
+        const simulatorCpuUs = (cpu.user + cpu.system) / requests;
+        entry.ok.push({ cold: result.coldConfirmedAt - spawnedAt, spawnedAt, simulatorCpuUs, run: result });
+        progress(`  ${contender.id} round ${round + 1}: cold ${(result.coldConfirmedAt - spawnedAt).toFixed(0)} ms, p50 ${result.sequentialP50Ms.toFixed(3)} ms, ${result.cpuPerCallUs.toFixed(0)} µs CPU/call, ${result.throughputPerSec.toFixed(0)}/s`);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         entry.errors.push(message);
@@ -87,6 +97,10 @@ export async function benchClients(
     return {
       ...summary,
       coldMs: spread(ok.map((s) => s.cold)),
+      loadMs: spread(ok.map((s) => s.run.modulesLoadedAt - s.spawnedAt)),
+      firstCallMs: spread(ok.map((s) => s.run.coldConfirmedAt - s.run.modulesLoadedAt)),
+      cpuPerCallUs: spread(ok.map((s) => s.run.cpuPerCallUs)),
+      simulatorCpuUs: spread(ok.map((s) => s.simulatorCpuUs)),
       p50Ms: spread(ok.map((s) => s.run.sequentialP50Ms)),
       p99Ms: spread(ok.map((s) => s.run.sequentialP99Ms)),
       throughput: spread(ok.map((s) => s.run.throughputPerSec)),
@@ -95,15 +109,20 @@ export async function benchClients(
   });
 }
 
-/** The child's word is not enough: the simulator must have applied exactly those changes. */
-function verify(simulator: BinanceSimulator, result: ClientResult, expectedCalls: number): void {
+/**
+ * The child's word is not enough: the simulator must have applied exactly those changes.
+ * Returns how many requests the simulator served in all.
+ */
+function verify(simulator: BinanceSimulator, result: ClientResult, expectedCalls: number): number {
   if (result.confirmedCalls !== expectedCalls) {
     throw new Error(`the child confirmed ${result.confirmedCalls} changes, expected ${expectedCalls}`);
   }
-  const applied = simulator.requests().filter((r) => r.method === 'POST' && r.path === LEVERAGE_PATH && r.status === 200).length;
+  const requests = simulator.requests();
+  const applied = requests.filter((r) => r.method === 'POST' && r.path === LEVERAGE_PATH && r.status === 200).length;
   if (applied !== expectedCalls) throw new Error(`the simulator applied ${applied} leverage changes, expected ${expectedCalls}`);
   const leverage = simulator.leverageOf(ACCOUNT, SYMBOL);
   if (leverage !== FINAL_LEVERAGE) throw new Error(`the simulator holds leverage ${leverage} for ${SYMBOL}, expected ${FINAL_LEVERAGE}`);
+  return requests.length;
 }
 
 export function rotate<T>(items: readonly T[], by: number): T[] {

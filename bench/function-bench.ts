@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BinanceSimulator } from '../local/binance-simulator/index.ts';
-import { childPath, FUNCTION_BUNDLE, SDK_ONLY_BUNDLE } from './build.ts';
+import { childPath, FUNCTION_BUNDLE, INIT_VARIANTS, SDK_ONLY_BUNDLE, variantPath } from './build.ts';
 import { rotate } from './client-bench.ts';
 import type { FakeAws } from './fake-aws.ts';
 import type { BatchJob, BatchResult, InitResult, InvocationMeasure } from './protocol.ts';
@@ -30,16 +30,19 @@ export interface FunctionSettings {
 }
 
 export interface InitSummary {
+  id: string;
   label: string;
   bundleBytes: number;
   importMs: Spread;
   /** Fresh process spawn to handler module loaded. */
   processToReadyMs: Spread;
   maxRssMiB: Spread;
+  /** node:http / https / tls loaded by the import. */
+  networkBuiltins: string[];
 }
 
 export interface FunctionSummary {
-  init: { function: InitSummary; sdkOnly: InitSummary };
+  init: { function: InitSummary; sdkOnly: InitSummary; variants: InitSummary[] };
   /** CPU (user + system) per record, warm batches of 10. */
   cpuPerRecordMs: Spread;
   /** CPU per record of each container's first batch (credentials fetch, clock sync, connections). */
@@ -59,27 +62,30 @@ export async function benchFunction(
 ): Promise<FunctionSummary> {
   const env = functionEnv(simulator.url, aws.endpoint);
 
-  progress('  init: function bundle vs bare SDK bundle');
+  progress('  init: function bundle vs bare SDK bundle and leave-one-out variants');
   const bundles = [
-    { label: 'change-leverage bundle', path: FUNCTION_BUNDLE },
-    { label: 'bare SDK bundle (Secrets Manager + SNS clients)', path: SDK_ONLY_BUNDLE },
+    { id: 'function', label: 'change-leverage bundle', path: FUNCTION_BUNDLE },
+    { id: 'sdk-only', label: 'bare SDK bundle (Secrets Manager + SNS clients)', path: SDK_ONLY_BUNDLE },
+    ...INIT_VARIANTS.map((v) => ({ id: v.id, label: v.label, path: variantPath(v.id) })),
   ];
-  const inits = new Map(bundles.map((b) => [b.path, [] as Array<{ result: InitResult; spawnedAt: number }>]));
+  const inits = new Map(bundles.map((b) => [b.id, [] as Array<{ result: InitResult; spawnedAt: number }>]));
   for (let round = 0; round < settings.initRounds; round++) {
     for (const bundle of rotate(bundles, round)) {
-      const run = await runChildProcess<InitResult>(childPath('init'), { bundlePath: bundle.path }, env);
-      inits.get(bundle.path)!.push(run);
+      inits.get(bundle.id)!.push(await runChildProcess<InitResult>(childPath('init'), { bundlePath: bundle.path }, env));
     }
   }
-  const [fn, sdk] = bundles.map(
-    (b): InitSummary => ({
+  const [fn, sdk, ...variants] = bundles.map((b): InitSummary => {
+    const runs = inits.get(b.id)!;
+    return {
+      id: b.id,
       label: b.label,
       bundleBytes: statSync(b.path).size,
-      importMs: spread(inits.get(b.path)!.map((r) => r.result.importMs)),
-      processToReadyMs: spread(inits.get(b.path)!.map((r) => r.result.readyAt - r.spawnedAt)),
-      maxRssMiB: spread(inits.get(b.path)!.map((r) => r.result.maxRssKiB / 1024)),
-    }),
-  ) as [InitSummary, InitSummary];
+      importMs: spread(runs.map((r) => r.result.importMs)),
+      processToReadyMs: spread(runs.map((r) => r.result.readyAt - r.spawnedAt)),
+      maxRssMiB: spread(runs.map((r) => r.result.maxRssKiB / 1024)),
+      networkBuiltins: runs[0]?.result.networkBuiltins ?? [],
+    };
+  }) as [InitSummary, InitSummary, ...InitSummary[]];
 
   const rss: number[] = [];
   let recordsVerified = 0;
@@ -126,7 +132,7 @@ export async function benchFunction(
   }
 
   return {
-    init: { function: fn, sdkOnly: sdk },
+    init: { function: fn, sdkOnly: sdk, variants },
     cpuPerRecordMs: spread(cpu),
     firstBatchCpuPerRecordMs: spread(firstCpu),
     warmBatchWallMs: spread(warmWall),

@@ -28,10 +28,14 @@ export interface ClientJob {
 }
 
 export interface ClientResult {
+  /** Epoch ms (high resolution) when the contender's modules were loaded and its body started. */
+  modulesLoadedAt: number;
   /** Epoch ms (high resolution) when the first change was confirmed. */
   coldConfirmedAt: number;
   sequentialP50Ms: number;
   sequentialP99Ms: number;
+  /** CPU time (user + system) of the client process per sequential call, microseconds. */
+  cpuPerCallUs: number;
   throughputPerSec: number;
   /** Every call the process made and saw confirmed. */
   confirmedCalls: number;
@@ -47,6 +51,8 @@ export interface InitResult {
   /** Epoch ms (high resolution) when the import finished. */
   readyAt: number;
   importMs: number;
+  /** Which of node:http, node:https, node:tls the import loaded. */
+  networkBuiltins: string[];
   maxRssKiB: number;
 }
 

@@ -66,17 +66,35 @@ function textTable(header: Row, rows: Row[]): string {
 
 function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
   const base = clients[0];
-  const header = ['client', 'runs', 'cold ms', 'cold ×base', 'warm p50 ms', 'warm p99 ms', 'req/s, 10 in flight', 'req/s ×base', 'peak RSS MiB'];
+  const header = [
+    'client',
+    'runs',
+    'cold ms',
+    'cold ×base',
+    'cold: start + imports ms',
+    'cold: first change ms',
+    'warm p50 ms',
+    'warm p99 ms',
+    'CPU µs/call',
+    'simulator CPU µs/req',
+    'req/s, 10 in flight',
+    'req/s ×base',
+    'peak RSS MiB',
+  ];
   const rows = clients.map((c) =>
     c.runs === 0
-      ? [c.contender.label, '0', `FAILED: ${c.errors[0] ?? 'no result'}`, '', '', '', '', '', '']
+      ? [c.contender.label, '0', `FAILED: ${c.errors[0] ?? 'no result'}`, ...header.slice(3).map(() => '')]
       : [
           c.contender.label,
           c.errors.length ? `${c.runs} (+${c.errors.length} failed)` : String(c.runs),
           range(c.coldMs, 0),
           ratio(c.coldMs?.median, base?.coldMs?.median),
+          range(c.loadMs, 0),
+          range(c.firstCallMs, 1),
           range(c.p50Ms, 3),
           range(c.p99Ms, 2),
+          range(c.cpuPerCallUs, 0),
+          range(c.simulatorCpuUs, 0),
           range(c.throughput, 0),
           ratio(c.throughput?.median, base?.throughput?.median),
           range(c.maxRssMiB, 0),
@@ -101,6 +119,19 @@ function functionTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
   return { header, rows };
 }
 
+function initTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
+  const full = fn.init.function;
+  const header = ['bundle', 'size KiB', 'import ms', 'import Δ vs function ms', 'node:http/https/tls loaded at init'];
+  const rows = [full, fn.init.sdkOnly, ...fn.init.variants].map((b) => [
+    b.label,
+    fmt(b.bundleBytes / 1024, 0),
+    range(b.importMs),
+    b === full ? '' : fmt(b.importMs.median - full.importMs.median, 1),
+    b.networkBuiltins.join(', ') || 'none',
+  ]);
+  return { header, rows };
+}
+
 function targetRows(targets: Target[]): Row[] {
   return targets.map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS']);
 }
@@ -108,12 +139,16 @@ function targetRows(targets: Target[]): Row[] {
 export function renderConsole(report: RunReport): string {
   const c = clientTable(report.clients);
   const f = functionTable(report.fn);
+  const i = initTable(report.fn);
   return [
     `Exchange client, one leverage change (median (min–max) over ${report.clients[0]?.runs ?? 0} fresh processes each):`,
     textTable(c.header, c.rows),
     '',
     'Function (dist/change-leverage/index.mjs):',
     textTable(f.header, f.rows),
+    '',
+    'Init attribution (leave-one-out: the function built with one part replaced by an inert stub):',
+    textTable(i.header, i.rows),
     '',
     'Targets:',
     textTable(['target', 'goal', 'measured', ''], targetRows(report.targets)),
@@ -126,6 +161,7 @@ export function renderConsole(report: RunReport): string {
 export function renderMarkdown(report: RunReport): string {
   const c = clientTable(report.clients);
   const f = functionTable(report.fn);
+  const i = initTable(report.fn);
   const m = report.machine;
   const misses = report.targets.filter((t) => !t.pass);
   return `# Benchmarks
@@ -147,6 +183,12 @@ ${markdownTable(c.header, c.rows)}
 ## The function
 
 ${markdownTable(f.header, f.rows)}
+
+### Where the init time goes
+
+Leave-one-out: the function built with the same options but one part replaced by an inert stub (a Proxy that absorbs every call), imported in fresh processes interleaved with the real bundle. The Δ is what that part costs at init (negative = the bundle imports faster without it). Stubbed bundles are for timing only; their handler cannot run.
+
+${markdownTable(i.header, i.rows)}
 
 ## Targets
 

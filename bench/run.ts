@@ -21,8 +21,8 @@ import { evaluateTargets } from './targets.ts';
 const quick = process.argv.includes('--quick');
 
 const CLIENT_SETTINGS: ClientSettings = quick
-  ? { rounds: 3, warmupCalls: 50, sequentialCalls: 300, concurrentCalls: 600, inFlight: 10 }
-  : { rounds: 7, warmupCalls: 100, sequentialCalls: 1000, concurrentCalls: 2000, inFlight: 10 };
+  ? { rounds: 3, warmupCalls: 200, sequentialCalls: 500, concurrentCalls: 2000, inFlight: 10 }
+  : { rounds: 7, warmupCalls: 200, sequentialCalls: 1000, concurrentCalls: 5000, inFlight: 10 };
 const FUNCTION_SETTINGS: FunctionSettings = quick
   ? { initRounds: 5, cpuProcesses: 3, warmBatchesPerProcess: 5, latencyProcesses: 3, latencyPairsPerProcess: 3 }
   : { initRounds: 9, cpuProcesses: 5, warmBatchesPerProcess: 10, latencyProcesses: 5, latencyPairsPerProcess: 5 };

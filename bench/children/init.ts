@@ -9,5 +9,9 @@ runChild(async (): Promise<InitResult> => {
   const startedAt = performance.now();
   await import(pathToFileURL(job.bundlePath).href);
   const importMs = performance.now() - startedAt;
-  return { readyAt: performance.timeOrigin + performance.now(), importMs, maxRssKiB: maxRssKiB() };
+  const readyAt = performance.timeOrigin + performance.now();
+  // process.moduleLoadList names the Node built-ins loaded so far ("NativeModule https").
+  const loaded = new Set((process as unknown as { moduleLoadList: string[] }).moduleLoadList);
+  const networkBuiltins = ['http', 'https', 'tls'].filter((name) => loaded.has(`NativeModule ${name}`));
+  return { readyAt, importMs, networkBuiltins, maxRssKiB: maxRssKiB() };
 });

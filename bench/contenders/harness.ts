@@ -11,7 +11,9 @@ import { percentile } from '../stats.ts';
 /** Changes the leverage and resolves with the leverage the exchange reports in force. */
 export type ChangeLeverage = (leverage: number) => Promise<number>;
 
+/** Call after the contender's imports (its module body runs once they are all evaluated). */
 export function runClientContender(connect: (job: ClientJob) => ChangeLeverage | Promise<ChangeLeverage>): void {
+  const modulesLoadedAt = performance.timeOrigin + performance.now();
   const job = readJob<ClientJob>();
   runChild(async (): Promise<ClientResult> => {
     const change = await connect(job);
@@ -30,11 +32,13 @@ export function runClientContender(connect: (job: ClientJob) => ChangeLeverage |
     for (let i = 0; i < job.warmupCalls; i++) await confirmed(alternate(i));
 
     const latencies: number[] = [];
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < job.sequentialCalls; i++) {
       const startedAt = performance.now();
       await confirmed(alternate(i));
       latencies.push(performance.now() - startedAt);
     }
+    const cpu = process.cpuUsage(cpuBefore);
 
     let next = 0;
     const startedAt = performance.now();
@@ -46,7 +50,9 @@ export function runClientContender(connect: (job: ClientJob) => ChangeLeverage |
 
     await confirmed(job.finalLeverage);
     return {
+      modulesLoadedAt,
       coldConfirmedAt,
+      cpuPerCallUs: (cpu.user + cpu.system) / job.sequentialCalls,
       sequentialP50Ms: percentile(latencies, 50),
       sequentialP99Ms: percentile(latencies, 99),
       throughputPerSec: job.concurrentCalls / seconds,
