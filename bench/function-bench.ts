@@ -34,6 +34,8 @@ export interface InitSummary {
   label: string;
   bundleBytes: number;
   importMs: Spread;
+  /** Paired per round: this bundle's import minus the function's import in the same round. */
+  importDeltaMs: Spread;
   /** Fresh process spawn to handler module loaded. */
   processToReadyMs: Spread;
   maxRssMiB: Spread;
@@ -74,9 +76,11 @@ export async function benchFunction(
       inits.get(bundle.id)!.push(await runChildProcess<InitResult>(childPath('init'), { bundlePath: bundle.path }, env));
     }
   }
+  const functionRuns = inits.get('function')!;
   const [fn, sdk, ...variants] = bundles.map((b): InitSummary => {
     const runs = inits.get(b.id)!;
     return {
+      importDeltaMs: spread(runs.map((r, round) => r.result.importMs - functionRuns[round]!.result.importMs)),
       id: b.id,
       label: b.label,
       bundleBytes: statSync(b.path).size,
@@ -164,9 +168,11 @@ async function runContainer(
     if (!Array.isArray(failures) || failures.length > 0) throw new Error(`${m.label} invocation handed records back: ${JSON.stringify(m.response)}`);
   }
   const outcomes = aws.takePublished().map((message) => JSON.parse(message) as { status: string; leverage?: number; requestedLeverage?: number });
-  const applied = outcomes.filter((o) => o.status === 'APPLIED' && o.leverage === o.requestedLeverage).length;
+  const isApplied = (o: (typeof outcomes)[number]) => o.status === 'APPLIED' && o.leverage === o.requestedLeverage;
+  const applied = outcomes.filter(isApplied).length;
   if (applied !== factory.records || outcomes.length !== factory.records) {
-    throw new Error(`expected ${factory.records} APPLIED outcomes, got ${applied} of ${outcomes.length} published`);
+    const other = outcomes.find((o) => !isApplied(o));
+    throw new Error(`expected ${factory.records} APPLIED outcomes, got ${applied} of ${outcomes.length} published${other ? `; e.g. ${JSON.stringify(other).slice(0, 600)}` : ''}`);
   }
   for (const [symbol, leverage] of factory.lastLeverage) {
     const held = simulator.leverageOf(ACCOUNT, symbol);

@@ -51,7 +51,7 @@ export interface InitResult {
   /** Epoch ms (high resolution) when the import finished. */
   readyAt: number;
   importMs: number;
-  /** Which of node:http, node:https, node:tls the import loaded. */
+  /** Which of node:http, node:https, node:tls and Node's internal undici the import loaded. */
   networkBuiltins: string[];
   maxRssKiB: number;
 }

@@ -37,9 +37,12 @@ const CONTENDERS: ClientContender[] = [
   { id: 'ccxt-unified', label: `ccxt ${peers.ccxt} setLeverage (portfolioMargin)`, script: 'ccxtUnified' },
 ];
 
+const loadAtStart = os.loadavg()[0] ?? Number.NaN;
+
 function machine(): Machine {
   const cpus = os.cpus();
   return {
+    load: [loadAtStart, os.loadavg()[0] ?? Number.NaN],
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
     node: process.version,

@@ -8,6 +8,7 @@ import { fmt, range, type Target } from './report.ts';
 
 export const BUNDLE_LIMIT_BYTES = 600 * 1000;
 export const RSS_LIMIT_MIB = 100;
+const UNDICI = 'undici (internal)';
 
 export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary): Target[] {
   const by = (id: string) => clients.find((c) => c.contender.id === id);
@@ -102,15 +103,18 @@ const EXPLANATIONS: Record<string, (c: Context) => string> = {
     const sdkBuiltins = fn.init.sdkOnly.networkBuiltins;
     const parts = fn.init.variants
       .filter((v) => v.id !== 'no-sdk')
-      .map((v) => `${v.label.replace('function without ', '')} ${fmt(full - v.importMs.median, 1)} ms`)
+      .map((v) => `${v.label.replace('function without ', '')} ${fmt(-v.importDeltaMs.median, 1)} ms`)
       .join(', ');
     return (
       `Import is ${range(fn.init.function.importMs)} ms vs ${range(fn.init.sdkOnly.importMs)} ms for the bare SDK bundle ` +
       `(+${fmt(full - fn.init.sdkOnly.importMs.median, 1)} ms). Leave-one-out cost of each part: ${parts}. ` +
       `Built-ins loaded by the import: function ${fnBuiltins.join(', ') || 'none'}; bare SDK bundle ${sdkBuiltins.join(', ') || 'none'}. ` +
-      (fnBuiltins.includes('https') && !sdkBuiltins.includes('https')
-        ? 'The SDK loads its http handler on its first request; the exchange client loads node:http/https (and tls) at init, when it creates its keep-alive agents. ' +
-          'That part of the gap moves work from the first invocation into init rather than adding to the cold start as a whole.'
+      (fnBuiltins.includes(UNDICI) && !sdkBuiltins.includes(UNDICI)
+        ? 'Only the function loads Node\'s internal undici at init. Its exchange client imports node:http and node:https as ES modules; ' +
+          'an ES import of a built-in materialises every export, including the lazy WebSocket, CloseEvent and MessageEvent getters of node:http, which load undici. ' +
+          'The SDK reaches the same built-ins with require() (createRequire banner), which leaves those getters untouched. ' +
+          `The leave-one-out row for the http module shows what that costs (${fmt(-(fn.init.variants.find((v) => v.id === 'no-exchange-http')?.importDeltaMs.median ?? Number.NaN), 1)} ms). ` +
+          'Obtaining the built-ins without an ES import (process.getBuiltinModule or createRequire) in functions/adapters/binance/http.ts would avoid it.'
         : '')
     );
   },

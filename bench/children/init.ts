@@ -4,6 +4,9 @@ import { pathToFileURL } from 'node:url';
 import type { InitJob, InitResult } from '../protocol.ts';
 import { maxRssKiB, readJob, runChild } from './io.ts';
 
+/** Reported name → Node's internal module name. undici is what Node's fetch/WebSocket are built on. */
+const WATCHED_BUILTINS = { http: 'http', https: 'https', tls: 'tls', 'undici (internal)': 'internal/deps/undici/undici' };
+
 const job = readJob<InitJob>();
 runChild(async (): Promise<InitResult> => {
   const startedAt = performance.now();
@@ -12,6 +15,8 @@ runChild(async (): Promise<InitResult> => {
   const readyAt = performance.timeOrigin + performance.now();
   // process.moduleLoadList names the Node built-ins loaded so far ("NativeModule https").
   const loaded = new Set((process as unknown as { moduleLoadList: string[] }).moduleLoadList);
-  const networkBuiltins = ['http', 'https', 'tls'].filter((name) => loaded.has(`NativeModule ${name}`));
+  const networkBuiltins = Object.entries(WATCHED_BUILTINS)
+    .filter(([, internalName]) => loaded.has(`NativeModule ${internalName}`))
+    .map(([name]) => name);
   return { readyAt, importMs, networkBuiltins, maxRssKiB: maxRssKiB() };
 });
