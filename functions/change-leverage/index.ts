@@ -4,9 +4,12 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { createAwsJsonClient } from '../adapters/aws-json/aws-json-client.ts';
 import { BinancePapiClient } from '../adapters/binance/papi-client.ts';
+import { DynamoDbStateStore } from '../adapters/dynamodb/state-store.ts';
 import { SecretsManagerCredentialStore } from '../adapters/secrets-manager/credential-store.ts';
 import { SnsOutcomePublisher } from '../adapters/sns/outcome-publisher.ts';
+import { SsmPauseSwitch } from '../adapters/ssm/pause-switch.ts';
 import { loadConfig } from '../commons/config.ts';
 import { loggerFor } from '../commons/logger.ts';
 import { createChangeLeverageHandler } from './handler.ts';
@@ -26,6 +29,16 @@ export const handler = createChangeLeverageHandler({
     ttlMs: config.credentialsCacheTtlMs,
   }),
   publisher: new SnsOutcomePublisher(new SNSClient({}), config.resultTopicArn),
+  state: config.stateTableName
+    ? new DynamoDbStateStore(
+        createAwsJsonClient({ service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0', endpointId: 'DYNAMODB' }),
+        config.stateTableName,
+      )
+    : undefined,
+  pause: config.pauseParameter
+    ? new SsmPauseSwitch(createAwsJsonClient({ service: 'ssm', targetPrefix: 'AmazonSSM', jsonVersion: '1.1', endpointId: 'SSM' }), config.pauseParameter)
+    : undefined,
+  policy: { caps: config.leverageCaps, maxEventAgeMs: config.maxEventAgeMs, dryRun: config.dryRun },
   logFor: loggerFor,
   now: Date.now,
   minimumTimeToStartMs: config.requestTimeoutMs,

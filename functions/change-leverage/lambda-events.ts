@@ -14,6 +14,7 @@ export function normalise(event: LambdaEvent, context: Pick<Context, 'awsRequest
       trigger: 'sqs',
       body: { text: record.body },
       finalAttempt: Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount,
+      orderingGroup: record.attributes.MessageGroupId,
     }));
   }
   if (isEventBridgeEvent(event)) {
@@ -35,7 +36,7 @@ export class HandedBackError extends Error {
  * when its event was handed back, so Lambda's retries and on-failure destination take over; a
  * permanent result returns normally, since retrying it would only repeat the rejection.
  */
-export function respond(event: LambdaEvent, results: RecordResult[]): SQSBatchResponse | { eventId: string; status?: string } {
+export function respond(event: LambdaEvent, results: RecordResult[]): SQSBatchResponse | Pick<RecordResult, 'eventId' | 'outcomes'> {
   if (isSqsEvent(event)) {
     return {
       batchItemFailures: results.filter((r) => r.disposition === 'retry').map((r) => ({ itemIdentifier: r.recordId })),
@@ -44,7 +45,7 @@ export function respond(event: LambdaEvent, results: RecordResult[]): SQSBatchRe
   const [result] = results;
   if (!result) throw new Error('no result for the invocation event');
   if (result.disposition === 'retry') throw new HandedBackError(result);
-  return { eventId: result.eventId, status: result.status };
+  return { eventId: result.eventId, outcomes: result.outcomes };
 }
 
 function isSqsEvent(event: unknown): event is SQSEvent {

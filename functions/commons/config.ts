@@ -3,6 +3,9 @@
  * invalid setting stops the function before it touches any event, with a message naming the
  * variable, rather than failing record by record.
  */
+import type { LeverageCaps } from '../domain/policy.ts';
+import { MAX_LEVERAGE, MIN_LEVERAGE } from '../domain/risk-event.ts';
+
 export interface Config {
   secretIdTemplate: string;
   resultTopicArn: string;
@@ -12,6 +15,13 @@ export interface Config {
   maxReceiveCount: number;
   requestTimeoutMs: number;
   credentialsCacheTtlMs: number;
+  leverageCaps?: LeverageCaps;
+  maxEventAgeMs: number;
+  dryRun: boolean;
+  /** Unset: no cross-invocation ordering or duplicate detection. */
+  stateTableName?: string;
+  /** Unset: no pause switch. */
+  pauseParameter?: string;
 }
 
 export class ConfigError extends Error {
@@ -33,6 +43,11 @@ export function loadConfig(env: Env): Config {
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 3, 1, 1000),
     requestTimeoutMs: integer(env, 'BINANCE_REQUEST_TIMEOUT_MS', 5000, 100, 60_000),
     credentialsCacheTtlMs: integer(env, 'CREDENTIALS_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
+    leverageCaps: leverageCaps(env, 'LEVERAGE_CAPS'),
+    maxEventAgeMs: integer(env, 'MAX_EVENT_AGE_SECONDS', 900, 1, 7 * 86_400) * 1000,
+    dryRun: boolean(env, 'DRY_RUN'),
+    stateTableName: env.STATE_TABLE_NAME?.trim() || undefined,
+    pauseParameter: env.PAUSE_PARAMETER?.trim() || undefined,
   };
 }
 
@@ -49,6 +64,35 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return Number(raw);
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+/** `{"BTCUSDT": 20, "*": 10}`: symbol (or "*" for all others) → maximum leverage. */
+function leverageCaps(env: Env, name: string): LeverageCaps | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, `must be a JSON object such as {"BTCUSDT": 20, "*": 10}, got "${raw}"`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(name, 'must be a JSON object of symbol → maximum leverage');
+  }
+  for (const [symbol, cap] of Object.entries(parsed)) {
+    if (symbol !== '*' && !/^[A-Z0-9]{2,32}(_[0-9]{6})?$/.test(symbol)) throw new ConfigError(name, `has an invalid symbol "${symbol}"`);
+    if (!Number.isInteger(cap) || cap < MIN_LEVERAGE || cap > MAX_LEVERAGE) {
+      throw new ConfigError(name, `cap for ${symbol} must be a whole number from ${MIN_LEVERAGE} to ${MAX_LEVERAGE}, got ${JSON.stringify(cap)}`);
+    }
+  }
+  return Object.freeze({ ...(parsed as Record<string, number>) });
 }
 
 /** https only; plain http is allowed for loopback hosts (the simulator, tests). */

@@ -1,28 +1,103 @@
 /**
- * One validated command against the exchange: credentials, the change, and, when the exchange
- * cannot say whether the change executed, a read-back before anything is reported.
+ * One event against the exchange: which symbols it touches, and for each one the guard rails
+ * (cap, order, reduce-only, dry run) before the change itself, with a read-back whenever the
+ * exchange cannot say whether the change executed.
  */
-import { ExecutionUnknownError, RetryableError } from './errors.ts';
-import type { RiskCommand } from './risk-event.ts';
-import type { CredentialStore, Deadline, Exchange, LeverageSetting, Log } from './ports.ts';
+import { ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
+import { checkCap, checkReduction, type Policy } from './policy.ts';
+import type { RiskCommand, Target } from './risk-event.ts';
+import type { Verdict } from './outcome.ts';
+import type { ApiCredentials, Deadline, Exchange, LeverageSetting, Log, StateStore, TargetRef } from './ports.ts';
 
-export interface ChangeLeverageDeps {
-  credentials: CredentialStore;
+export interface ExecutionDeps {
   exchange: Exchange;
+  state?: StateStore;
+  policy: Policy;
   deadline: Deadline;
   log: Log;
 }
 
-export async function changeLeverage(command: RiskCommand, deps: ChangeLeverageDeps): Promise<LeverageSetting> {
-  const credentials = await deps.credentials.forAccount(command.accountId);
+/** A lease outlives the invocation holding it, so a crashed holder blocks the key only briefly. */
+const LEASE_MARGIN_MS = 5_000;
+
+/** `undefined`: this target already completed on an earlier delivery; nothing to do or report. */
+export type TargetVerdict = Verdict | { status: 'RETRY'; error: GuardError } | undefined;
+
+export async function resolveTargets(command: RiskCommand, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Target[]> {
+  if (command.scope.kind === 'targets') return command.scope.targets;
+  const { leverage } = command.scope;
+  const positions = await deps.exchange.readOpenPositions(credentials, deps.deadline);
+  return positions.map((position) => ({ symbol: position.symbol, leverage, currentLeverage: position.leverage }));
+}
+
+export async function executeTarget(
+  command: RiskCommand,
+  target: Target,
+  credentials: ApiCredentials,
+  deps: ExecutionDeps,
+): Promise<TargetVerdict> {
+  const ref: TargetRef = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
   try {
-    return await deps.exchange.changeLeverage(credentials, command.symbol, command.leverage, deps.deadline);
+    if (await deps.state?.isCompleted(ref)) {
+      deps.log.info('already completed on an earlier delivery', { symbol: target.symbol });
+      return undefined;
+    }
+    checkCap(deps.policy.caps, target.symbol, target.leverage);
+    return command.dryRun || deps.policy.dryRun
+      ? await dryRun(command, target, ref, credentials, deps)
+      : await applyWithClaim(command, target, ref, credentials, deps);
+  } catch (thrown) {
+    const error = asGuardError(thrown);
+    if (error.retryable) return { status: 'RETRY', error };
+    if (error instanceof SkipDecision) return { status: 'SKIPPED', error, currentLeverage: error.currentLeverage };
+    return { status: 'REJECTED', error };
+  }
+}
+
+/** Everything but the change itself, including the read of the current leverage. */
+async function dryRun(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
+  if (command.issuedAt && deps.state) {
+    const last = await deps.state.lastAppliedIssuedAt(ref);
+    if (last && Date.parse(last) > Date.parse(command.issuedAt)) throw superseded(last);
+  }
+  const currentLeverage = target.currentLeverage ?? (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline)).leverage;
+  if (command.mode === 'reduce-only') checkReduction(currentLeverage, target.leverage);
+  return { status: 'DRY_RUN', leverage: target.leverage, currentLeverage };
+}
+
+/**
+ * The claim serialises changes to one account+symbol across concurrent invocations and refuses
+ * an event issued before the last applied one, so an old "raise" can never undo a newer "lower".
+ */
+async function applyWithClaim(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
+  const claim = deps.state ? await deps.state.claim(ref, command.issuedAt, deps.deadline.remainingMs() + LEASE_MARGIN_MS) : undefined;
+  if (claim && !claim.claimed) throw superseded(claim.lastIssuedAt);
+  let applied = false;
+  try {
+    let currentLeverage = target.currentLeverage;
+    if (command.mode === 'reduce-only') {
+      currentLeverage ??= (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline)).leverage;
+      checkReduction(currentLeverage, target.leverage);
+    }
+    const setting = await changeLeverage(credentials, target, deps);
+    applied = true;
+    return { status: 'APPLIED', ...setting, currentLeverage };
+  } finally {
+    if (claim?.claimed) {
+      await claim.release(applied).catch((error: unknown) =>
+        deps.log.warn('could not release the claim; it expires with its lease', { symbol: target.symbol, detail: String(error) }),
+      );
+    }
+  }
+}
+
+async function changeLeverage(credentials: ApiCredentials, target: Target, deps: ExecutionDeps): Promise<LeverageSetting> {
+  try {
+    return await deps.exchange.changeLeverage(credentials, target.symbol, target.leverage, deps.deadline);
   } catch (error) {
     if (!(error instanceof ExecutionUnknownError)) throw error;
-    deps.log.warn('execution status unknown; reading leverage back', { code: error.code, detail: error.message });
-    return confirmByReadBack(command, error, () =>
-      deps.exchange.readLeverage(credentials, command.symbol, deps.deadline),
-    );
+    deps.log.warn('execution status unknown; reading leverage back', { symbol: target.symbol, code: error.code, detail: error.message });
+    return confirmByReadBack(target, error, () => deps.exchange.readLeverage(credentials, target.symbol, deps.deadline));
   }
 }
 
@@ -30,23 +105,18 @@ export async function changeLeverage(command: RiskCommand, deps: ChangeLeverageD
  * APPLIED only when the exchange confirms the requested leverage is in force. Setting the same
  * leverage twice is harmless, so a mismatch (or a failed read) hands the event back for a retry.
  */
-async function confirmByReadBack(
-  command: RiskCommand,
-  unknown: ExecutionUnknownError,
-  readBack: () => Promise<LeverageSetting>,
-): Promise<LeverageSetting> {
+async function confirmByReadBack(target: Target, unknown: ExecutionUnknownError, readBack: () => Promise<LeverageSetting>): Promise<LeverageSetting> {
   let setting: LeverageSetting;
   try {
     setting = await readBack();
   } catch (readError) {
     const why = readError instanceof Error ? readError.message : String(readError);
-    throw new ExecutionUnknownError(unknown.code, `${unknown.message}; read-back failed: ${why}`, undefined, {
-      cause: readError,
-    });
+    throw new ExecutionUnknownError(unknown.code, `${unknown.message}; read-back failed: ${why}`, undefined, { cause: readError });
   }
-  if (setting.leverage === command.leverage) return setting;
-  throw new RetryableError(
-    unknown.code,
-    `${unknown.message}; read-back shows leverage ${setting.leverage}, so the change did not apply`,
-  );
+  if (setting.leverage === target.leverage) return setting;
+  throw new RetryableError(unknown.code, `${unknown.message}; read-back shows leverage ${setting.leverage}, so the change did not apply`);
+}
+
+function superseded(lastIssuedAt: string): SkipDecision {
+  return new SkipDecision('SUPERSEDED', `a newer event (issued ${lastIssuedAt}) was already applied to this account and symbol`);
 }

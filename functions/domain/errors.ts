@@ -25,6 +25,21 @@ export class PermanentError extends GuardError {
   readonly retryable = false;
 }
 
+/**
+ * A decision not to act (stale, superseded, not a reduction…): permanent, reported as SKIPPED
+ * rather than REJECTED because nothing is wrong with the event or the exchange.
+ */
+export class SkipDecision extends PermanentError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    /** The leverage read before deciding, when it was read. */
+    readonly currentLeverage?: number,
+  ) {
+    super(code, message);
+  }
+}
+
 export class RetryableError extends GuardError {
   readonly retryable = true;
 

@@ -1,15 +1,14 @@
 /**
- * The outcome contract: exactly one per event (per symbol, once rules fan out), published to the
- * result topic. Builders here are the only place outcomes are shaped, so the contract in the
- * README has a single source of truth.
+ * The outcome contract: exactly one per event and symbol, published to the result topic.
+ * Builders here are the only place outcomes are shaped, so the README's contract has a single
+ * source of truth.
  */
 import type { ErrorCode, GuardError } from './errors.ts';
-import type { PartialIdentity, RiskCommand } from './risk-event.ts';
-import type { LeverageSetting } from './ports.ts';
+import type { PartialIdentity, RiskCommand, Target } from './risk-event.ts';
 
 export type Trigger = 'sqs' | 'eventbridge' | 'direct';
 
-export type OutcomeStatus = 'APPLIED' | 'REJECTED' | 'FAILED';
+export type OutcomeStatus = 'APPLIED' | 'REJECTED' | 'FAILED' | 'SKIPPED' | 'DRY_RUN';
 
 export interface OutcomeError {
   code: ErrorCode;
@@ -23,9 +22,14 @@ export interface Outcome {
   accountId?: string;
   symbol?: string;
   requestedLeverage?: number;
+  mode?: RiskCommand['mode'];
   status: OutcomeStatus;
+  /** APPLIED: the leverage now in force. DRY_RUN: the leverage that would have been set. */
   leverage?: number;
+  /** The leverage read from Binance before the change, whenever it was read. */
+  currentLeverage?: number;
   maxNotionalValue?: string;
+  /** Why, on REJECTED, FAILED and SKIPPED. */
   error?: OutcomeError;
   trigger: Trigger;
   issuedAt?: string;
@@ -35,6 +39,12 @@ export interface Outcome {
   durationMs: number;
 }
 
+/** What happened to one target (or, without a target, to the whole event). */
+export type Verdict =
+  | { status: 'APPLIED'; leverage: number; maxNotionalValue: string; currentLeverage?: number }
+  | { status: 'DRY_RUN'; leverage: number; currentLeverage: number }
+  | { status: 'SKIPPED' | 'REJECTED' | 'FAILED'; error: GuardError; currentLeverage?: number };
+
 /** Where and when a record was processed: the part of every outcome that is not about the event. */
 export interface OutcomeContext {
   recordId: string;
@@ -43,24 +53,25 @@ export interface OutcomeContext {
   now: number;
 }
 
-export function appliedOutcome(command: RiskCommand, setting: LeverageSetting, context: OutcomeContext): Outcome {
+export function outcomeOf(command: RiskCommand, target: Target | undefined, verdict: Verdict, context: OutcomeContext): Outcome {
+  const { status, ...rest } = verdict;
+  const error = 'error' in rest ? errorFields(rest.error) : undefined;
   return {
-    ...commandFields(command),
-    status: 'APPLIED',
-    leverage: setting.leverage,
-    maxNotionalValue: setting.maxNotionalValue,
+    eventId: command.eventId,
+    accountId: command.accountId,
+    symbol: target?.symbol,
+    requestedLeverage: target?.leverage ?? (command.scope.kind === 'all-open-positions' ? command.scope.leverage : undefined),
+    mode: command.mode,
+    status,
+    leverage: 'leverage' in rest ? rest.leverage : undefined,
+    currentLeverage: rest.currentLeverage ?? target?.currentLeverage,
+    maxNotionalValue: 'maxNotionalValue' in rest ? rest.maxNotionalValue : undefined,
+    error,
+    issuedAt: command.issuedAt,
+    reason: command.reason,
+    metadata: command.metadata,
     ...timing(context),
   };
-}
-
-/** A permanent error (exchange business error, bad credentials format…) for a valid command. */
-export function rejectedOutcome(command: RiskCommand, error: GuardError, context: OutcomeContext): Outcome {
-  return { ...commandFields(command), status: 'REJECTED', error: errorFields(error), ...timing(context) };
-}
-
-/** Retries are exhausted: the record goes to the DLQ with this outcome published. */
-export function failedOutcome(command: RiskCommand, error: GuardError, context: OutcomeContext): Outcome {
-  return { ...commandFields(command), status: 'FAILED', error: errorFields(error), ...timing(context) };
 }
 
 /** The event itself is unusable; identify it as well as we can (falling back to the record id). */
@@ -73,18 +84,6 @@ export function invalidEventOutcome(partial: PartialIdentity, message: string, c
     status: 'REJECTED',
     error: { code: 'INVALID_EVENT', message, retryable: false },
     ...timing(context),
-  };
-}
-
-function commandFields(command: RiskCommand) {
-  return {
-    eventId: command.eventId,
-    accountId: command.accountId,
-    symbol: command.symbol,
-    requestedLeverage: command.leverage,
-    issuedAt: command.issuedAt,
-    reason: command.reason,
-    metadata: command.metadata,
   };
 }
 

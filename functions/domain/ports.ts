@@ -19,10 +19,48 @@ export interface Deadline {
   remainingMs(): number;
 }
 
+export interface OpenPosition {
+  symbol: string;
+  leverage: number;
+}
+
 export interface Exchange {
   /** Throws ExecutionUnknownError when the change may or may not have happened. */
   changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number, deadline: Deadline): Promise<LeverageSetting>;
   readLeverage(credentials: ApiCredentials, symbol: string, deadline: Deadline): Promise<LeverageSetting>;
+  /** Symbols with a non-zero position, and their leverage. */
+  readOpenPositions(credentials: ApiCredentials, deadline: Deadline): Promise<OpenPosition[]>;
+}
+
+/** One event's work on one symbol (symbol `*` for an outcome about the whole event). */
+export interface TargetRef {
+  eventId: string;
+  accountId: string;
+  symbol: string;
+}
+
+export type Claim = { claimed: true; release(applied: boolean): Promise<void> } | { claimed: false; lastIssuedAt: string };
+
+/**
+ * Shared state across invocations and containers (DynamoDB). Without it (STATE_TABLE_NAME unset)
+ * ordering holds within a batch only and redeliveries are processed again.
+ */
+export interface StateStore {
+  /** Whether this target already ended with a published outcome (kept 24 h). */
+  isCompleted(ref: TargetRef): Promise<boolean>;
+  markCompleted(ref: TargetRef): Promise<void>;
+  /**
+   * Takes the account+symbol for one change, refusing events issued before the last applied one.
+   * Throws a RetryableError while another event holds it.
+   */
+  claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim>;
+  /** The issuedAt of the last applied change, for read-only checks (dry run). */
+  lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined>;
+}
+
+/** The operators' pause switch. */
+export interface PauseSwitch {
+  isPaused(): Promise<boolean>;
 }
 
 export interface CredentialStore {

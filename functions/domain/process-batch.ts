@@ -1,27 +1,23 @@
 /**
  * Delivery semantics, the part that must never be wrong:
- * - every record ends either acknowledged with its outcome published, or handed back for retry;
- *   nothing is acknowledged unless its outcome was published;
+ * - every record ends either acknowledged with its outcomes published, or handed back for retry;
+ *   nothing is acknowledged unless its outcomes were published;
  * - a retryable failure publishes nothing, except on the record's final attempt, when a FAILED
  *   outcome is published and the record is still handed back so it lands in the DLQ;
- * - records for the same account+symbol run one after another in arrival order, and once one of
- *   them is handed back the later ones are handed back too (applying them now would let the
- *   retried, older command undo them later); different keys run concurrently.
+ * - records touching the same account+symbol (or the same FIFO message group) run one after
+ *   another in arrival order, and once one of them is handed back the later ones are handed back
+ *   too (applying them now would let the retried, older command undo them later); records with
+ *   nothing in common run concurrently;
+ * - an event for several symbols gets one outcome per symbol; a failure on one symbol does not stop
+ *   the others, and with a state store only the failed symbols are redone on redelivery.
  */
-import { asGuardError, type GuardError, RetryableError } from './errors.ts';
-import { changeLeverage, type ChangeLeverageDeps } from './change-leverage.ts';
-import {
-  appliedOutcome,
-  failedOutcome,
-  invalidEventOutcome,
-  type Outcome,
-  type OutcomeContext,
-  type OutcomeStatus,
-  rejectedOutcome,
-  type Trigger,
-} from './outcome.ts';
-import { parseJsonBody, type RiskCommand, validateRiskEvent } from './risk-event.ts';
-import type { Log, OutcomePublisher } from './ports.ts';
+import { asGuardError, type GuardError, RetryableError, SkipDecision } from './errors.ts';
+import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict } from './change-leverage.ts';
+import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
+import { checkFreshness, type Policy } from './policy.ts';
+import { parseJsonBody, type RiskCommand, type Target, validateRiskEvent } from './risk-event.ts';
+import { type Lanes, Sequencer } from './sequencer.ts';
+import type { CredentialStore, Deadline, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore } from './ports.ts';
 
 export interface InboundRecord {
   /** SQS messageId, EventBridge event id or Lambda request id: the fallback eventId. */
@@ -31,6 +27,8 @@ export interface InboundRecord {
   body: { text: string } | { value: unknown };
   /** The last delivery before the DLQ: a retryable failure now ends as a FAILED outcome. */
   finalAttempt: boolean;
+  /** FIFO MessageGroupId: records of one group keep their order. */
+  orderingGroup?: string;
 }
 
 export type Disposition = 'acknowledge' | 'retry';
@@ -39,44 +37,46 @@ export interface RecordResult {
   recordId: string;
   eventId: string;
   disposition: Disposition;
-  /** The outcome published for this record, if any. */
-  status?: OutcomeStatus;
+  /** The outcomes published for this record, in order. */
+  outcomes: { symbol?: string; status: OutcomeStatus }[];
   /** Why the record was handed back, when it was. */
   error?: GuardError;
 }
 
-export interface BatchDeps extends Omit<ChangeLeverageDeps, 'log'> {
+export interface BatchDeps {
+  exchange: Exchange;
+  credentials: CredentialStore;
   publisher: OutcomePublisher;
+  state?: StateStore;
+  pause?: PauseSwitch;
+  policy: Policy;
+  deadline: Deadline;
   logFor(eventId: string): Log;
   now(): number;
   /** Below this much time left, a record is handed back before it starts rather than cut off mid-way. */
   minimumTimeToStartMs: number;
 }
 
-export async function processBatch(records: InboundRecord[], deps: BatchDeps): Promise<RecordResult[]> {
-  const laneTails = new Map<string, Promise<RecordResult>>();
-  const handedBackKeys = new Set<string>();
+/** Targets of one event run concurrently, at most this many at a time. */
+const TARGET_CONCURRENCY = 10;
 
+export async function processBatch(records: InboundRecord[], deps: BatchDeps): Promise<RecordResult[]> {
+  const paused = await pauseReason(deps);
+  const sequencer = new Sequencer();
   return Promise.all(
     records.map((record) => {
       const startedAt = deps.now();
       const validation = decode(record);
       if (!validation.ok) {
         const outcome = invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps));
-        return settle(record, outcome, deps);
+        return publishAll(record, outcome.eventId, [outcome], deps);
       }
       const command = validation.command;
-      const key = `${command.accountId}\u0000${command.symbol}`;
-      const previous = laneTails.get(key) ?? Promise.resolve(undefined);
-      const run = previous.then(async () => {
-        const result = handedBackKeys.has(key)
-          ? await handBack(record, command, heldBehindEarlierFailure(command), deps.now(), deps)
-          : await execute(record, command, deps);
-        if (result.disposition === 'retry') handedBackKeys.add(key);
-        return result;
-      });
-      laneTails.set(key, run);
-      return run;
+      return sequencer.run(
+        lanesOf(record, command, sequencer),
+        (blocked) => processCommand(record, command, deps, paused ?? (blocked ? heldBehindEarlierFailure() : undefined)),
+        (result) => result.disposition === 'retry',
+      );
     }),
   );
 }
@@ -87,62 +87,167 @@ function decode(record: InboundRecord) {
   return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false as const, message: parsed.message, partial: {} };
 }
 
-async function execute(record: InboundRecord, command: RiskCommand, deps: BatchDeps): Promise<RecordResult> {
+/** The operators' switch is read once per invocation; if it cannot be read, we stay paused. */
+async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {
+  if (!deps.pause) return undefined;
+  try {
+    return (await deps.pause.isPaused()) ? new RetryableError('PAUSED', 'leverage-guard is paused by its operators') : undefined;
+  } catch (error) {
+    return new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `the pause switch could not be read (${asGuardError(error).message})`);
+  }
+}
+
+function lanesOf(record: InboundRecord, command: RiskCommand, sequencer: Sequencer): Lanes {
+  const accountLane = `account\u0000${command.accountId}`;
+  const keyPrefix = `key\u0000${command.accountId}\u0000`;
+  const groupLanes = record.orderingGroup ? [`group\u0000${record.orderingGroup}`] : [];
+  if (command.scope.kind === 'all-open-positions') {
+    // Touches symbols not known yet: wait for everything earlier on the account.
+    return { waitFor: [accountLane, ...sequencer.knownLanes(keyPrefix), ...groupLanes], occupy: [accountLane, ...groupLanes] };
+  }
+  const keyLanes = command.scope.targets.map((target) => keyPrefix + target.symbol);
+  return { waitFor: [accountLane, ...keyLanes, ...groupLanes], occupy: [...keyLanes, ...groupLanes] };
+}
+
+async function processCommand(record: InboundRecord, command: RiskCommand, deps: BatchDeps, held: GuardError | undefined): Promise<RecordResult> {
   const startedAt = deps.now();
   const log = deps.logFor(command.eventId);
-  if (deps.deadline.remainingMs() < deps.minimumTimeToStartMs) {
-    const error = new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event');
-    return handBack(record, command, error, startedAt, deps);
-  }
+  const report = (targets: (Target | undefined)[], verdicts: TargetVerdict[]) =>
+    settle(record, command, targets, verdicts, startedAt, deps);
+  const known = knownTargets(command);
+
+  const blocker =
+    held ??
+    (deps.deadline.remainingMs() < deps.minimumTimeToStartMs
+      ? new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event')
+      : undefined);
+  if (blocker) return report(known, known.map(() => ({ status: 'RETRY', error: blocker })));
+
+  const executionDeps: ExecutionDeps = { ...deps, log };
+  let targets: Target[];
+  let credentials;
   try {
-    const setting = await changeLeverage(command, { ...deps, log });
-    log.info('leverage applied', { symbol: command.symbol, leverage: setting.leverage });
-    return settle(record, appliedOutcome(command, setting, context(record, startedAt, deps)), deps);
+    checkFreshness(command.issuedAt, deps.now(), deps.policy.maxEventAgeMs);
+    credentials = await deps.credentials.forAccount(command.accountId);
+    targets = await resolveTargets(command, credentials, executionDeps);
   } catch (thrown) {
     const error = asGuardError(thrown);
-    if (error.retryable) return handBack(record, command, error, startedAt, deps);
-    log.warn('leverage change rejected', { code: error.code, detail: error.message });
-    return settle(record, rejectedOutcome(command, error, context(record, startedAt, deps)), deps);
+    return report(known, known.map(() => eventLevelVerdict(error)));
   }
+  if (targets.length === 0) {
+    return report([undefined], [{ status: 'SKIPPED', error: new SkipDecision('NO_OPEN_POSITIONS', 'the account has no open positions') }]);
+  }
+  const verdicts = await mapWithConcurrency(targets, TARGET_CONCURRENCY, (target) =>
+    executeTarget(command, target, credentials, executionDeps),
+  );
+  return report(targets, verdicts);
 }
 
-/** A terminal outcome is acknowledged only once it is published. */
-async function settle(record: InboundRecord, outcome: Outcome, deps: BatchDeps): Promise<RecordResult> {
-  const log = deps.logFor(outcome.eventId);
-  try {
-    await deps.publisher.publish(outcome);
-  } catch (thrown) {
-    const error = asGuardError(thrown);
-    log.error('outcome could not be published; handing the record back', { status: outcome.status, code: error.code, detail: error.message });
-    return { recordId: record.recordId, eventId: outcome.eventId, disposition: 'retry', error };
-  }
-  log.info('outcome published', { status: outcome.status });
-  return { recordId: record.recordId, eventId: outcome.eventId, disposition: 'acknowledge', status: outcome.status };
+/** The symbols known before talking to the exchange; `undefined` stands for "the whole event". */
+function knownTargets(command: RiskCommand): (Target | undefined)[] {
+  return command.scope.kind === 'targets' ? command.scope.targets : [undefined];
 }
 
-/** Retry later; on the final attempt, publish FAILED first so the DLQ entry is never silent. */
-async function handBack(
+function eventLevelVerdict(error: GuardError): TargetVerdict {
+  if (error.retryable) return { status: 'RETRY', error };
+  return { status: error instanceof SkipDecision ? 'SKIPPED' : 'REJECTED', error };
+}
+
+/**
+ * Publishes each decided target's outcome (and remembers it as completed); hands the record back
+ * if any target must be retried or its outcome could not be published. On the final attempt the
+ * targets still pending get a FAILED outcome first, so the DLQ entry is never silent.
+ */
+async function settle(
   record: InboundRecord,
   command: RiskCommand,
-  error: GuardError,
+  targets: (Target | undefined)[],
+  verdicts: TargetVerdict[],
   startedAt: number,
   deps: BatchDeps,
 ): Promise<RecordResult> {
   const log = deps.logFor(command.eventId);
-  const handedBack: RecordResult = { recordId: record.recordId, eventId: command.eventId, disposition: 'retry', error };
-  if (!record.finalAttempt) {
-    log.warn('transient failure; handing the record back for retry', { code: error.code, detail: error.message });
-    return handedBack;
+  const outcomeFor = (target: Target | undefined, verdict: Verdict) =>
+    outcomeOf(command, target, verdict, context(record, startedAt, deps));
+  const published: RecordResult['outcomes'] = [];
+  const pending: { target: Target | undefined; error: GuardError }[] = [];
+
+  for (const [index, target] of targets.entries()) {
+    const verdict = verdicts[index];
+    if (verdict === undefined) continue;
+    if (verdict.status === 'RETRY') {
+      pending.push({ target, error: verdict.error });
+      continue;
+    }
+    const publishError = await publish(outcomeFor(target, verdict), deps);
+    if (publishError) {
+      pending.push({ target, error: publishError });
+      continue;
+    }
+    published.push({ symbol: target?.symbol, status: verdict.status });
+    if (target) await markCompleted(command, target, deps, log);
   }
-  const published = await settle(record, failedOutcome(command, error, context(record, startedAt, deps)), deps);
-  return published.disposition === 'acknowledge' ? { ...handedBack, status: 'FAILED' } : published;
+
+  const result: RecordResult = { recordId: record.recordId, eventId: command.eventId, disposition: 'acknowledge', outcomes: published };
+  if (pending.length === 0) return result;
+  for (const { target, error } of pending) {
+    log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
+    if (record.finalAttempt && !(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
+      published.push({ symbol: target?.symbol, status: 'FAILED' });
+    }
+  }
+  return { ...result, disposition: 'retry', error: pending[0]!.error };
 }
 
-function heldBehindEarlierFailure(command: RiskCommand): RetryableError {
-  return new RetryableError(
-    'EARLIER_EVENT_PENDING',
-    `an earlier event for ${command.accountId} ${command.symbol} in this batch was handed back; this one keeps its place behind it`,
-  );
+/** Best effort: the outcome is already out; a missing marker only risks a duplicate on redelivery. */
+async function markCompleted(command: RiskCommand, target: Target, deps: BatchDeps, log: Log): Promise<void> {
+  try {
+    await deps.state?.markCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol });
+  } catch (error) {
+    log.warn('could not record the event as completed', { symbol: target.symbol, detail: asGuardError(error).message });
+  }
+}
+
+/** An invalid event's outcome: acknowledged once published. */
+async function publishAll(record: InboundRecord, eventId: string, outcomes: Outcome[], deps: BatchDeps): Promise<RecordResult> {
+  const result: RecordResult = { recordId: record.recordId, eventId, disposition: 'acknowledge', outcomes: [] };
+  for (const outcome of outcomes) {
+    const error = await publish(outcome, deps);
+    if (error) return { ...result, disposition: 'retry', error };
+    result.outcomes.push({ symbol: outcome.symbol, status: outcome.status });
+  }
+  return result;
+}
+
+/** Returns the error instead of throwing: a failed publish means "hand back", never "acknowledge". */
+async function publish(outcome: Outcome, deps: BatchDeps): Promise<GuardError | undefined> {
+  const log = deps.logFor(outcome.eventId);
+  try {
+    await deps.publisher.publish(outcome);
+    log.info('outcome published', { symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
+    return undefined;
+  } catch (thrown) {
+    const error = asGuardError(thrown);
+    log.error('outcome could not be published', { symbol: outcome.symbol, status: outcome.status, code: error.code, detail: error.message });
+    return error;
+  }
+}
+
+function heldBehindEarlierFailure(): RetryableError {
+  return new RetryableError('EARLIER_EVENT_PENDING', 'an earlier event for the same account and symbol (or FIFO group) in this batch was handed back; this one keeps its place behind it');
+}
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function context(record: InboundRecord, startedAt: number, deps: BatchDeps): OutcomeContext {

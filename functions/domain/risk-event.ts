@@ -8,6 +8,8 @@ import * as v from 'valibot';
 export const DEFAULT_ACCOUNT_ID = 'default';
 export const MIN_LEVERAGE = 1;
 export const MAX_LEVERAGE = 125;
+export const MAX_TARGETS = 50;
+export const ALL_OPEN_POSITIONS = 'ALL_OPEN_POSITIONS';
 const MAX_METADATA_BYTES = 4096;
 const MAX_REASON_LENGTH = 512;
 
@@ -48,17 +50,53 @@ const metadataSchema = v.pipe(
   ),
 );
 
+const targetSchema = v.strictObject(
+  { symbol: symbolSchema, leverage: leverageSchema },
+  'must be an object with symbol and leverage',
+);
+const targetsSchema = v.pipe(
+  v.array(targetSchema, 'must be an array of {symbol, leverage}'),
+  v.minLength(1, 'must hold at least 1 target'),
+  v.maxLength(MAX_TARGETS, `must hold at most ${MAX_TARGETS} targets`),
+  v.check((targets) => new Set(targets.map((t) => t.symbol)).size === targets.length, 'must not name a symbol twice'),
+);
+
 const riskEventSchema = v.strictObject({
   eventId: eventIdSchema,
   accountId: v.optional(accountIdSchema, DEFAULT_ACCOUNT_ID),
-  symbol: symbolSchema,
-  leverage: leverageSchema,
+  symbol: v.optional(symbolSchema),
+  leverage: v.optional(leverageSchema),
+  targets: v.optional(targetsSchema),
+  symbols: v.optional(v.literal(ALL_OPEN_POSITIONS, `must be "${ALL_OPEN_POSITIONS}"`)),
+  mode: v.optional(v.picklist(['set', 'reduce-only'], 'must be "set" or "reduce-only"'), 'set'),
+  dryRun: v.optional(v.boolean('must be true or false'), false),
   issuedAt: v.optional(issuedAtSchema),
   reason: v.optional(reasonSchema),
   metadata: v.optional(metadataSchema),
 });
 
-export type RiskCommand = v.InferOutput<typeof riskEventSchema>;
+type RiskEventInput = v.InferOutput<typeof riskEventSchema>;
+
+export interface Target {
+  symbol: string;
+  leverage: number;
+  /** Known before the change (from positionRisk), so no extra read is needed. */
+  currentLeverage?: number;
+}
+
+/** Which symbols an event changes: named ones, or every open position of the account. */
+export type Scope = { kind: 'targets'; targets: Target[] } | { kind: 'all-open-positions'; leverage: number };
+
+export interface RiskCommand {
+  eventId: string;
+  accountId: string;
+  scope: Scope;
+  mode: 'set' | 'reduce-only';
+  dryRun: boolean;
+  issuedAt?: string;
+  reason?: string;
+  metadata?: Record<string, unknown>;
+}
 
 export type Validation =
   | { ok: true; command: RiskCommand }
@@ -77,8 +115,40 @@ export function validateRiskEvent(input: unknown): Validation {
     return { ok: false, message: `event must be a JSON object, got ${describeType(input)}`, partial: {} };
   }
   const result = v.safeParse(riskEventSchema, input, { abortPipeEarly: true });
-  if (result.success) return { ok: true, command: result.output };
-  return { ok: false, message: result.issues.map(describeIssue).join('; '), partial: salvageIdentity(input) };
+  const problems = result.success ? [] : result.issues.map(describeIssue);
+  // Shape rules look only at which fields are present, so they are reported alongside field errors.
+  const scope = scopeOf(result.success ? result.output : (input as Partial<RiskEventInput>), input.mode, problems);
+  if (!result.success || !scope || problems.length > 0) {
+    return { ok: false, message: problems.join('; '), partial: salvageIdentity(input) };
+  }
+  const { symbol: _symbol, leverage: _leverage, targets: _targets, symbols: _symbols, ...rest } = result.output;
+  const mode = scope.kind === 'all-open-positions' ? 'reduce-only' : rest.mode;
+  return { ok: true, command: { ...rest, mode, scope } };
+}
+
+/**
+ * Exactly one of three shapes: `symbol` + `leverage`; `targets`; or `symbols: "ALL_OPEN_POSITIONS"`
+ * + `leverage`, which only ever lowers leverage. Without `targets` or `symbols` an event is the
+ * plain single-symbol shape, so its messages name the two fields it lacks.
+ */
+function scopeOf(event: Partial<RiskEventInput>, mode: unknown, problems: string[]): Scope | undefined {
+  const { symbol, leverage, targets, symbols } = event;
+  const present = (fields: Record<string, unknown>) => Object.keys(fields).filter((name) => fields[name] !== undefined);
+  if (targets) {
+    const extra = present({ symbol, leverage, symbols });
+    if (extra.length === 0) return { kind: 'targets', targets: targets as Target[] };
+    problems.push(`${extra.join(', ')}: not allowed with targets (each target names its symbol and leverage)`);
+    return undefined;
+  }
+  if (symbols) {
+    if (symbol !== undefined) problems.push('symbol: not allowed with symbols');
+    if (leverage === undefined) problems.push(`leverage: is required with symbols "${ALL_OPEN_POSITIONS}"`);
+    if (mode === 'set') problems.push(`mode: must be "reduce-only" with symbols "${ALL_OPEN_POSITIONS}", which only lowers leverage`);
+    return problems.length === 0 && leverage !== undefined ? { kind: 'all-open-positions', leverage } : undefined;
+  }
+  if (symbol === undefined) problems.push('symbol: is required');
+  if (leverage === undefined) problems.push('leverage: is required');
+  return symbol !== undefined && leverage !== undefined ? { kind: 'targets', targets: [{ symbol, leverage }] } : undefined;
 }
 
 /** Body of an SQS message: a string that must hold a JSON object. */

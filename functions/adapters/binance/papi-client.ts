@@ -4,7 +4,7 @@
  * connections) lives for the life of the Lambda container and is shared by concurrent records.
  */
 import { ExecutionUnknownError, RetryableError } from '../../domain/errors.ts';
-import type { ApiCredentials, Deadline, Exchange, LeverageSetting } from '../../domain/ports.ts';
+import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../domain/ports.ts';
 import { type HttpResponse, send, TransportError } from './http.ts';
 import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from './responses.ts';
 import { encodeParams, signerFor, signQuery } from './signing.ts';
@@ -55,6 +55,21 @@ export class BinancePapiClient implements Exchange {
     const setting = asLeverageSetting(entry);
     if (!setting) throw new RetryableError('MALFORMED_RESPONSE', `symbolConfig did not report leverage for ${symbol}`);
     return setting;
+  }
+
+  async readOpenPositions(credentials: ApiCredentials, deadline: Deadline): Promise<OpenPosition[]> {
+    const reply = await this.signedRequest('GET', '/papi/v1/um/positionRisk', [], credentials, deadline, false);
+    if (!Array.isArray(reply)) throw new RetryableError('MALFORMED_RESPONSE', 'positionRisk did not answer a list');
+    // Hedge mode lists LONG and SHORT separately; both sides of a symbol share one leverage.
+    const open = new Map<string, OpenPosition>();
+    for (const entry of reply as Record<string, unknown>[]) {
+      const leverage = Number(entry.leverage);
+      if (typeof entry.symbol !== 'string' || !Number.isInteger(leverage)) {
+        throw new RetryableError('MALFORMED_RESPONSE', 'positionRisk entry without symbol or leverage');
+      }
+      if (Number(entry.positionAmt) !== 0) open.set(entry.symbol, { symbol: entry.symbol, leverage });
+    }
+    return [...open.values()];
   }
 
   /**

@@ -1,0 +1,133 @@
+/**
+ * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
+ * - `key#<account>#<symbol>`: the issuedAt of the last applied change, and a lease that
+ *   serialises changes to that key across concurrent invocations (conditional writes);
+ * - `done#<account>#<symbol>#<eventId>`: this event's target already ended with a published
+ *   outcome (kept 24 h), so a redelivery is acknowledged without calling Binance again.
+ */
+import { RetryableError } from '../../domain/errors.ts';
+import type { Claim, StateStore, TargetRef } from '../../domain/ports.ts';
+import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
+
+const COMPLETED_TTL_SECONDS = 24 * 3600;
+/** Key items only matter while events for the key can still arrive; let idle ones expire. */
+const KEY_TTL_SECONDS = 30 * 24 * 3600;
+
+type AttributeValue = { S: string } | { N: string };
+type Item = Record<string, AttributeValue | undefined>;
+
+const text = (value: string): AttributeValue => ({ S: value });
+const number = (value: number): AttributeValue => ({ N: String(value) });
+const readNumber = (value: AttributeValue | undefined) => (value && 'N' in value ? Number(value.N) : undefined);
+const readText = (value: AttributeValue | undefined) => (value && 'S' in value ? value.S : undefined);
+
+export class DynamoDbStateStore implements StateStore {
+  constructor(
+    private readonly call: AwsJsonCall,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async isCompleted(ref: TargetRef): Promise<boolean> {
+    const item = await this.get(doneKey(ref));
+    // TTL deletion can lag by hours: an expired marker no longer counts.
+    return item !== undefined && (readNumber(item.expiresAt) ?? 0) > this.nowSeconds();
+  }
+
+  async markCompleted(ref: TargetRef): Promise<void> {
+    await this.request('PutItem', {
+      TableName: this.tableName,
+      Item: { pk: text(doneKey(ref)), expiresAt: number(this.nowSeconds() + COMPLETED_TTL_SECONDS) },
+    });
+  }
+
+  async lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
+    return readText((await this.get(keyOf(ref)))?.lastIssuedAt);
+  }
+
+  async claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim> {
+    const now = this.now();
+    const issuedAtMs = issuedAt === undefined ? undefined : Date.parse(issuedAt);
+    const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
+    const inOrder = ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)';
+    try {
+      await this.request('UpdateItem', {
+        TableName: this.tableName,
+        Key: { pk: text(keyOf(ref)) },
+        UpdateExpression: 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires',
+        ConditionExpression: issuedAtMs === undefined ? free : free + inOrder,
+        ExpressionAttributeValues: {
+          ':owner': text(ref.eventId),
+          ':now': number(now),
+          ':until': number(now + leaseMs),
+          ':expires': number(this.nowSeconds() + KEY_TTL_SECONDS),
+          ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
+      const current = await this.get(keyOf(ref));
+      const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
+      if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
+        return { claimed: false, lastIssuedAt: readText(current?.lastIssuedAt) ?? new Date(lastIssuedAtMs).toISOString() };
+      }
+      throw new RetryableError('KEY_BUSY', `event ${readText(current?.lockOwner) ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
+    }
+    return { claimed: true, release: (applied) => this.release(ref, applied ? issuedAt : undefined) };
+  }
+
+  /** Frees the key and, after an applied change, records its issuedAt. A lost lease changes nothing. */
+  private async release(ref: TargetRef, appliedIssuedAt: string | undefined): Promise<void> {
+    const record = appliedIssuedAt !== undefined;
+    try {
+      await this.request('UpdateItem', {
+        TableName: this.tableName,
+        Key: { pk: text(keyOf(ref)) },
+        UpdateExpression: record
+          ? 'SET lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued, lastEventId = :owner REMOVE lockOwner, lockedUntil'
+          : 'REMOVE lockOwner, lockedUntil',
+        ConditionExpression: 'lockOwner = :owner',
+        ExpressionAttributeValues: {
+          ':owner': text(ref.eventId),
+          ...(record ? { ':issuedMs': number(Date.parse(appliedIssuedAt)), ':issued': text(appliedIssuedAt) } : {}),
+        },
+      });
+    } catch (error) {
+      if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') return;
+      throw wrap(error);
+    }
+  }
+
+  private async get(pk: string): Promise<Item | undefined> {
+    const reply = await this.request<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: { pk: text(pk) }, ConsistentRead: true });
+    return reply.Item;
+  }
+
+  private async request<T = Record<string, unknown>>(operation: string, input: object): Promise<T> {
+    try {
+      return await this.call<T>(operation, input);
+    } catch (error) {
+      if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') throw error;
+      throw wrap(error);
+    }
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+}
+
+function keyOf(ref: TargetRef): string {
+  return `key#${ref.accountId}#${ref.symbol}`;
+}
+
+// accountId and symbol cannot contain '#'; the producer-chosen eventId goes last.
+function doneKey(ref: TargetRef): string {
+  return `done#${ref.accountId}#${ref.symbol}#${ref.eventId}`;
+}
+
+function wrap(error: unknown): RetryableError {
+  if (error instanceof RetryableError) return error;
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new RetryableError('STATE_STORE_UNAVAILABLE', `the state table could not be used (${reason})`, undefined, { cause: error });
+}
