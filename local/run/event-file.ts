@@ -8,7 +8,7 @@
  *     "sqs":         [riskEvent | "raw body", ...],         sent to the risk-event queue, in order
  *     "eventBridge": [detail | {"detail-type", "detail"}],  put on the bus (rule → function)
  *     "scheduled":   [event | {"schedule", "event"}],       direct invocation, as Scheduler does
- *     "expect":      {"<eventId>": "APPLIED" | {status, leverage?, code?, trigger?}}
+ *     "expect":      {"<eventId>" or "<eventId>/<SYMBOL>": "APPLIED" | {status, leverage?, code?, trigger?}}
  *   }
  *
  * A plain JSON array is shorthand for `{ "sqs": [...] }`. Events are sent exactly as written (an
@@ -16,25 +16,23 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FaultRule } from '../binance-simulator/types.ts';
-import type { OutcomeStatus, Trigger } from '../../functions/domain/outcome.ts';
 
 export const DEFAULT_EVENTS_PATH = 'local/events/default.json';
 
 /**
- * A terminal state of one sent event: a published outcome; or none, by design: an asynchronous
- * invocation handed back on every attempt (Lambda's on-failure destination takes it), or an
- * EventBridge event the rule does not match.
+ * Final states of a sent event without an outcome, by design: an asynchronous invocation handed
+ * back on every attempt (Lambda's on-failure destination takes it), or an EventBridge event the
+ * rule does not match. Every other final state is an outcome status (APPLIED, REJECTED...).
  */
 export type NoOutcomeStatus = 'HANDED_BACK' | 'NOT_DELIVERED';
-export type FinalStatus = OutcomeStatus | NoOutcomeStatus;
-export const FINAL_STATUSES: readonly FinalStatus[] = ['APPLIED', 'REJECTED', 'FAILED', 'HANDED_BACK', 'NOT_DELIVERED'];
 
 export interface Expectation {
-  status: FinalStatus;
+  /** An outcome status, or a NoOutcomeStatus. */
+  status: string;
   leverage?: number;
   /** Error code: a Binance code (-4028) or the function's own (INVALID_EVENT). */
   code?: number | string;
-  trigger?: Trigger;
+  trigger?: string;
 }
 
 export interface EventBridgeEntry {
@@ -103,8 +101,8 @@ function parseScheduled(entry: unknown, index: number): ScheduledEntry {
 
 function parseExpectation(value: unknown, eventId: string): Expectation {
   const expectation = typeof value === 'string' ? { status: value } : value;
-  if (!isObject(expectation) || !FINAL_STATUSES.includes(expectation.status as FinalStatus)) {
-    throw new EventFileError(`expect.${eventId}: status must be one of ${FINAL_STATUSES.join(', ')}`);
+  if (!isObject(expectation) || typeof expectation.status !== 'string' || !/^[A-Z][A-Z_]*$/.test(expectation.status)) {
+    throw new EventFileError(`expect.${eventId}: status must be a status such as APPLIED, REJECTED, FAILED or HANDED_BACK`);
   }
   if (expectation.leverage !== undefined && typeof expectation.leverage !== 'number') {
     throw new EventFileError(`expect.${eventId}: leverage must be a number`);

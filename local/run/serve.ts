@@ -162,12 +162,12 @@ export async function serve(stack: RunningStack, options: ServeOptions): Promise
   const signal = await waitForSignal();
   print();
   print(`${signal}: stopping.`);
-  await http.close();
-  await stack.session.stop();
+  // What arrived so far, before anything that needs moto: a terminal's Ctrl-C stops it as well.
   if (stack.tracker.events.length > 0) {
-    print(summaryTable(stack.tracker.events));
+    print(summaryTable(stack.tracker));
     print(totalsLine(stack.tracker.events));
   }
+  await http.close();
   await stack.close();
   return 0;
 }

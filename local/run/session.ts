@@ -9,9 +9,9 @@
  * Outcomes are read from the queue subscribed to the result topic as they are published.
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import path from 'node:path';
-import { readMatchedEvents, readOutcomes, RISK_EVENT_DETAIL_TYPES, RISK_EVENT_SOURCE } from '../aws/index.ts';
+import { drainQueue, readMatchedEvents, readOutcomes, RISK_EVENT_DETAIL_TYPES, RISK_EVENT_SOURCE } from '../aws/index.ts';
 import { LambdaHost } from '../lambda/lambda-host.ts';
 import { BUNDLE_PATH, type LocalLeverageGuard } from '../stack.ts';
 import type { EventBridgeEntry, ScheduledEntry } from './event-file.ts';
@@ -106,10 +106,33 @@ export class Session {
     ];
   }
 
+  /** Stops the loops, lets running invocations finish, then records the outcomes still queued. */
   async stop(): Promise<void> {
     await Promise.allSettled(this.stops.map((stop) => stop()));
+    this.stops = [];
     await Promise.allSettled(this.inFlight);
     this.asyncHost.stop();
+    const { guard, tracker } = this.options;
+    for (const message of await drainQueue(this.sqs, guard.resources.outcomesQueueUrl)) {
+      tracker.record(JSON.parse(message.body) as PublishedOutcome);
+    }
+  }
+
+  /**
+   * Nothing is being delivered: no asynchronous invocation running or waiting to retry, and the
+   * risk-event queue empty (no record waiting, in a batch being handled, or hidden until its
+   * redelivery). The handler publishes before it returns and the poller deletes after, so at that
+   * point every outcome is on the outcomes queue.
+   */
+  async idle(): Promise<boolean> {
+    if (this.inFlight.size > 0) return false;
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.options.guard.resources.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return Object.values(Attributes).every((count) => Number(count) === 0);
   }
 
   private async pollRiskEvents(): Promise<void> {

@@ -17,29 +17,44 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `npm start -- <args>` and resolves when it exits by itself (or is killed at the timeout). */
-function npmStart(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['start', '--', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so a hung run is stopped with all its children (tsx, moto, lambda).
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-    }, RUN_TIMEOUT_MS);
+/** Starts `npm start -- <args>` in its own process group, collecting its output. */
+function spawnNpmStart(args: string[]) {
+  const child = spawn('npm', ['start', '--', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: signals reach npm, tsx and the run as a terminal's Ctrl-C would, and a
+    // hung run is stopped with all its children (moto, the function containers).
+    detached: true,
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
+  const signal = (name: NodeJS.Signals) => child.pid && process.kill(-child.pid, name);
+  const exited = new Promise<Run>((resolve, reject) => {
+    const timer = setTimeout(() => signal('SIGKILL'), RUN_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, ...output });
     });
   });
+  return { output, signal, exited };
+}
+
+/** Runs `npm start -- <args>` and resolves when it exits by itself (or is killed at the timeout). */
+function npmStart(args: string[]): Promise<Run> {
+  return spawnNpmStart(args).exited;
+}
+
+async function waitForOutput(output: { stdout: string }, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = output.stdout.match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${output.stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 type Row = Record<string, string>;
@@ -163,7 +178,7 @@ describe('with --events', () => {
     const run = await npmStart(['--events', events]);
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/NOT OK: 1 event\(s\) did not end as expected:\n\s+e2e-scheduled \(scheduler\): leverage 7, expected 8/);
+    expect(run.stdout).toMatch(/NOT OK: 1 problem\(s\):\n\s+e2e-scheduled \(scheduler\): leverage 7, expected 8/);
   }, RUN_TIMEOUT_MS + 10_000);
 
   test('a malformed events file is a usage error, reported before anything starts', async () => {
@@ -179,3 +194,24 @@ describe('with --events', () => {
     expect(run.stdout).not.toContain('simulator');
   });
 });
+
+test('--serve polls until Ctrl-C, takes events on its HTTP endpoint and prints their outcomes', async () => {
+  const serve = spawnNpmStart(['--serve']);
+  try {
+    const [, httpUrl] = await waitForOutput(serve.output, /^\s+http\s+(http:\/\/127\.0\.0\.1:\d+)/m);
+    await waitForOutput(serve.output, /Outcomes as they arrive/);
+    expect(serve.output.stdout).toMatch(/export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ /);
+
+    const response = await fetch(`${httpUrl}/events`, {
+      method: 'POST',
+      body: JSON.stringify({ eventId: 'e2e-serve', accountId: 'desk-3', symbol: 'LTCUSDT', leverage: 9 }),
+    });
+    expect(response.status).toBe(202);
+    await waitForOutput(serve.output, /^\[\s*\d+\.\d+s\] APPLIED\s+e2e-serve\s+desk-3\/LTCUSDT\s+9x → 9x/m);
+  } finally {
+    serve.signal('SIGINT');
+  }
+  const run = await serve.exited;
+  expect(run.stdout).toMatch(/SIGINT: stopping/);
+  expect(run.stdout).toMatch(/^e2e-serve\s+sqs\s+desk-3\s+LTCUSDT\s+9x\s+APPLIED/m);
+}, RUN_TIMEOUT_MS + 10_000);
