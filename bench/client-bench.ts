@@ -23,22 +23,48 @@ export interface ClientSettings {
   inFlight: number;
 }
 
+/** One contender process's measures. */
+export interface ClientSample {
+  round: number;
+  coldMs: number;
+  /** Spawn → the contender's modules loaded (node start-up + imports). */
+  loadMs: number;
+  /** Modules loaded → first change confirmed (client set-up + first request, incl. connect). */
+  firstCallMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuPerCallUs: number;
+  concurrentCpuPerCallUs: number;
+  /** CPU of the orchestrating process (the simulator, mostly) per request it served. */
+  simulatorCpuUs: number;
+  throughput: number;
+  maxRssMiB: number;
+}
+
+export type ClientMeasure = Exclude<keyof ClientSample, 'round'>;
+
 export interface ClientSummary {
   contender: ClientContender;
-  runs: number;
+  samples: ClientSample[];
   errors: string[];
-  coldMs?: Spread;
-  /** Spawn → the contender's modules loaded (node start-up + imports). */
-  loadMs?: Spread;
-  /** Modules loaded → first change confirmed (client set-up + first request, incl. connect). */
-  firstCallMs?: Spread;
-  cpuPerCallUs?: Spread;
-  /** CPU of the orchestrating process (the simulator, mostly) per request it served. */
-  simulatorCpuUs?: Spread;
-  p50Ms?: Spread;
-  p99Ms?: Spread;
-  throughput?: Spread;
-  maxRssMiB?: Spread;
+}
+
+/** Spread of one measure over a contender's processes (undefined when every run failed). */
+export function measure(summary: ClientSummary | undefined, name: ClientMeasure): Spread | undefined {
+  return summary && summary.samples.length > 0 ? spread(summary.samples.map((s) => s[name])) : undefined;
+}
+
+/**
+ * a ÷ b per round (the two ran minutes apart at most, on the same machine state), then the spread
+ * of those ratios: steadier on a noisy machine than a ratio of two medians.
+ */
+export function pairedRatio(a: ClientSummary | undefined, b: ClientSummary | undefined, name: ClientMeasure): Spread | undefined {
+  if (!a || !b) return undefined;
+  const ratios = a.samples.flatMap((x) => {
+    const y = b.samples.find((s) => s.round === x.round);
+    return y ? [x[name] / y[name]] : [];
+  });
+  return ratios.length > 0 ? spread(ratios) : undefined;
 }
 
 const ACCOUNT = 'default';
@@ -68,45 +94,43 @@ export async function benchClients(
     finalLeverage: FINAL_LEVERAGE,
   };
   const expectedCalls = 1 + settings.warmupCalls + settings.sequentialCalls + settings.concurrentCalls + 1;
-  const samples = new Map(contenders.map((c) => [c.id, { ok: [] as Array<{ cold: number; spawnedAt: number; simulatorCpuUs: number; run: ClientResult }>, errors: [] as string[] }]));
+  const summaries = contenders.map((contender): ClientSummary => ({ contender, samples: [], errors: [] }));
 
   for (let round = 0; round < settings.rounds; round++) {
-    for (const contender of rotate(contenders, round)) {
-      const entry = samples.get(contender.id)!;
+    for (const summary of rotate(summaries, round)) {
+      const { id, script } = summary.contender;
       simulator.reset();
       try {
         const cpuBefore = process.cpuUsage();
-        const { result, spawnedAt } = await runChildProcess<ClientResult>(childPath(contender.script), job);
+        const { result: r, spawnedAt } = await runChildProcess<ClientResult>(childPath(script), job);
         const cpu = process.cpuUsage(cpuBefore);
-        const requests = verify(simulator, result, expectedCalls);
-        const simulatorCpuUs = (cpu.user + cpu.system) / requests;
-        entry.ok.push({ cold: result.coldConfirmedAt - spawnedAt, spawnedAt, simulatorCpuUs, run: result });
-        progress(`  ${contender.id} round ${round + 1}: cold ${(result.coldConfirmedAt - spawnedAt).toFixed(0)} ms, p50 ${result.sequentialP50Ms.toFixed(3)} ms, ${result.cpuPerCallUs.toFixed(0)} µs CPU/call, ${result.throughputPerSec.toFixed(0)}/s`);
+        const requests = verify(simulator, r, expectedCalls);
+        const sample: ClientSample = {
+          round,
+          coldMs: r.coldConfirmedAt - spawnedAt,
+          loadMs: r.modulesLoadedAt - spawnedAt,
+          firstCallMs: r.coldConfirmedAt - r.modulesLoadedAt,
+          p50Ms: r.sequentialP50Ms,
+          p99Ms: r.sequentialP99Ms,
+          cpuPerCallUs: r.cpuPerCallUs,
+          concurrentCpuPerCallUs: r.concurrentCpuPerCallUs,
+          simulatorCpuUs: (cpu.user + cpu.system) / requests,
+          throughput: r.throughputPerSec,
+          maxRssMiB: r.maxRssKiB / 1024,
+        };
+        summary.samples.push(sample);
+        progress(
+          `  ${id} round ${round + 1}: cold ${sample.coldMs.toFixed(0)} ms, p50 ${sample.p50Ms.toFixed(3)} ms at ${sample.cpuPerCallUs.toFixed(0)} µs CPU/call, ` +
+            `${sample.throughput.toFixed(0)}/s at ${sample.concurrentCpuPerCallUs.toFixed(0)} µs CPU/call`,
+        );
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        entry.errors.push(message);
-        progress(`  ${contender.id} round ${round + 1}: FAILED ${message.slice(0, 200)}`);
+        summary.errors.push(message);
+        progress(`  ${id} round ${round + 1}: FAILED ${message.slice(0, 200)}`);
       }
     }
   }
-
-  return contenders.map((contender) => {
-    const { ok, errors } = samples.get(contender.id)!;
-    const summary: ClientSummary = { contender, runs: ok.length, errors };
-    if (ok.length === 0) return summary;
-    return {
-      ...summary,
-      coldMs: spread(ok.map((s) => s.cold)),
-      loadMs: spread(ok.map((s) => s.run.modulesLoadedAt - s.spawnedAt)),
-      firstCallMs: spread(ok.map((s) => s.run.coldConfirmedAt - s.run.modulesLoadedAt)),
-      cpuPerCallUs: spread(ok.map((s) => s.run.cpuPerCallUs)),
-      simulatorCpuUs: spread(ok.map((s) => s.simulatorCpuUs)),
-      p50Ms: spread(ok.map((s) => s.run.sequentialP50Ms)),
-      p99Ms: spread(ok.map((s) => s.run.sequentialP99Ms)),
-      throughput: spread(ok.map((s) => s.run.throughputPerSec)),
-      maxRssMiB: spread(ok.map((s) => s.run.maxRssKiB / 1024)),
-    };
-  });
+  return summaries;
 }
 
 /**

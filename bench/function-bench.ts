@@ -44,7 +44,13 @@ export interface InitSummary {
 }
 
 export interface FunctionSummary {
-  init: { function: InitSummary; sdkOnly: InitSummary; variants: InitSummary[] };
+  init: {
+    function: InitSummary;
+    sdkOnly: InitSummary;
+    variants: InitSummary[];
+    /** Paired per round: the function's import ÷ the bare SDK bundle's. */
+    ratioToSdk: Spread;
+  };
   /** CPU (user + system) per record, warm batches of 10. */
   cpuPerRecordMs: Spread;
   /** CPU per record of each container's first batch (credentials fetch, clock sync, connections). */
@@ -135,8 +141,10 @@ export async function benchFunction(
     ratio.push(spread(wall('batch')).median / spread(wall('single')).median);
   }
 
+  const sdkRuns = inits.get('sdk-only')!;
+  const initRatio = spread(functionRuns.map((r, round) => r.result.importMs / sdkRuns[round]!.result.importMs));
   return {
-    init: { function: fn, sdkOnly: sdk, variants },
+    init: { function: fn, sdkOnly: sdk, variants, ratioToSdk: initRatio },
     cpuPerRecordMs: spread(cpu),
     firstBatchCpuPerRecordMs: spread(firstCpu),
     warmBatchWallMs: spread(warmWall),

@@ -37,6 +37,8 @@ export interface ClientResult {
   /** CPU time (user + system) of the client process per sequential call, microseconds. */
   cpuPerCallUs: number;
   throughputPerSec: number;
+  /** CPU time of the client process per call while `inFlight` calls run at once, microseconds. */
+  concurrentCpuPerCallUs: number;
   /** Every call the process made and saw confirmed. */
   confirmedCalls: number;
   maxRssKiB: number;

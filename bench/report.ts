@@ -2,7 +2,7 @@
  * Turns one benchmark run into the console table and docs/benchmarks.md: machine, method, the
  * tables with ratios to the baseline of the same run, and each target with PASS/MISS.
  */
-import type { ClientSummary } from './client-bench.ts';
+import { type ClientSummary, measure, pairedRatio } from './client-bench.ts';
 import type { FunctionSummary } from './function-bench.ts';
 import type { Spread } from './stats.ts';
 
@@ -66,6 +66,11 @@ function textTable(header: Row, rows: Row[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** "1.05× (0.98–1.10)": the median of per-round ratios and their range. */
+export function ratioRange(s: Spread | undefined): string {
+  return s ? `${fmt(s.median, 2)}× (${fmt(s.min, 2)}–${fmt(s.max, 2)})` : 'n/a';
+}
+
 function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
   const base = clients[0];
   const header = [
@@ -77,31 +82,33 @@ function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
     'cold: first change ms',
     'warm p50 ms',
     'warm p99 ms',
-    'CPU µs/call',
-    'simulator CPU µs/req',
+    'CPU µs/call, sequential',
     'req/s, 10 in flight',
     'req/s ×base',
+    'CPU µs/call, 10 in flight',
+    'simulator CPU µs/req',
     'peak RSS MiB',
   ];
-  const rows = clients.map((c) =>
-    c.runs === 0
-      ? [c.contender.label, '0', `FAILED: ${c.errors[0] ?? 'no result'}`, ...header.slice(3).map(() => '')]
-      : [
-          c.contender.label,
-          c.errors.length ? `${c.runs} (+${c.errors.length} failed)` : String(c.runs),
-          range(c.coldMs, 0),
-          ratio(c.coldMs?.median, base?.coldMs?.median),
-          range(c.loadMs, 0),
-          range(c.firstCallMs, 1),
-          range(c.p50Ms, 3),
-          range(c.p99Ms, 2),
-          range(c.cpuPerCallUs, 0),
-          range(c.simulatorCpuUs, 0),
-          range(c.throughput, 0),
-          ratio(c.throughput?.median, base?.throughput?.median),
-          range(c.maxRssMiB, 0),
-        ],
-  );
+  const rows = clients.map((c) => {
+    const runs = c.errors.length ? `${c.samples.length} (+${c.errors.length} failed)` : String(c.samples.length);
+    if (c.samples.length === 0) return [c.contender.label, runs, `FAILED: ${c.errors[0] ?? 'no result'}`, ...header.slice(3).map(() => '')];
+    return [
+      c.contender.label,
+      runs,
+      range(measure(c, 'coldMs'), 0),
+      c === base ? '1' : ratioRange(pairedRatio(c, base, 'coldMs')),
+      range(measure(c, 'loadMs'), 0),
+      range(measure(c, 'firstCallMs'), 1),
+      range(measure(c, 'p50Ms'), 3),
+      range(measure(c, 'p99Ms'), 2),
+      range(measure(c, 'cpuPerCallUs'), 0),
+      range(measure(c, 'throughput'), 0),
+      c === base ? '1' : ratioRange(pairedRatio(c, base, 'throughput')),
+      range(measure(c, 'concurrentCpuPerCallUs'), 0),
+      range(measure(c, 'simulatorCpuUs'), 0),
+      range(measure(c, 'maxRssMiB'), 0),
+    ];
+  });
   return { header, rows };
 }
 
@@ -111,7 +118,7 @@ function functionTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
   const header = ['measure', 'change-leverage', 'compared with', 'ratio'];
   const rows: Row[] = [
     ['bundle size, minified', kib(f.bundleBytes), `bare SDK bundle ${kib(s.bundleBytes)}`, ratio(f.bundleBytes, s.bundleBytes)],
-    ['init: import of the bundle, ms', range(f.importMs), `bare SDK bundle ${range(s.importMs)}`, ratio(f.importMs.median, s.importMs.median)],
+    ['init: import of the bundle, ms', range(f.importMs), `bare SDK bundle ${range(s.importMs)}`, `${ratioRange(fn.init.ratioToSdk)} paired`],
     ['init: process spawn → handler loaded, ms', range(f.processToReadyMs), `bare SDK bundle ${range(s.processToReadyMs)}`, ratio(f.processToReadyMs.median, s.processToReadyMs.median)],
     ['CPU per record, warm batch of 10, ms', range(fn.cpuPerRecordMs), `first batch of a container ${range(fn.firstBatchCpuPerRecordMs)}`, ''],
     ['wall time, warm batch of 10 (no latency), ms', range(fn.warmBatchWallMs), '', ''],
@@ -143,7 +150,7 @@ export function renderConsole(report: RunReport): string {
   const f = functionTable(report.fn);
   const i = initTable(report.fn);
   return [
-    `Exchange client, one leverage change (median (min–max) over ${report.clients[0]?.runs ?? 0} fresh processes each):`,
+    `Exchange client, one leverage change (median (min–max) over ${report.clients[0]?.samples.length ?? 0} fresh processes each; ×base = per-round ratios):`,
     textTable(c.header, c.rows),
     '',
     'Function (dist/change-leverage/index.mjs):',
@@ -178,7 +185,7 @@ ${report.method.map((line) => `- ${line}`).join('\n')}
 
 ## Exchange client: one leverage change
 
-Median (min–max) over fresh processes; ratios are medians divided by the baseline's medians of this same run.
+Median (min–max) over fresh processes. "×base" columns are paired: in each round, the contender's value divided by the baseline's value from the same round, then the median (min–max) of those ratios. Pairing cancels most of the machine's drift between rounds.
 
 ${markdownTable(c.header, c.rows)}
 

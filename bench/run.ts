@@ -22,10 +22,10 @@ const quick = process.argv.includes('--quick');
 
 const CLIENT_SETTINGS: ClientSettings = quick
   ? { rounds: 3, warmupCalls: 200, sequentialCalls: 500, concurrentCalls: 2000, inFlight: 10 }
-  : { rounds: 7, warmupCalls: 200, sequentialCalls: 1000, concurrentCalls: 5000, inFlight: 10 };
+  : { rounds: 9, warmupCalls: 200, sequentialCalls: 1000, concurrentCalls: 5000, inFlight: 10 };
 const FUNCTION_SETTINGS: FunctionSettings = quick
   ? { initRounds: 5, cpuProcesses: 3, warmBatchesPerProcess: 5, latencyProcesses: 3, latencyPairsPerProcess: 3 }
-  : { initRounds: 9, cpuProcesses: 5, warmBatchesPerProcess: 10, latencyProcesses: 5, latencyPairsPerProcess: 5 };
+  : { initRounds: 15, cpuProcesses: 7, warmBatchesPerProcess: 10, latencyProcesses: 7, latencyPairsPerProcess: 5 };
 
 const peers = (JSON.parse(readFileSync('bench/package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 const CONNECTOR = '@binance/derivatives-trading-portfolio-margin';
@@ -111,6 +111,8 @@ function notes(report: RunReport): string[] {
   const lines = [
     'ccxt is pointed at the simulator by overriding `urls.api.papi` only. Its client-side throttle is turned off (`enableRateLimit: false`; otherwise it spaces these calls 10 ms apart, i.e. caps them at 100/s). For the unified `setLeverage`, `setMarkets()` pre-seeds the one BTC/USDT:USDT market, which makes ccxt skip `loadMarkets()` (it would fetch spot, fapi and dapi exchangeInfo, which the simulator does not serve). This is the least invasive choice: no ccxt code is patched and no extra endpoints are faked. ccxt is imported the documented way (`import ccxt from \'ccxt\'`), which loads every exchange class: that is most of its cold start and RSS.',
     `The official connector runs with its defaults and \`basePath\` at the simulator. On https it builds a new \`https.Agent({ keepAlive: true })\` for every request (\`httpRequestFunction\` in @binance/common), so against the real exchange it would not reuse TLS connections; on this plain-http loopback it falls back to Node's global keep-alive agent, which flatters it.`,
+    `ccxt sends its requests with undici (\`undici.request\` over a shared keep-alive undici Agent), not node:http: compare the "CPU µs/call, 10 in flight" column with the node:http clients before reading its throughput as a property of its exchange code.`,
+    'Throughput with 10 in flight is a property of the pair (client process + simulator process) on 2 shared cores, not of the client alone; the CPU-per-call columns are the client\'s own share and vary far less between runs.',
     'The baseline signs with the local clock and never measures the server clock offset; leverage-guard\'s client measures it once per process (`GET /fapi/v1/time`) before its first signed request, so its cold number includes one extra round trip on purpose.',
   ];
   if (report.clients.some((c) => c.errors.length > 0)) {

@@ -2,9 +2,9 @@
  * The issue's targets, judged on one run's medians. A MISS carries its explanation built from the
  * same run's numbers (see EXPLANATIONS for the analysis behind each).
  */
-import type { ClientSummary } from './client-bench.ts';
+import { type ClientSummary, measure, pairedRatio } from './client-bench.ts';
 import type { FunctionSummary } from './function-bench.ts';
-import { fmt, range, type Target } from './report.ts';
+import { fmt, range, ratioRange, type Target } from './report.ts';
 
 export const BUNDLE_LIMIT_BYTES = 600 * 1000;
 export const RSS_LIMIT_MIB = 100;
@@ -15,12 +15,12 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary): 
   const ours = by('leverage-guard');
   const baseline = by('baseline');
   const connector = by('connector');
-  const rel = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? a / b : Number.NaN);
+  const median = (c: ClientSummary | undefined, name: 'throughput' | 'coldMs') => measure(c, name)?.median ?? Number.NaN;
 
-  const tpBase = rel(ours?.throughput?.median, baseline?.throughput?.median);
-  const tpConnector = rel(ours?.throughput?.median, connector?.throughput?.median);
-  const cold = rel(ours?.coldMs?.median, baseline?.coldMs?.median);
-  const init = rel(fn.init.function.importMs.median, fn.init.sdkOnly.importMs.median);
+  const tpBase = pairedRatio(ours, baseline, 'throughput');
+  const tpConnector = pairedRatio(ours, connector, 'throughput');
+  const cold = pairedRatio(ours, baseline, 'coldMs');
+  const init = fn.init.ratioToSdk;
   const bytes = fn.init.function.bundleBytes;
   const batch = fn.latency.ratio.median;
   const rss = fn.maxRssMiB.max;
@@ -29,20 +29,20 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary): 
     {
       name: 'warm throughput vs baseline',
       goal: '≥ 0.9× node:http baseline',
-      measured: `${fmt(tpBase, 2)}× (${fmt(ours?.throughput?.median ?? NaN, 0)} vs ${fmt(baseline?.throughput?.median ?? NaN, 0)} req/s)`,
-      pass: tpBase >= 0.9,
+      measured: `${ratioRange(tpBase)} (medians ${fmt(median(ours, 'throughput'), 0)} vs ${fmt(median(baseline, 'throughput'), 0)} req/s)`,
+      pass: (tpBase?.median ?? 0) >= 0.9,
     },
     {
       name: 'warm throughput vs official connector',
       goal: '≥ 3× connector',
-      measured: `${fmt(tpConnector, 2)}× (${fmt(ours?.throughput?.median ?? NaN, 0)} vs ${fmt(connector?.throughput?.median ?? NaN, 0)} req/s)`,
-      pass: tpConnector >= 3,
+      measured: `${ratioRange(tpConnector)} (medians ${fmt(median(ours, 'throughput'), 0)} vs ${fmt(median(connector, 'throughput'), 0)} req/s)`,
+      pass: (tpConnector?.median ?? 0) >= 3,
     },
     {
       name: 'cold change vs baseline',
       goal: '≤ 1.2× baseline',
-      measured: `${fmt(cold, 2)}× (${fmt(ours?.coldMs?.median ?? NaN, 0)} vs ${fmt(baseline?.coldMs?.median ?? NaN, 0)} ms)`,
-      pass: cold <= 1.2,
+      measured: `${ratioRange(cold)} (medians ${fmt(median(ours, 'coldMs'), 0)} vs ${fmt(median(baseline, 'coldMs'), 0)} ms)`,
+      pass: (cold?.median ?? Number.POSITIVE_INFINITY) <= 1.2,
     },
     {
       name: 'bundle size',
@@ -53,8 +53,8 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary): 
     {
       name: 'cold init vs bare SDK bundle',
       goal: '≤ 1.15× bare SDK import',
-      measured: `${fmt(init, 2)}× (${fmt(fn.init.function.importMs.median)} vs ${fmt(fn.init.sdkOnly.importMs.median)} ms)`,
-      pass: init <= 1.15,
+      measured: `${ratioRange(init)} (medians ${fmt(fn.init.function.importMs.median)} vs ${fmt(fn.init.sdkOnly.importMs.median)} ms)`,
+      pass: init.median <= 1.15,
     },
     {
       name: 'batch of 10 symbols at 50 ms latency',
@@ -84,17 +84,17 @@ interface Context {
 const EXPLANATIONS: Record<string, (c: Context) => string> = {
   'warm throughput vs baseline': ({ ours, baseline }) =>
     `With ${'10'} requests in flight the client and the simulator share the machine's 2 cores, so throughput follows the client's CPU per call: ` +
-    `leverage-guard spends ${range(ours?.cpuPerCallUs, 0)} µs per call vs ${range(baseline?.cpuPerCallUs, 0)} µs for the baseline ` +
-    `(sequential p50 ${range(ours?.p50Ms, 3)} vs ${range(baseline?.p50Ms, 3)} ms). The extra work per call is what the product needs and the baseline skips: ` +
+    `leverage-guard spends ${range(measure(ours, 'cpuPerCallUs'), 0)} µs per call vs ${range(measure(baseline, 'cpuPerCallUs'), 0)} µs for the baseline ` +
+    `(sequential p50 ${range(measure(ours, 'p50Ms'), 3)} vs ${range(measure(baseline, 'p50Ms'), 3)} ms). The extra work per call is what the product needs and the baseline skips: ` +
     'a per-request timeout timer bounded by the invocation deadline, URL building, response interpretation (status, error codes, Retry-After, weight header) and the quiet-period/clock checks. ' +
     'Throughput spread is wide on this shared machine; compare the min–max ranges before reading much into a few percent.',
   'warm throughput vs official connector': ({ ours, connector }) =>
-    `The connector reaches ${range(connector?.throughput, 0)} req/s vs ${range(ours?.throughput, 0)} for leverage-guard; CPU per call ${range(connector?.cpuPerCallUs, 0)} vs ${range(ours?.cpuPerCallUs, 0)} µs. ` +
+    `The connector reaches ${range(measure(connector, 'throughput'), 0)} req/s vs ${range(measure(ours, 'throughput'), 0)} for leverage-guard; CPU per call ${range(measure(connector, 'cpuPerCallUs'), 0)} vs ${range(measure(ours, 'cpuPerCallUs'), 0)} µs. ` +
     'On loopback both clients are bounded by the shared 2 cores (client + simulator), so the gap in CPU per call shows as a smaller gap in throughput. ' +
     'The connector is also flattered here: over plain http it uses Node\'s global keep-alive agent, while against https it creates a new agent (new TLS handshake) per request.',
   'cold change vs baseline': ({ ours, baseline }) =>
-    `Cold is ${range(ours?.coldMs, 0)} ms vs ${range(baseline?.coldMs, 0)} ms. Split: node start + imports ${range(ours?.loadMs, 0)} vs ${range(baseline?.loadMs, 0)} ms; ` +
-    `first change ${range(ours?.firstCallMs, 1)} vs ${range(baseline?.firstCallMs, 1)} ms. leverage-guard's first change includes measuring the server clock offset ` +
+    `Cold is ${range(measure(ours, 'coldMs'), 0)} ms vs ${range(measure(baseline, 'coldMs'), 0)} ms. Split: node start + imports ${range(measure(ours, 'loadMs'), 0)} vs ${range(measure(baseline, 'loadMs'), 0)} ms; ` +
+    `first change ${range(measure(ours, 'firstCallMs'), 1)} vs ${range(measure(baseline, 'firstCallMs'), 1)} ms. leverage-guard's first change includes measuring the server clock offset ` +
     '(GET /fapi/v1/time, one extra round trip on a cold connection) before signing, which the baseline skips by trusting the local clock.',
   'bundle size': ({ fn }) => `The bare SDK bundle alone is ${fmt(fn.init.sdkOnly.bundleBytes / 1000, 0)} KB.`,
   'cold init vs bare SDK bundle': ({ fn }) => {

@@ -41,12 +41,14 @@ export function runClientContender(connect: (job: ClientJob) => ChangeLeverage |
     const cpu = process.cpuUsage(cpuBefore);
 
     let next = 0;
+    const concurrentCpuBefore = process.cpuUsage();
     const startedAt = performance.now();
     const worker = async () => {
       while (next < job.concurrentCalls) await confirmed(alternate(next++));
     };
     await Promise.all(Array.from({ length: job.inFlight }, worker));
     const seconds = (performance.now() - startedAt) / 1000;
+    const concurrentCpu = process.cpuUsage(concurrentCpuBefore);
 
     await confirmed(job.finalLeverage);
     return {
@@ -56,6 +58,7 @@ export function runClientContender(connect: (job: ClientJob) => ChangeLeverage |
       sequentialP50Ms: percentile(latencies, 50),
       sequentialP99Ms: percentile(latencies, 99),
       throughputPerSec: job.concurrentCalls / seconds,
+      concurrentCpuPerCallUs: (concurrentCpu.user + concurrentCpu.system) / job.concurrentCalls,
       confirmedCalls,
       maxRssKiB: maxRssKiB(),
     };
