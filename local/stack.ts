@@ -78,6 +78,8 @@ export async function startLocalLeverageGuard(options: LocalLeverageGuardOptions
     BINANCE_PAPI_URL: simulator.url,
     BINANCE_TIME_URL: `${simulator.url}/fapi/v1/time`,
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
+    STATE_TABLE_NAME: resources.stateTableName,
+    PAUSE_PARAMETER: resources.pauseParameterName,
     BINANCE_REQUEST_TIMEOUT_MS: '2000',
     POWERTOOLS_SERVICE_NAME: 'leverage-guard',
     ...options.env,

@@ -1,7 +1,13 @@
 // Creates the AWS resources leverage-guard talks to, inside moto: the risk-event queue and its
 // DLQ, the result topic with an outcomes queue subscribed to it, one credentials secret per
 // account, and the EventBridge rule for risk events (with an SQS target, since moto cannot run
-// Lambda: tests read that queue to see what the rule matched).
+// Lambda: tests read that queue to see what the rule matched), the state table and the pause
+// parameter.
+import {
+  CreateTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateEventBusCommand,
   PutRuleCommand,
@@ -14,6 +20,7 @@ import {
   ResourceExistsException,
 } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -25,7 +32,7 @@ import {
 import type { AwsClients } from './clients.ts';
 import { RISK_EVENT_PATTERN } from './event-pattern.ts';
 
-export type StackClients = Pick<AwsClients, 'sqs' | 'sns' | 'secretsManager' | 'eventBridge'>;
+export type StackClients = Pick<AwsClients, 'sqs' | 'sns' | 'secretsManager' | 'eventBridge' | 'dynamoDb' | 'ssm'>;
 
 export const DEFAULT_SECRET_ID_TEMPLATE = 'leverage-guard/{accountId}';
 
@@ -56,6 +63,10 @@ export interface LocalStack {
   eventTargetQueueUrl: string;
   eventTargetQueueArn: string;
   secretIdTemplate: string;
+  /** The DynamoDB state table (as infra/ defines it: hash key pk, TTL on expiresAt). */
+  stateTableName: string;
+  /** The SSM pause parameter, created with the value "false". */
+  pauseParameterName: string;
   /** Secret id (name) per account id, as created. */
   secretIds: Record<string, string>;
 }
@@ -189,12 +200,41 @@ async function createRiskEventRule(
   return { eventBusName, ruleName, target };
 }
 
+/** Same key schema and TTL attribute as infra's StateTable. */
+async function createStateTable(clients: StackClients, name: string): Promise<string> {
+  const tableName = `${name}-state`;
+  try {
+    await clients.dynamoDb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
+    await clients.dynamoDb.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  return tableName;
+}
+
+async function createPauseParameter(clients: StackClients, name: string): Promise<string> {
+  const parameterName = `/${name}/paused`;
+  await clients.ssm.send(new PutParameterCommand({ Name: parameterName, Value: 'false', Type: 'String', Overwrite: true }));
+  return parameterName;
+}
+
 export async function createLocalStack(clients: StackClients, options: LocalStackOptions): Promise<LocalStack> {
   const secretIdTemplate = options.secretIdTemplate ?? DEFAULT_SECRET_ID_TEMPLATE;
   const { queue, dlq } = await createRiskEventQueues(clients.sqs, options);
   const { topicArn, outcomes } = await createResultTopic(clients, options.name);
   const secretIds = await createSecrets(clients, secretIdTemplate, options.credentials);
   const { eventBusName, ruleName, target } = await createRiskEventRule(clients, options.name);
+  const stateTableName = await createStateTable(clients, options.name);
+  const pauseParameterName = await createPauseParameter(clients, options.name);
   return {
     queueUrl: queue.url,
     queueArn: queue.arn,
@@ -208,6 +248,8 @@ export async function createLocalStack(clients: StackClients, options: LocalStac
     eventTargetQueueUrl: target.url,
     eventTargetQueueArn: target.arn,
     secretIdTemplate,
+    stateTableName,
+    pauseParameterName,
     secretIds,
   };
 }

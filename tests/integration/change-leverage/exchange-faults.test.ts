@@ -38,7 +38,7 @@ test.each([
   ['RSA', 'desk-3'],
 ])('%s credentials sign requests Binance accepts', async (_scheme, accountId) => {
   const event = riskEvent({ accountId, symbol: 'LTCUSDT', leverage: 11 });
-  await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, status: 'APPLIED' });
+  await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, outcomes: [expect.objectContaining({ status: 'APPLIED' })] });
   expect(guard.simulator.leverageOf(accountId, 'LTCUSDT')).toBe(11);
   const [outcome] = await guard.readOutcomes(1);
   expect(outcome!.body).toMatchObject({ status: 'APPLIED', leverage: 11, trigger: 'direct' });
@@ -56,7 +56,7 @@ test('the request is the documented one: POST, signed query, signature last, API
 test('503 unknown status where the change applied: read back, then APPLIED', async () => {
   guard.simulator.injectFault({ fault: { type: 'unknownStatus', apply: true }, path: '/papi/v1/um/leverage' });
   const event = riskEvent({ symbol: 'SOLUSDT', leverage: 12 });
-  await expect(guard.invoke(event)).resolves.toMatchObject({ status: 'APPLIED' });
+  await expect(guard.invoke(event)).resolves.toMatchObject({ outcomes: [{ status: 'APPLIED' }] });
   const paths = guard.simulator.requests().map((r) => `${r.method} ${r.path} ${r.status}`);
   expect(paths.filter((p) => p.includes('/papi/'))).toEqual([
     'POST /papi/v1/um/leverage 503',
@@ -78,7 +78,7 @@ test.each([
   ['a connection reset', { type: 'reset', apply: true } as const],
 ])('%s after the change applied is confirmed by read-back', async (_name, fault) => {
   guard.simulator.injectFault({ fault, path: '/papi/v1/um/leverage' });
-  await expect(guard.invoke(riskEvent({ symbol: 'BNBUSDT', leverage: 6 }))).resolves.toMatchObject({ status: 'APPLIED' });
+  await expect(guard.invoke(riskEvent({ symbol: 'BNBUSDT', leverage: 6 }))).resolves.toMatchObject({ outcomes: [{ status: 'APPLIED' }] });
   expect(posts(guard, '/papi/v1/um/symbolConfig')).toHaveLength(1);
   await guard.readOutcomes(1);
 });
@@ -104,7 +104,7 @@ test('a 502 with a non-JSON body leaves execution unknown: read back before deci
 
 test('429 with a short Retry-After is waited out within the invocation', async () => {
   guard.simulator.injectFault({ fault: { type: 'rateLimit', retryAfterSeconds: 1 }, path: '/papi/v1/um/leverage' });
-  await expect(guard.invoke(riskEvent({ symbol: 'ADAUSDT', leverage: 3 }))).resolves.toMatchObject({ status: 'APPLIED' });
+  await expect(guard.invoke(riskEvent({ symbol: 'ADAUSDT', leverage: 3 }))).resolves.toMatchObject({ outcomes: [{ status: 'APPLIED' }] });
   const attempts = posts(guard);
   expect(attempts.map((r) => r.status)).toEqual([429, 200]);
   expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1000);
@@ -135,7 +135,7 @@ test('418: nothing more is sent to Binance until the ban ends', async () => {
 test('-1021: the clock offset is re-measured and the request retried once', async () => {
   await guard.invoke(riskEvent({ symbol: 'DOGEUSDT', leverage: 8 })); // warm: offset measured
   guard.simulator.setClockSkewMs(-30_000);
-  await expect(guard.invoke(riskEvent({ symbol: 'DOGEUSDT', leverage: 9 }))).resolves.toMatchObject({ status: 'APPLIED' });
+  await expect(guard.invoke(riskEvent({ symbol: 'DOGEUSDT', leverage: 9 }))).resolves.toMatchObject({ outcomes: [{ status: 'APPLIED' }] });
   const sequence = guard.simulator.requests().map((r) => `${r.path} ${r.code ?? r.status}`);
   expect(sequence.slice(-3)).toEqual(['/papi/v1/um/leverage -1021', '/fapi/v1/time 200', '/papi/v1/um/leverage 200']);
   await guard.readOutcomes(2);
@@ -143,7 +143,7 @@ test('-1021: the clock offset is re-measured and the request retried once', asyn
 
 test('a clock far from Binance is corrected at cold start, so the first request is accepted', async () => {
   guard.simulator.setClockSkewMs(45_000);
-  await expect(guard.invoke(riskEvent({ symbol: 'DOGEUSDT', leverage: 7 }))).resolves.toMatchObject({ status: 'APPLIED' });
+  await expect(guard.invoke(riskEvent({ symbol: 'DOGEUSDT', leverage: 7 }))).resolves.toMatchObject({ outcomes: [{ status: 'APPLIED' }] });
   expect(posts(guard).map((r) => r.status)).toEqual([200]);
   await guard.readOutcomes(1);
 });
@@ -154,7 +154,7 @@ test.each([
   ['an unknown symbol', { symbol: 'NOSUCHUSDT' }, -1121],
 ])('%s is REJECTED with the Binance code and message, and the invocation returns', async (_name, fields, code) => {
   const event = riskEvent(fields);
-  await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, status: 'REJECTED' });
+  await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, outcomes: [expect.objectContaining({ status: 'REJECTED' })] });
   const [outcome] = await guard.readOutcomes(1);
   expect(outcome!.body).toMatchObject({ status: 'REJECTED', error: { code, message: expect.stringMatching(new RegExp(`^Binance ${code}: `)), retryable: false } });
 });

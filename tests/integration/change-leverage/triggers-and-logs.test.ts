@@ -17,14 +17,14 @@ beforeEach(() => guard.simulator.reset());
 describe('EventBridge', () => {
   test('the detail is the risk event; the outcome says trigger eventbridge', async () => {
     const detail = riskEvent({ accountId: 'desk-2', symbol: 'XRPUSDT', leverage: 4 });
-    await expect(guard.invoke(eventBridgeEnvelope(detail))).resolves.toEqual({ eventId: detail.eventId, status: 'APPLIED' });
+    await expect(guard.invoke(eventBridgeEnvelope(detail))).resolves.toEqual({ eventId: detail.eventId, outcomes: [expect.objectContaining({ status: 'APPLIED' })] });
     const [outcome] = await guard.readOutcomes(1);
     expect(outcome!.body).toMatchObject({ eventId: detail.eventId, trigger: 'eventbridge', status: 'APPLIED' });
   });
 
   test('an invalid detail is REJECTED under the EventBridge event id, and the invocation succeeds (no pointless retry)', async () => {
     const envelope = eventBridgeEnvelope({ symbol: 'XRPUSDT', leverage: 4 });
-    await expect(guard.invoke(envelope)).resolves.toEqual({ eventId: envelope.id, status: 'REJECTED' });
+    await expect(guard.invoke(envelope)).resolves.toEqual({ eventId: envelope.id, outcomes: [expect.objectContaining({ status: 'REJECTED' })] });
     const [outcome] = await guard.readOutcomes(1);
     expect(outcome!.body).toMatchObject({
       eventId: envelope.id,
@@ -43,8 +43,8 @@ describe('EventBridge', () => {
 
 describe('direct and scheduled invocations', () => {
   test('the payload is the risk event', async () => {
-    const event = riskEvent({ reason: 'Friday 20:00 UTC de-leveraging', issuedAt: '2026-11-25T10:00:00Z' });
-    await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, status: 'APPLIED' });
+    const event = riskEvent({ reason: 'Friday 20:00 UTC de-leveraging', issuedAt: new Date().toISOString() });
+    await expect(guard.invoke(event)).resolves.toEqual({ eventId: event.eventId, outcomes: [expect.objectContaining({ status: 'APPLIED' })] });
     const [outcome] = await guard.readOutcomes(1);
     expect(outcome!.body).toMatchObject({ trigger: 'direct', reason: event.reason, issuedAt: event.issuedAt });
   });
@@ -54,7 +54,7 @@ describe('direct and scheduled invocations', () => {
     ['an array', [riskEvent()], 'event must be a JSON object, got an array'],
     ['a string', 'BTCUSDT 5x', 'event must be a JSON object, got a string'],
   ])('%s payload is REJECTED with a specific message', async (_name, payload, message) => {
-    await expect(guard.invoke(payload)).resolves.toMatchObject({ status: 'REJECTED' });
+    await expect(guard.invoke(payload)).resolves.toMatchObject({ outcomes: [{ status: 'REJECTED' }] });
     const [outcome] = await guard.readOutcomes(1);
     expect(outcome!.body.error).toEqual({ code: 'INVALID_EVENT', message, retryable: false });
   });
