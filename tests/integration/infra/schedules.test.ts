@@ -15,6 +15,27 @@ const WEEKLY = {
   timezone: 'UTC',
   event: { eventId: 'weekly-deleverage', accountId: 'desk-1', symbol: 'BTCUSDT', leverage: 10, reason: 'Friday' },
 };
+const ALL_OPEN = {
+  eventId: 'weekly-deleverage-<aws.scheduler.scheduled-time>',
+  accountId: 'desk-1',
+  symbols: 'ALL_OPEN_POSITIONS',
+  leverage: 10,
+  mode: 'reduce-only',
+  reason: 'Friday 20:00 UTC de-leveraging',
+};
+const TARGETS = {
+  eventId: 'weekly-caps-<aws.scheduler.scheduled-time>',
+  accountId: 'desk-1',
+  targets: [
+    { symbol: 'BTCUSDT', leverage: 20 },
+    { symbol: 'ETHUSDT', leverage: 10 },
+  ],
+  mode: 'set',
+  dryRun: true,
+};
+const targets = (count: number) => Array.from({ length: count }, (_, i) => ({ symbol: `COIN${i}USDT`, leverage: 5 }));
+const withEvent = (event: Record<string, unknown>) => ({ ...WEEKLY, event });
+const without = (field: string, event: Record<string, unknown>) => Object.fromEntries(Object.entries(event).filter(([key]) => key !== field));
 
 function run(rules: unknown, stage = 'dev') {
   const values: Record<string, unknown> = {
@@ -47,6 +68,30 @@ test('one schedule per rule, invoking the function with the rule event', async (
   expect(resources.ScheduleDailyEth!.Properties.ScheduleExpressionTimezone).toBe('UTC'); // the default
 });
 
+test.each([
+  ['symbols: ALL_OPEN_POSITIONS + leverage, reduce-only', ALL_OPEN],
+  ['ALL_OPEN_POSITIONS without mode (the function makes it reduce-only)', without('mode', ALL_OPEN)],
+  ['targets, mode set, dryRun', TARGETS],
+  ['50 targets', { ...TARGETS, targets: targets(50) }],
+  ['symbol + leverage with mode reduce-only and dryRun false', { ...WEEKLY.event, mode: 'reduce-only', dryRun: false }],
+  ['issuedAt = the scheduled time', { ...ALL_OPEN, issuedAt: '<aws.scheduler.scheduled-time>' }],
+  ['metadata', { ...ALL_OPEN, metadata: { ticket: 'RISK-1' } }],
+])('accepts an event with %s, passed through unchanged', async (_what, event) => {
+  const resources = await run([withEvent(event)]);
+  expect(JSON.parse(resources.ScheduleWeeklyDeleverage!.Properties.Target.Input)).toEqual(event);
+});
+
+test('Scheduler context attributes stay in the Input for Scheduler to fill in', async () => {
+  const resources = await run([withEvent(ALL_OPEN)]);
+  expect(resources.ScheduleWeeklyDeleverage!.Properties.Target.Input).toContain('"eventId":"weekly-deleverage-<aws.scheduler.scheduled-time>"');
+});
+
+test('a fixed issuedAt is accepted on a one-time at() schedule', async () => {
+  const event = { ...WEEKLY.event, issuedAt: '2026-12-31T20:00:00Z' };
+  const resources = await run([{ ...WEEKLY, expression: 'at(2026-12-31T20:00:00)', event }]);
+  expect(JSON.parse(resources.ScheduleWeeklyDeleverage!.Properties.Target.Input).issuedAt).toBe('2026-12-31T20:00:00Z');
+});
+
 test('enabled: false deploys the schedule disabled', async () => {
   const resources = await run([{ ...WEEKLY, enabled: false }]);
   expect(resources.ScheduleWeeklyDeleverage!.Properties.State).toBe('DISABLED');
@@ -71,6 +116,37 @@ test.each([
   ['a fractional leverage', { ...WEEKLY, event: { ...WEEKLY.event, leverage: 2.5 } }, /positive integer/],
   ['no event', { ...WEEKLY, event: undefined }, /event is required/],
   ['stages that are not a list', { ...WEEKLY, stages: 'prod' }, /stages must be a list/],
+  // leverage
+  ['a leverage of 0', withEvent({ ...WEEKLY.event, leverage: 0 }), /event.leverage must be a positive integer from 1 to 125/],
+  ['a leverage above 125', withEvent({ ...WEEKLY.event, leverage: 126 }), /from 1 to 125/],
+  ['a leverage as a string', withEvent({ ...WEEKLY.event, leverage: '10' }), /event.leverage must be a positive integer/],
+  ['symbol without leverage', withEvent(without('leverage', WEEKLY.event)), /event.leverage must be/],
+  // which symbols: exactly one shape
+  ['no symbol, symbols or targets', withEvent(without('symbol', WEEKLY.event)), /exactly one of symbol, symbols: ALL_OPEN_POSITIONS or targets \(has none\)/],
+  ['symbol and symbols', withEvent({ ...ALL_OPEN, symbol: 'BTCUSDT' }), /exactly one of .* \(has symbol, symbols\)/],
+  ['symbols and targets', withEvent({ ...TARGETS, symbols: 'ALL_OPEN_POSITIONS' }), /exactly one of .* \(has symbols, targets\)/],
+  ['a lowercase symbol', withEvent({ ...WEEKLY.event, symbol: 'btcusdt' }), /event.symbol must be an uppercase UM symbol/],
+  ['symbols other than ALL_OPEN_POSITIONS', withEvent({ ...ALL_OPEN, symbols: ['BTCUSDT'] }), /event.symbols can only be ALL_OPEN_POSITIONS/],
+  ['ALL_OPEN_POSITIONS without leverage', withEvent(without('leverage', ALL_OPEN)), /event.leverage must be/],
+  ['ALL_OPEN_POSITIONS with mode set', withEvent({ ...ALL_OPEN, mode: 'set' }), /mode must be reduce-only with symbols: ALL_OPEN_POSITIONS/],
+  ['targets with a leverage next to them', withEvent({ ...TARGETS, leverage: 10 }), /event.leverage goes inside each of event.targets/],
+  ['empty targets', withEvent({ ...TARGETS, targets: [] }), /event.targets must be a list of 1 to 50/],
+  ['51 targets', withEvent({ ...TARGETS, targets: targets(51) }), /event.targets must be a list of 1 to 50/],
+  ['targets that are not a list', withEvent({ ...TARGETS, targets: { symbol: 'BTCUSDT', leverage: 5 } }), /event.targets must be a list/],
+  ['a target without leverage', withEvent({ ...TARGETS, targets: [{ symbol: 'BTCUSDT' }] }), /event.targets\[0\].leverage must be a positive integer/],
+  ['a target with a bad symbol', withEvent({ ...TARGETS, targets: [{ symbol: 'BTC/USDT', leverage: 5 }] }), /event.targets\[0\].symbol must be an uppercase/],
+  ['a target with an extra field', withEvent({ ...TARGETS, targets: [{ symbol: 'BTCUSDT', leverage: 5, mode: 'set' }] }), /event.targets\[0\] has unknown field\(s\) mode/],
+  ['a symbol targeted twice', withEvent({ ...TARGETS, targets: [{ symbol: 'BTCUSDT', leverage: 5 }, { symbol: 'BTCUSDT', leverage: 3 }] }), /event.targets\[1\].symbol BTCUSDT is listed twice/],
+  // mode, dryRun and the rest
+  ['an unknown mode', withEvent({ ...WEEKLY.event, mode: 'reduce' }), /event.mode must be one of set, reduce-only/],
+  ['dryRun as a string', withEvent({ ...WEEKLY.event, dryRun: 'true' }), /event.dryRun must be true or false/],
+  ['an unknown field (a typo of dryRun)', withEvent({ ...WEEKLY.event, dryrun: true }), /event has unknown field\(s\) dryrun/],
+  ['a bad accountId', withEvent({ ...WEEKLY.event, accountId: 'desk 1' }), /event.accountId must be 1 to 64 characters/],
+  ['an eventId too long once filled in', withEvent({ ...ALL_OPEN, eventId: `${'x'.repeat(110)}-<aws.scheduler.scheduled-time>` }), /at most 128 characters once Scheduler/],
+  ['a misspelt context attribute', withEvent({ ...ALL_OPEN, eventId: 'weekly-<aws.scheduler.scheduled_time>' }), /<aws.scheduler.scheduled_time> is not a Scheduler context attribute/],
+  ['a fixed issuedAt on a recurring schedule', withEvent({ ...ALL_OPEN, issuedAt: '2026-11-27T20:00:00Z' }), /issuedAt of a recurring schedule must be <aws.scheduler.scheduled-time>/],
+  ['an issuedAt that is not a timestamp', withEvent({ ...ALL_OPEN, issuedAt: 'friday' }), /event.issuedAt must be <aws.scheduler.scheduled-time> or an ISO 8601 timestamp/],
+  ['an event that is a list', withEvent([WEEKLY.event] as unknown as Record<string, unknown>), /event is required/],
 ])('rejects %s', async (_what, rule, message) => {
   await expect(run([rule])).rejects.toThrow(message);
 });

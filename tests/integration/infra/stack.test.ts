@@ -3,7 +3,8 @@
 // Optional parts (FIFO queue, VPC, alarm email) are CloudFormation conditions, evaluated here for
 // each parameter value rather than deployed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   asArray,
@@ -29,14 +30,38 @@ const BINANCE_WEIGHT_PER_MINUTE = 6000;
 /** Worst weight of one delivery of an event: POST um/leverage (1) + GET um/symbolConfig read-back (5). */
 const WORST_WEIGHT_PER_EVENT = 6;
 
+/** The prod stage's caps for the wiring test: a JSON --param, as an operator would pass it. */
+const PROD_CAPS = { BTCUSDT: 20, '*': 10 };
+
 let packaged: Packaged;
 let template: Template;
 let resources: Record<string, Resource>;
 let fn: Resource;
 let fnId: string;
 let env: Record<string, Json>;
+/** The prod stage, packaged into a temp dir (osls empties .serverless/ on every package, so first). */
+let prod: Packaged;
+let prodEnv: Record<string, Json>;
+/** Output of a package run with a malformed safety param (it must fail). */
+let badParamFailure: string;
+
+function functionEnv(of: Template): Record<string, Json> {
+  const [[, resource]] = resourcesOfType(of, 'AWS::Lambda::Function') as [[string, Resource]];
+  return (resource.Properties.Environment as JsonObject).Variables as Record<string, Json>;
+}
 
 beforeAll(() => {
+  try {
+    packageStack('prod', { outDir: mkdtempSync(path.join(tmpdir(), 'leverage-guard-bad-')), params: { dryRun: 'maybe' } });
+    badParamFailure = 'packaged';
+  } catch (error) {
+    badParamFailure = (error as Error).message;
+  }
+  prod = packageStack('prod', {
+    outDir: mkdtempSync(path.join(tmpdir(), 'leverage-guard-prod-')),
+    params: { leverageCaps: JSON.stringify(PROD_CAPS) },
+  });
+  prodEnv = functionEnv(prod.template);
   packaged = packageStack(STAGE);
   template = packaged.template;
   resources = template.Resources;
@@ -133,6 +158,11 @@ describe('function', () => {
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
         'RESULT_TOPIC_ARN',
+        'STATE_TABLE_NAME',
+        'PAUSE_PARAMETER',
+        'LEVERAGE_CAPS',
+        'MAX_EVENT_AGE_SECONDS',
+        'DRY_RUN',
       ].sort(),
     );
     expect(env.BINANCE_SECRET_ID).toBe(`leverage-guard/${STAGE}/{accountId}`);
@@ -282,7 +312,7 @@ describe('EventBridge rule', () => {
 describe('scheduled rules', () => {
   const schedules = () => resourcesOfType(template, 'AWS::Scheduler::Schedule');
 
-  test('the example rule runs every Friday 20:00 UTC with the configured risk event as input', () => {
+  test('the example rule runs every Friday 20:00 UTC: every open position on desk-1 down to at most 10x', () => {
     const weekly = schedules().find(([, schedule]) => schedule.Properties.Name === 'weekly-deleverage');
     expect(weekly).toBeDefined();
     const properties = weekly![1].Properties;
@@ -292,12 +322,16 @@ describe('scheduled rules', () => {
     expect(properties.State).toBe('ENABLED');
     const scheduleTarget = properties.Target as JsonObject;
     expect(JSON.parse(scheduleTarget.Input as string)).toEqual({
-      eventId: 'weekly-deleverage',
+      // unique per run, and the same for every retry of that run (Scheduler fills it in)
+      eventId: 'weekly-deleverage-<aws.scheduler.scheduled-time>',
       accountId: 'desk-1',
-      symbol: 'BTCUSDT',
+      symbols: 'ALL_OPEN_POSITIONS',
       leverage: 10,
+      mode: 'reduce-only',
       reason: 'Friday 20:00 UTC de-leveraging',
     });
+    // the placeholder survives as-is in the template, for Scheduler to replace
+    expect(scheduleTarget.Input).toContain('"eventId":"weekly-deleverage-<aws.scheduler.scheduled-time>"');
   });
 
   test('every schedule invokes the function through the Scheduler role, with retries and a DLQ', () => {
@@ -377,14 +411,142 @@ describe('function role (least privilege)', () => {
     expect(pointsAt(polling?.Resource).sort()).toEqual(queuesWithMappings().map(([id]) => id).sort());
   });
 
-  test('no wildcard action, no `*` resource, and no wildcard in secret/topic/queue ARNs but the secret suffix', () => {
+  test('reads and conditionally writes single items of the state table, nothing else in DynamoDB', () => {
+    const dynamodb = byService('dynamodb');
+    expect(dynamodb).toHaveLength(1);
+    expect(dynamodb[0]!.Effect).toBe('Allow');
+    expect(asArray(dynamodb[0]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // the table itself: no index ARNs, no `*`
+    expect(dynamodb[0]!.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+  });
+
+  test('reads the pause parameter and no other SSM parameter', () => {
+    const ssm = byService('ssm');
+    expect(ssm).toHaveLength(1);
+    expect(ssm[0]!.Effect).toBe('Allow');
+    expect(asArray(ssm[0]!.Action)).toEqual(['ssm:GetParameter']);
+    expect(ssm[0]!.Resource).toEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${env.PAUSE_PARAMETER}`,
+    });
+    expect(env.PAUSE_PARAMETER).toMatch(/^\/leverage-guard\/[a-z0-9-]+\/paused$/); // a name starting with "/" joins the ARN without another
+  });
+
+  test('every statement is an Allow from the expected services', () => {
+    const services = new Set(statements().flatMap((statement) => asArray(statement.Action).map((action) => action.split(':')[0])));
+    expect([...services].sort()).toEqual(['dynamodb', 'logs', 'secretsmanager', 'sns', 'sqs', 'ssm']);
+    for (const statement of statements()) expect(statement.Effect).toBe('Allow');
+  });
+
+  test('no wildcard action, no `*` resource, and no wildcard in ARNs but the secret suffix', () => {
     for (const statement of statements()) {
       expect(asArray(statement.Action).filter((action) => action.includes('*'))).toEqual([]);
       for (const value of strings(statement.Resource)) {
         expect(value).not.toBe('*');
-        if (/:(secretsmanager|sns|sqs):/.test(value)) expect(value.replace(/\/\*$/, '')).not.toContain('*');
+        if (/:(secretsmanager|sns|sqs|ssm|dynamodb):/.test(value)) expect(value.replace(/:secret:[^*]*\/\*$/, '')).not.toContain('*');
       }
     }
+  });
+});
+
+describe('safety rails: state table', () => {
+  const table = () => the('StateTable');
+
+  test('is an on-demand table keyed by pk (S) alone, with TTL on expiresAt and point-in-time recovery', () => {
+    expect(resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id]) => id)).toEqual(['StateTable']);
+    const properties = table().Properties;
+    expect(properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(properties.ProvisionedThroughput).toBeUndefined();
+    expect(properties.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(properties.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+    expect(properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(properties.LocalSecondaryIndexes).toBeUndefined();
+    expect(properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(properties.TableName).toBe(`leverage-guard-${STAGE}-state`);
+    expect(template.Outputs.StateTableName?.Value).toEqual({ Ref: 'StateTable' });
+  });
+
+  test('prod (the default for every stage) retains the table and protects it from deletion', () => {
+    const prodTable = prod.template.Resources.StateTable!;
+    expect(prodTable.DeletionPolicy).toBe('Retain');
+    expect(prodTable.UpdateReplacePolicy).toBe('Retain');
+    expect(prodTable.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(prodTable.Properties.TableName).toBe('leverage-guard-prod-state');
+    const defaults = readFileSync(path.join(ROOT, 'infra/config/default.yml'), 'utf8');
+    expect(defaults).toMatch(/^stateTableDeletionPolicy: Retain\b/m);
+    expect(defaults).toMatch(/^stateTableDeletionProtection: true$/m);
+  });
+
+  test('dev, a throwaway stage, lets `osls remove` delete it', () => {
+    expect(table().DeletionPolicy).toBe('Delete');
+    expect(table().UpdateReplacePolicy).toBe('Delete');
+    expect(table().Properties.DeletionProtectionEnabled).toBe(false);
+  });
+
+  test('the function gets its name as STATE_TABLE_NAME', () => {
+    expect(env.STATE_TABLE_NAME).toEqual({ Ref: 'StateTable' });
+    expect(prodEnv.STATE_TABLE_NAME).toEqual({ Ref: 'StateTable' });
+  });
+});
+
+describe('safety rails: pause switch', () => {
+  const PARAMETER = `/leverage-guard/${STAGE}/paused`;
+
+  test('the function reads the stage pause parameter, named in PAUSE_PARAMETER and a stack output', () => {
+    expect(env.PAUSE_PARAMETER).toBe(PARAMETER);
+    expect(prodEnv.PAUSE_PARAMETER).toBe('/leverage-guard/prod/paused');
+    expect(template.Outputs.PauseParameterName?.Value).toBe(PARAMETER);
+  });
+
+  test('the stack does not own the parameter, so no deploy can write `false` over an operator\'s `true`', () => {
+    // A stack-owned AWS::SSM::Parameter gets its template Value written back whenever CloudFormation
+    // updates it (description or stack tags changed, stack re-created): an incident-time deploy
+    // would silently un-pause. The function treats a missing parameter as "not paused".
+    for (const packagedTemplate of [template, prod.template]) {
+      expect(resourcesOfType(packagedTemplate, 'AWS::SSM::Parameter')).toEqual([]);
+      expect(packagedTemplate.Resources.PauseParameter).toBeUndefined();
+    }
+  });
+
+  test('docs/deploy.md has the pause, check and resume commands for that exact name', () => {
+    const docs = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
+    const runbook = docs.slice(docs.indexOf('## Runbook'));
+    expect(docs).toContain('## Runbook');
+    expect(runbook).toMatch(/aws ssm put-parameter --name \/leverage-guard\/<stage>\/paused --type String --value true --overwrite/);
+    expect(runbook).toMatch(/aws ssm put-parameter --name \/leverage-guard\/<stage>\/paused --type String --value false --overwrite/);
+    expect(runbook).toContain('aws ssm get-parameter --name /leverage-guard/<stage>/paused');
+    expect(runbook).toContain('aws sqs start-message-move-task --source-arn');
+    expect(runbook).toContain('aws lambda update-event-source-mapping --uuid');
+    expect(runbook).toContain('--no-enabled');
+    expect(runbook).toContain('PAUSED');
+  });
+});
+
+describe('safety rails: function settings from stage params', () => {
+  test('LEVERAGE_CAPS, MAX_EVENT_AGE_SECONDS and DRY_RUN carry the stage params, as strings', () => {
+    expect(env.LEVERAGE_CAPS).toBe(''); // no caps of our own by default: Binance limits only
+    expect(packaged.params.leverageCaps).toBe('');
+    expect(env.MAX_EVENT_AGE_SECONDS).toBe(String(packaged.params.maxEventAgeSeconds));
+    expect(env.MAX_EVENT_AGE_SECONDS).toBe('900');
+    expect(env.DRY_RUN).toBe(String(packaged.params.dryRun));
+    expect(env.DRY_RUN).toBe('false');
+  });
+
+  test('a --param override reaches the function (caps as a JSON map with a "*" default)', () => {
+    expect(JSON.parse(prodEnv.LEVERAGE_CAPS as string)).toEqual(PROD_CAPS);
+    expect(prodEnv.DRY_RUN).toBe('false');
+    expect(prodEnv.MAX_EVENT_AGE_SECONDS).toBe('900');
+  });
+
+  test('a malformed safety param fails packaging, naming the param', () => {
+    expect(badParamFailure).toMatch(/npm run package failed/);
+    expect(badParamFailure).toMatch(/param dryRun: must be true or false, got "maybe"/);
+  });
+
+  test('MAX_EVENT_AGE_SECONDS outlives the SQS retries (else a record\'s last deliveries always arrive stale)', () => {
+    const maxEventAge = Number(env.MAX_EVENT_AGE_SECONDS);
+    const retrySpan = ((packaged.params.maxReceiveCount as number) - 1) * (packaged.params.visibilityTimeout as number);
+    expect(maxEventAge).toBeGreaterThanOrEqual(retrySpan);
   });
 });
 
@@ -449,6 +611,9 @@ describe('alarms', () => {
     expect(failed).toHaveLength(1);
     const [, alarm] = failed[0]!;
     expect(alarm.Properties.Namespace).toBe('LeverageGuard');
+    expect(alarm.Properties.Namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE); // where the function emits
+    // CloudWatch matches the exact dimension set the EMF record carries: status + Powertools' service
+    expect(((alarm.Properties.Dimensions ?? []) as JsonObject[]).map((entry) => entry.Name).sort()).toEqual(['service', 'status']);
     expect(dimension(alarm, 'status')).toBe('FAILED');
     expect(dimension(alarm, 'service')).toBe(env.POWERTOOLS_SERVICE_NAME); // Powertools adds it to every metric
     expect(alarm.Properties.Statistic).toBe('Sum');
@@ -477,13 +642,16 @@ describe('alarms', () => {
 });
 
 describe('cfn-lint', () => {
-  test('the packaged template passes cfn-lint', () => {
+  test('the packaged templates (dev, and prod with the retained state table) pass cfn-lint', () => {
     const cfnLint = path.join(ROOT, '.venv/bin/cfn-lint');
     if (!existsSync(cfnLint)) {
       const setup = spawnSync('bash', ['scripts/setup-python.sh'], { cwd: ROOT, encoding: 'utf8' });
       expect(setup.status).toBe(0);
     }
-    const lint = spawnSync(cfnLint, ['.serverless/cloudformation-template-update-stack.json'], { cwd: ROOT, encoding: 'utf8' });
-    expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}` }).toEqual({ status: 0, output: '' });
+    const templates = ['.serverless/cloudformation-template-update-stack.json', path.join(prod.outDir, 'cloudformation-template-update-stack.json')];
+    for (const file of templates) {
+      const lint = spawnSync(cfnLint, [file], { cwd: ROOT, encoding: 'utf8' });
+      expect({ file, status: lint.status, output: `${lint.stdout}${lint.stderr}` }).toEqual({ file, status: 0, output: '' });
+    }
   });
 });

@@ -16,6 +16,8 @@ export type JsonObject = { [key: string]: Json };
 export interface Resource {
   Type: string;
   Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
   Properties: JsonObject;
   DependsOn?: string | string[];
 }
@@ -24,7 +26,7 @@ export interface Template {
   Parameters: Record<string, { Type: string; Default?: string; AllowedValues?: string[] }>;
   Conditions: Record<string, Json>;
   Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Condition?: string }>;
+  Outputs: Record<string, { Value: Json; Condition?: string; Description?: string }>;
 }
 
 export interface Packaged {
@@ -32,18 +34,29 @@ export interface Packaged {
   /** Resolved osls params of the packaged stage: `default` merged with the stage's own. */
   params: Record<string, unknown>;
   artifact: string;
+  /** Where osls wrote the templates and state: .serverless/ unless packageStack got `outDir`. */
+  outDir: string;
   bundleDir: string;
   stubbed: boolean;
   seconds: number;
   output: string;
 }
 
+export interface PackageOptions {
+  /** `--package <dir>`: write the templates there instead of .serverless/. */
+  outDir?: string;
+  /** `--param=name=value` overrides. */
+  params?: Record<string, string>;
+}
+
 /**
  * Runs `npm run package` as an operator would, minus AWS credentials. The bundle is the built
  * one when it exists; otherwise (the function is still being written) a stub in a temp dir, never
  * in dist/ or functions/. The zip always goes to a temp dir.
+ * Beware: osls empties .serverless/ on every package, `--package <dir>` or not, so package into
+ * .serverless/ last.
  */
-export function packageStack(stage = 'dev'): Packaged {
+export function packageStack(stage = 'dev', options: PackageOptions = {}): Packaged {
   const work = mkdtempSync(path.join(tmpdir(), 'leverage-guard-infra-'));
   const stubbed = !existsSync(path.join(BUNDLE_DIR, 'index.mjs'));
   const bundleDir = stubbed ? work : BUNDLE_DIR;
@@ -60,7 +73,11 @@ export function packageStack(stage = 'dev'): Packaged {
   };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
   const started = Date.now();
-  const result = spawnSync('npm', ['run', '--silent', 'package', '--', '--stage', stage], {
+  const outDir = options.outDir ?? path.join(ROOT, '.serverless');
+  const args = ['--stage', stage];
+  if (options.outDir) args.push('--package', options.outDir);
+  for (const [name, value] of Object.entries(options.params ?? {})) args.push(`--param=${name}=${value}`);
+  const result = spawnSync('npm', ['run', '--silent', 'package', '--', ...args], {
     cwd: ROOT,
     env,
     encoding: 'utf8',
@@ -70,12 +87,12 @@ export function packageStack(stage = 'dev'): Packaged {
   if (result.status !== 0) throw new Error(`npm run package failed (${result.status ?? result.error?.message}):\n${output}`);
   const seconds = (Date.now() - started) / 1000;
   const template = JSON.parse(
-    readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
+    readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template;
-  const state = JSON.parse(readFileSync(path.join(ROOT, '.serverless/serverless-state.json'), 'utf8'));
+  const state = JSON.parse(readFileSync(path.join(outDir, 'serverless-state.json'), 'utf8'));
   const allParams = state.service.initialServerlessConfig.params as Record<string, Record<string, unknown>>;
   const params = { ...allParams.default, ...(allParams[stage] ?? {}) };
-  return { template, params, artifact, bundleDir, stubbed, seconds, output };
+  return { template, params, artifact, outDir, bundleDir, stubbed, seconds, output };
 }
 
 /** The file names and contents of a zip (deflate or stored entries). */
