@@ -20,5 +20,7 @@ export default {
       globalSetup: '<rootDir>/tests/integration/global-setup.ts',
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
+    { ...shared, displayName: 'chaos', testMatch: ['<rootDir>/tests/chaos/**/*.test.ts'] },
+    { ...shared, displayName: 'fuzz', testMatch: ['<rootDir>/tests/fuzz/**/*.test.ts'] },
   ],
 };

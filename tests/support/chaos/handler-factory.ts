@@ -1,0 +1,88 @@
+/**
+ * The ONE place chaos and fuzz tests build the change-leverage handler. It mirrors the Lambda
+ * wiring in functions/change-leverage/index.ts (same handler factory, same adapters where a test
+ * wants them), so when HandlerDeps gains a field (state store, policy, dry run…) this file is the
+ * only one to adapt.
+ */
+import './quiet-logs.ts';
+import type { Context } from 'aws-lambda';
+import { BinancePapiClient } from '../../../functions/adapters/binance/papi-client.ts';
+import { SecretsManagerCredentialStore } from '../../../functions/adapters/secrets-manager/credential-store.ts';
+import { SnsOutcomePublisher } from '../../../functions/adapters/sns/outcome-publisher.ts';
+import { createChangeLeverageHandler, type HandlerDeps } from '../../../functions/change-leverage/handler.ts';
+import { loggerFor } from '../../../functions/commons/logger.ts';
+import type { Policy } from '../../../functions/domain/policy.ts';
+import type { CredentialStore, Exchange, OutcomePublisher, PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
+import { type FakeSecretsManager, type FakeSns, SECRET_ID_TEMPLATE } from './aws-fakes.ts';
+
+export const RESULT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:leverage-guard-chaos-results';
+
+export interface GuardPorts {
+  exchange: Exchange;
+  credentials: CredentialStore;
+  publisher: OutcomePublisher;
+  /** Optional in production too (STATE_TABLE_NAME, PAUSE_PARAMETER unset). */
+  state?: StateStore;
+  pause?: PauseSwitch;
+}
+
+export interface GuardSettings {
+  maxReceiveCount: number;
+  /** index.ts uses BINANCE_REQUEST_TIMEOUT_MS; tests without a real exchange may pass anything. */
+  requestTimeoutMs: number;
+  /** Default: no caps, 15 min maximum event age (index.ts's default), no dry run. */
+  policy?: Partial<Policy>;
+}
+
+export const DEFAULT_POLICY: Policy = { caps: undefined, maxEventAgeMs: 900_000, dryRun: false };
+
+export type ChangeLeverageHandler = ReturnType<typeof createChangeLeverageHandler>;
+
+export function buildHandlerDeps(ports: GuardPorts, settings: GuardSettings): HandlerDeps {
+  return {
+    ...ports,
+    policy: { ...DEFAULT_POLICY, ...settings.policy },
+    logFor: loggerFor,
+    now: Date.now,
+    minimumTimeToStartMs: settings.requestTimeoutMs,
+    maxReceiveCount: settings.maxReceiveCount,
+  };
+}
+
+export function buildHandler(ports: GuardPorts, settings: GuardSettings): ChangeLeverageHandler {
+  return createChangeLeverageHandler(buildHandlerDeps(ports, settings));
+}
+
+/** The real exchange client, pointed at a simulator. */
+export function simulatorExchange(simulatorUrl: string, requestTimeoutMs: number): BinancePapiClient {
+  return new BinancePapiClient({
+    papiUrl: simulatorUrl,
+    timeUrl: `${simulatorUrl}/fapi/v1/time`,
+    recvWindowMs: 5000,
+    requestTimeoutMs,
+  });
+}
+
+/** The real credential store over a fake Secrets Manager. */
+export function secretsManagerCredentials(secretsManager: FakeSecretsManager, ttlMs: number): CredentialStore {
+  return new SecretsManagerCredentialStore(secretsManager.asClient(), { secretIdTemplate: SECRET_ID_TEMPLATE, ttlMs });
+}
+
+/** The real outcome publisher over a fake SNS. */
+export function snsPublisher(sns: FakeSns): OutcomePublisher {
+  return new SnsOutcomePublisher(sns.asClient(), RESULT_TOPIC_ARN);
+}
+
+/** What the Lambda runtime sees of a handler. */
+export type InvokableHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export type InvocationResult = { returned: unknown } | { threw: unknown };
+
+/** Runs one invocation; a throw is a result, not a test failure (the caller decides). */
+export async function invoke(handler: InvokableHandler, event: unknown, context: Context): Promise<InvocationResult> {
+  try {
+    return { returned: await handler(event, context) };
+  } catch (thrown) {
+    return { threw: thrown };
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Plays one chaos scenario: the REAL handler (createChangeLeverageHandler) with the REAL exchange
+ * client against the simulator, the real Secrets Manager and SNS adapters over flaky fakes, fed
+ * by the SQS queue model until the queue drains. Returns everything the invariants look at.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BinanceSimulator } from '../../../local/binance-simulator/index.ts';
+import { FakeSecretsManager, FakeSns, type PublishedOutcome, type RefusedPublish } from './aws-fakes.ts';
+import { checkWritesAgainstLog, type LeverageWrite, recordLeverageWrites } from './exchange-writes.ts';
+import {
+  buildHandler,
+  invoke,
+  type InvokableHandler,
+  type InvocationResult,
+  secretsManagerCredentials,
+  simulatorExchange,
+  snsPublisher,
+} from './handler-factory.ts';
+import { lambdaContext } from './lambda-context.ts';
+import { type ChaosScenario, DEFAULT_INVOCATION, type PlannedMessage, planMessages, UNLISTED_SYMBOLS } from './scenario.ts';
+import { type Settlement, SqsQueueModel } from './sqs-queue-model.ts';
+
+export interface ChaosEnvironment {
+  sim: BinanceSimulator;
+  /** The exchange client's per-request timeout (also the handler's minimum time to start a record). */
+  requestTimeoutMs: number;
+  /** Test hook: replace the handler (to prove the invariants catch a broken one). */
+  wrapHandler?: (handler: InvokableHandler) => InvokableHandler;
+}
+
+export interface SentMessage extends PlannedMessage {
+  messageId: string;
+  seq: number;
+}
+
+export interface InvocationTrace {
+  index: number;
+  batch: { messageId: string; receiveCount: number }[];
+  /** Moved to the DLQ by the receive that built this batch. */
+  deadLettered: string[];
+  result?: InvocationResult;
+  settlement?: Settlement;
+}
+
+export interface ChaosTrace {
+  scenario: ChaosScenario;
+  messages: SentMessage[];
+  invocations: InvocationTrace[];
+  published: PublishedOutcome[];
+  refused: RefusedPublish[];
+  deleted: string[];
+  dlq: string[];
+  /** Still in the queue when the run gave up (should be empty). */
+  undrained: string[];
+  writes: LeverageWrite[];
+  initialLeverage: Map<string, number>;
+  finalLeverage: Map<string, number>;
+  /** Set when the request log disagrees with the recorded writes. */
+  logMismatch?: string;
+}
+
+export const keyOf = (accountId: string, symbol: string) => `${accountId} ${symbol}`;
+
+/** Receives per message is bounded by maxReceiveCount + 1; this is far past any legitimate run. */
+const MAX_ROUNDS = 400;
+
+export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosScenario): Promise<ChaosTrace> {
+  const { sim } = env;
+  sim.reset();
+  for (const rule of scenario.exchangeFaults) sim.injectFault(structuredClone(rule));
+  const waves = planMessages(scenario);
+  const keys = new Set(waves.flat().flatMap((m) => (m.command && !UNLISTED_SYMBOLS.has(m.command.symbol) ? [m.command] : [])).map((c) => keyOf(c.accountId, c.symbol)));
+  const leverages = () => new Map([...keys].map((key) => [key, sim.leverageOf(...(key.split(' ') as [string, string]))]));
+  const initialLeverage = leverages();
+
+  const secretsManager = new FakeSecretsManager(scenario.secretsFailures);
+  const sns = new FakeSns(scenario.snsFailures);
+  const coldStart = (): InvokableHandler => {
+    const handler: InvokableHandler = buildHandler(
+      {
+        exchange: simulatorExchange(sim.url, env.requestTimeoutMs),
+        credentials: secretsManagerCredentials(secretsManager, scenario.credentialsTtlMs),
+        publisher: snsPublisher(sns),
+      },
+      { maxReceiveCount: scenario.maxReceiveCount, requestTimeoutMs: env.requestTimeoutMs },
+    );
+    return env.wrapHandler ? env.wrapHandler(handler) : handler;
+  };
+
+  const queue = new SqsQueueModel({ maxReceiveCount: scenario.maxReceiveCount, batchSize: scenario.batchSize });
+  const messages: SentMessage[] = [];
+  const invocations: InvocationTrace[] = [];
+  const recorder = recordLeverageWrites();
+  let handler = coldStart();
+  try {
+    for (let round = 0; round < MAX_ROUNDS && (round < waves.length || queue.depth > 0); round++) {
+      for (const planned of waves[round] ?? []) {
+        const message = queue.send(planned.body);
+        messages.push({ ...planned, messageId: message.messageId, seq: message.seq });
+      }
+      const conditions = scenario.invocations[round] ?? DEFAULT_INVOCATION;
+      if (conditions.coldStart) handler = coldStart();
+      if (conditions.pauseMs > 0) await sleep(conditions.pauseMs);
+      const batch = queue.receive();
+      if (batch === undefined) continue;
+      const trace: InvocationTrace = {
+        index: invocations.length,
+        batch: batch.messages.map((m) => ({ messageId: m.messageId, receiveCount: m.receiveCount })),
+        deadLettered: batch.deadLettered.map((m) => m.messageId),
+      };
+      invocations.push(trace);
+      if (batch.messages.length === 0) continue;
+      sns.invocation = trace.index;
+      trace.result = await invoke(handler, batch.event, lambdaContext(conditions.budgetMs));
+      trace.settlement = queue.settle(batch, trace.result);
+    }
+  } finally {
+    recorder.stop();
+  }
+  sns.invocation = -1;
+  const deleted = new Set(queue.deleted.map((m) => m.messageId));
+  const dlq = new Set(queue.dlq.map((m) => m.messageId));
+  return {
+    scenario,
+    messages,
+    invocations,
+    published: sns.published,
+    refused: sns.refused,
+    deleted: [...deleted],
+    dlq: [...dlq],
+    undrained: messages.filter((m) => !deleted.has(m.messageId) && !dlq.has(m.messageId)).map((m) => m.messageId),
+    writes: recorder.writes,
+    initialLeverage,
+    finalLeverage: leverages(),
+    logMismatch: checkWritesAgainstLog(sim, recorder.writes),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * An in-memory model of an SQS queue drained by Lambda's event source mapping with
+ * ReportBatchItemFailures, as the function sees it:
+ * - a receive hands out up to `batchSize` messages in arrival order (strict order, as a FIFO
+ *   queue whose message groups are account+symbol keeps it; a record handed back keeps its place),
+ *   each with `ApproximateReceiveCount` incremented;
+ * - a message already received `maxReceiveCount` times is moved to the DLQ on its next receive
+ *   instead of being delivered (that is when SQS applies the redrive policy);
+ * - after the invocation, the messages listed in `batchItemFailures` stay, the others are deleted;
+ *   a thrown invocation or an invalid response (not a batch response, an itemIdentifier that is
+ *   missing, empty or not in the batch) keeps the whole batch.
+ * Time does not pass by itself: handed-back messages are visible again on the next receive.
+ */
+import { createHash } from 'node:crypto';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { InvocationResult } from './handler-factory.ts';
+
+export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:leverage-guard-chaos-risk-events';
+
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+  /** Arrival order (0-based). */
+  seq: number;
+  receiveCount: number;
+  sentAt: number;
+  firstReceivedAt?: number;
+}
+
+export interface ReceivedBatch {
+  event: SQSEvent;
+  /** Snapshots as delivered (receiveCount is this receive's). */
+  messages: QueueMessage[];
+  /** Moved to the DLQ by this receive. */
+  deadLettered: QueueMessage[];
+}
+
+export interface Settlement {
+  deleted: string[];
+  kept: string[];
+  /** Why the whole batch was kept, when it was. */
+  wholeBatchKept?: string;
+}
+
+export interface QueueOptions {
+  maxReceiveCount: number;
+  batchSize?: number;
+  now?: () => number;
+}
+
+export class SqsQueueModel {
+  readonly dlq: QueueMessage[] = [];
+  readonly deleted: QueueMessage[] = [];
+  private readonly visible: QueueMessage[] = [];
+  private sent = 0;
+  private readonly batchSize: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: QueueOptions) {
+    this.batchSize = options.batchSize ?? 10;
+    this.now = options.now ?? Date.now;
+    if (this.batchSize < 1 || this.batchSize > 10) throw new Error('SQS batch size is 1 to 10');
+  }
+
+  send(body: string, messageId = `msg-${this.sent}`): QueueMessage {
+    const message: QueueMessage = { messageId, body, seq: this.sent++, receiveCount: 0, sentAt: this.now() };
+    this.visible.push(message);
+    return message;
+  }
+
+  /** Messages neither deleted nor dead-lettered. */
+  get depth(): number {
+    return this.visible.length;
+  }
+
+  receive(): ReceivedBatch | undefined {
+    const messages: QueueMessage[] = [];
+    const deadLettered: QueueMessage[] = [];
+    for (const message of [...this.visible]) {
+      if (messages.length === this.batchSize) break;
+      if (message.receiveCount >= this.options.maxReceiveCount) {
+        this.remove(message);
+        this.dlq.push(message);
+        deadLettered.push(message);
+        continue;
+      }
+      message.receiveCount += 1;
+      message.firstReceivedAt ??= this.now();
+      messages.push({ ...message });
+    }
+    if (messages.length === 0) return deadLettered.length > 0 ? { event: { Records: [] }, messages, deadLettered } : undefined;
+    return { event: { Records: messages.map(toSqsRecord) }, messages, deadLettered };
+  }
+
+  settle(batch: ReceivedBatch, result: InvocationResult): Settlement {
+    const ids = batch.messages.map((m) => m.messageId);
+    const verdict = 'threw' in result ? { keepAll: `the invocation threw: ${describe(result.threw)}` } : itemFailures(result.returned, ids);
+    const keep = 'keepAll' in verdict ? new Set(ids) : verdict.failures;
+    const settlement: Settlement = { deleted: [], kept: [] };
+    if ('keepAll' in verdict) settlement.wholeBatchKept = verdict.keepAll;
+    for (const id of ids) {
+      if (keep.has(id)) {
+        settlement.kept.push(id);
+        continue;
+      }
+      const message = this.visible.find((m) => m.messageId === id);
+      if (message === undefined) throw new Error(`settling ${id}, which is no longer in the queue`);
+      this.remove(message);
+      this.deleted.push(message);
+      settlement.deleted.push(id);
+    }
+    return settlement;
+  }
+
+  private remove(message: QueueMessage): void {
+    this.visible.splice(this.visible.indexOf(message), 1);
+  }
+}
+
+/** What Lambda makes of a function's answer to an SQS batch (ReportBatchItemFailures). */
+function itemFailures(returned: unknown, ids: string[]): { failures: Set<string> } | { keepAll: string } {
+  if (returned === undefined || returned === null || returned === '') return { failures: new Set() };
+  if (typeof returned !== 'object' || Array.isArray(returned)) return { keepAll: `invalid batch response ${describe(returned)}` };
+  const list = (returned as { batchItemFailures?: unknown }).batchItemFailures;
+  if (list === undefined || list === null) return { failures: new Set() };
+  if (!Array.isArray(list)) return { keepAll: 'batchItemFailures is not a list' };
+  const failures = new Set<string>();
+  for (const item of list) {
+    const id = (item as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || id === '' || !ids.includes(id)) {
+      return { keepAll: `invalid itemIdentifier ${describe(id)}` };
+    }
+    failures.add(id);
+  }
+  return { failures };
+}
+
+function toSqsRecord(message: QueueMessage): SQSRecord {
+  return {
+    messageId: message.messageId,
+    receiptHandle: `rh-${message.messageId}-${message.receiveCount}`,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: String(message.sentAt),
+      SenderId: 'AIDACHAOSPRODUCER',
+      ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash('md5').update(message.body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: QUEUE_ARN,
+    awsRegion: 'us-east-1',
+  };
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
