@@ -1,24 +1,55 @@
 /**
- * In-process fakes of the two AWS APIs the function calls, on one loopback port: Secrets Manager
- * GetSecretValue (JSON 1.1, `X-Amz-Target`) and SNS Publish (Query: form body, XML reply).
- * Chosen over the moto stack for the benchmark because they answer in microseconds and run in
- * the orchestrator's process, so the function's child process is measured alone. Published
- * messages are kept so the benchmark can check every record ended APPLIED.
+ * In-process fakes of the AWS APIs the function calls, on one loopback port: Secrets Manager
+ * GetSecretValue (JSON 1.1), SNS Publish (Query: form body, XML reply), DynamoDB GetItem /
+ * PutItem / UpdateItem (JSON 1.0, see fake-dynamodb.ts) and SSM GetParameter (JSON 1.1).
+ * Chosen over the moto stack for the benchmark because they answer in microseconds, serve
+ * concurrent requests without queuing behind one Python process, and run in the orchestrator's
+ * process, so the function's child process is measured alone. Published messages and the
+ * tables are kept so the benchmark can check every record's outcome and state.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDbError, FakeDynamoDb } from './fake-dynamodb.ts';
+
+export interface FakeAwsData {
+  /** secret id → SecretString */
+  secrets: Record<string, string>;
+  /** SSM parameter name → value */
+  parameters: Record<string, string>;
+}
 
 export interface FakeAws {
   endpoint: string;
+  dynamodb: FakeDynamoDb;
   /** Messages published to SNS since the last `takePublished()`. */
   takePublished(): string[];
   close(): Promise<void>;
 }
 
-/** @param secrets secret id → SecretString */
-export async function startFakeAws(secrets: Record<string, string>): Promise<FakeAws> {
+export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promise<FakeAws> {
   let published: string[] = [];
+  const dynamodb = new FakeDynamoDb();
+
+  const json = (res: ServerResponse, version: string, status: number, body: object) =>
+    reply(res, status, `application/x-amz-json-${version}`, JSON.stringify(body));
+
+  const dynamo = (operation: string, body: string, res: ServerResponse) => {
+    try {
+      json(res, '1.0', 200, dynamodb.handle(operation, JSON.parse(body)));
+    } catch (error) {
+      if (!(error instanceof DynamoDbError)) throw error;
+      json(res, '1.0', 400, { __type: `com.amazonaws.dynamodb.v20120810#${error.type}`, message: error.message });
+    }
+  };
+
+  const ssm = (operation: string, body: string, res: ServerResponse) => {
+    const { Name } = JSON.parse(body) as { Name: string };
+    const value = parameters[Name];
+    if (operation !== 'GetParameter') return json(res, '1.1', 400, { __type: 'UnsupportedOperation', message: operation });
+    if (value === undefined) return json(res, '1.1', 400, { __type: 'ParameterNotFound', message: `no parameter ${Name}` });
+    json(res, '1.1', 200, { Parameter: { Name, Type: 'String', Value: value, Version: 1, ARN: `arn:aws:ssm:us-east-1:000000000000:parameter${Name}` } });
+  };
 
   const secretsManager = (body: string, res: ServerResponse) => {
     const { SecretId } = JSON.parse(body) as { SecretId: string };
@@ -44,8 +75,11 @@ export async function startFakeAws(secrets: Record<string, string>): Promise<Fak
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const target = req.headers['x-amz-target'];
-      if (target === 'secretsmanager.GetSecretValue') return secretsManager(body, res);
       if (target === undefined) return sns(body, res);
+      const [service, operation = ''] = String(target).split('.');
+      if (target === 'secretsmanager.GetSecretValue') return secretsManager(body, res);
+      if (service === 'DynamoDB_20120810') return dynamo(operation, body, res);
+      if (service === 'AmazonSSM') return ssm(operation, body, res);
       reply(res, 400, 'application/x-amz-json-1.1', JSON.stringify({ __type: 'UnknownOperationException', message: String(target) }));
     });
   });
@@ -53,6 +87,7 @@ export async function startFakeAws(secrets: Record<string, string>): Promise<Fak
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    dynamodb,
     takePublished: () => {
       const taken = published;
       published = [];

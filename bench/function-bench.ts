@@ -4,6 +4,7 @@
  * record, and the wall time of a batch of 10 symbols under 50 ms exchange latency compared with
  * a batch of one. Every measured record must end APPLIED, published, and in the simulator.
  */
+import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BinanceSimulator } from '../local/binance-simulator/index.ts';
@@ -17,6 +18,9 @@ import { type Spread, spread } from './stats.ts';
 export const ACCOUNT = 'default';
 export const SECRET_ID_TEMPLATE = 'leverage-guard/binance/{accountId}';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:leverage-guard-outcomes';
+const STATE_TABLE = 'leverage-guard-state';
+/** The operators' pause switch, as deployed; `false` = not paused. */
+export const PAUSE_PARAMETER = '/leverage-guard/paused';
 /** The simulator's ten symbols: one batch of ten distinct keys, all processed concurrently. */
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT'];
 export const EXCHANGE_LATENCY_MS = 50;
@@ -182,6 +186,9 @@ async function runContainer(
     const other = outcomes.find((o) => !isApplied(o));
     throw new Error(`expected ${factory.records} APPLIED outcomes, got ${applied} of ${outcomes.length} published${other ? `; e.g. ${JSON.stringify(other).slice(0, 600)}` : ''}`);
   }
+  const done = new Set(aws.dynamodb.items(STATE_TABLE).map((item) => ('S' in item.pk! ? item.pk.S : '')));
+  const unmarked = factory.eventIds.filter((id) => ![...done].some((pk) => pk.endsWith(`#${id}`)));
+  if (unmarked.length > 0) throw new Error(`${unmarked.length} events have no completion marker in the state table, e.g. ${unmarked[0]}`);
   for (const [symbol, leverage] of factory.lastLeverage) {
     const held = simulator.leverageOf(ACCOUNT, symbol);
     if (held !== leverage) throw new Error(`the simulator holds leverage ${held} for ${symbol}, expected ${leverage}`);
@@ -192,7 +199,10 @@ async function runContainer(
 /** SQS events whose every record really changes its symbol's leverage (5 ⇄ 6). */
 class EventFactory {
   readonly lastLeverage = new Map<string, number>();
+  readonly eventIds: string[] = [];
   records = 0;
+  /** Event ids must be unique across containers: the state table remembers completed events. */
+  private readonly prefix = `bench-${randomUUID().slice(0, 8)}`;
 
   batch(symbols: string[]): SQSEvent {
     return { Records: symbols.map((symbol) => this.record(symbol)) };
@@ -202,11 +212,13 @@ class EventFactory {
     const leverage = this.lastLeverage.get(symbol) === 5 ? 6 : 5;
     this.lastLeverage.set(symbol, leverage);
     this.records += 1;
-    const id = `bench-${process.pid}-${this.records}`;
+    const id = `${this.prefix}-${this.records}`;
+    this.eventIds.push(id);
+    const issuedAt = new Date().toISOString();
     return {
       messageId: id,
       receiptHandle: `receipt-${id}`,
-      body: JSON.stringify({ eventId: id, accountId: ACCOUNT, symbol, leverage, reason: 'benchmark' }),
+      body: JSON.stringify({ eventId: id, accountId: ACCOUNT, symbol, leverage, issuedAt, reason: 'benchmark' }),
       attributes: {
         ApproximateReceiveCount: '1',
         SentTimestamp: String(Date.now()),
@@ -228,6 +240,9 @@ function functionEnv(simulatorUrl: string, awsEndpoint: string): Record<string, 
     RESULT_TOPIC_ARN: TOPIC_ARN,
     BINANCE_PAPI_URL: simulatorUrl,
     BINANCE_TIME_URL: `${simulatorUrl}/fapi/v1/time`,
+    // As deployed (infra/functions.yml): ordering/idempotency state in DynamoDB, pause switch in SSM.
+    STATE_TABLE_NAME: STATE_TABLE,
+    PAUSE_PARAMETER,
     POWERTOOLS_SERVICE_NAME: 'leverage-guard',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',

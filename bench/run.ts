@@ -13,7 +13,7 @@ import { defaultSeed, startBinanceSimulator } from '../local/binance-simulator/i
 import { buildAll, OUT_DIR } from './build.ts';
 import { benchClients, type ClientContender, type ClientSettings } from './client-bench.ts';
 import { startFakeAws } from './fake-aws.ts';
-import { ACCOUNT, benchFunction, EXCHANGE_LATENCY_MS, SECRET_ID_TEMPLATE, type FunctionSettings } from './function-bench.ts';
+import { ACCOUNT, benchFunction, EXCHANGE_LATENCY_MS, PAUSE_PARAMETER, SECRET_ID_TEMPLATE, type FunctionSettings } from './function-bench.ts';
 import type { Credentials } from './protocol.ts';
 import { renderConsole, renderMarkdown, type Machine, type RunReport } from './report.ts';
 import { evaluateTargets } from './targets.ts';
@@ -64,7 +64,10 @@ const testCredentials = JSON.parse(readFileSync('local/binance-simulator/test-cr
 const credentials = testCredentials[ACCOUNT]!;
 // The benchmark sends far more than Binance's 6000 weight a minute; that limit is not under test.
 const simulator = await startBinanceSimulator({ seed: { ...defaultSeed(), weightLimitPerMinute: 1e9 } });
-const aws = await startFakeAws({ [SECRET_ID_TEMPLATE.replace('{accountId}', ACCOUNT)]: JSON.stringify(credentials) });
+const aws = await startFakeAws({
+  secrets: { [SECRET_ID_TEMPLATE.replace('{accountId}', ACCOUNT)]: JSON.stringify(credentials) },
+  parameters: { [PAUSE_PARAMETER]: 'false' },
+});
 
 try {
   log('exchange clients:');
@@ -80,13 +83,13 @@ try {
     durationS,
     machine: machine(),
     method: [
-      `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised because it is not under test) and in-process fakes of Secrets Manager (JSON 1.1) and SNS (Query) in the orchestrating process. The moto stack was not used: it is a second Python process whose speed would be measured too; the fakes answer in microseconds and keep every published outcome for checking.`,
+      `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised because it is not under test) and in-process fakes of Secrets Manager, SNS, DynamoDB (the state table: GetItem/PutItem/UpdateItem with condition and update expressions) and SSM (the pause switch) in the orchestrating process (\`bench/fake-aws.ts\`, \`bench/fake-dynamodb.ts\`). The moto stack was not used: it is a single Python process that would queue a batch's concurrent state-table calls and add its own latency to the function's wall time; the fakes answer in microseconds, concurrently, and keep every published outcome and table item for checking.`,
       `Every contender runs in its own fresh \`node\` process (${process.version}), compiled beforehand to plain .mjs by esbuild (npm packages left external and loaded from bench/node_modules), so no TypeScript loader is timed. Peak RSS is \`process.resourceUsage().maxRSS\` of that process.`,
       `Exchange clients: ${s.rounds} rounds; each round runs every contender once, in an order rotated each round (interleaved). A process makes one cold change (timed from just before spawn to the confirmed response, so node start-up and module loading are included), ${s.warmupCalls} warm-up calls, ${s.sequentialCalls} sequential calls (p50/p99 latency), ${s.concurrentCalls} calls with ${s.inFlight} in flight (throughput), and a final change. Leverage alternates 10 ⇄ 11 on BTCUSDT so every call is a real change; each response must report the requested leverage, the simulator must have applied exactly that many changes with status 200, and it must hold the final leverage — otherwise the run counts as failed and is reported with its error.`,
       `The function: the real bundle from \`npm run build\` (scripts/build.ts). The bare SDK bundle is \`bench/lambda/sdk-only.ts\` (both clients created at init, as the function does) built with the same esbuild options; the benchmark rebuilds the function with those options and compares bytes with dist/ to catch drift${functionCheck.same ? ' (identical in this run)' : ' (DIFFERENT in this run!)'}. Init = \`await import(bundle)\` in a fresh process, ${f.initRounds} rounds, the two bundles alternating.`,
       `CPU per record: ${f.cpuProcesses} fresh containers, each one first batch then ${f.warmBatchesPerProcess} warm SQS batches of 10 distinct symbols (account \`default\`); \`process.cpuUsage()\` of the container around each invocation, divided by 10. Logging is on (INFO), as deployed.`,
       `Latency: ${f.latencyProcesses} fresh containers with the simulator's \`latency\` fault (${EXCHANGE_LATENCY_MS} ms on every exchange request); after a warm-up batch, ${f.latencyPairsPerProcess} pairs of (one-record invocation, ten-symbol invocation). "One round trip" is the warm one-record invocation; the ratio is per container (median of its batches / median of its singles).`,
-      `Every function invocation must return no batchItemFailures, publish one APPLIED outcome per record with the requested leverage, and leave the simulator holding the last requested leverage for each symbol.`,
+      `Every function invocation must return no batchItemFailures, publish one APPLIED outcome per record with the requested leverage, leave a completion marker per event in the state table, and leave the simulator holding the last requested leverage for each symbol. The function runs as deployed (infra/functions.yml): state table and pause parameter configured, so each record also claims and releases its key in DynamoDB and the container reads the pause switch.`,
     ],
     clients,
     fn,
