@@ -49,17 +49,28 @@ export function childPath(script: ChildScript): string {
 }
 
 /**
- * Leave-one-out variants of the function bundle for init attribution: the function built with
- * the same options, one group of packages replaced by an inert stub (a Proxy that absorbs every
- * call, construction and property read, so the module still evaluates). Only for timing the
- * import; their handler cannot run.
+ * Variants of the function bundle for init attribution, built with the same options:
+ * - leave-one-out: one group of modules replaced by an inert stub (a Proxy that absorbs every
+ *   call, construction and property read, so the module still evaluates);
+ * - builtins-via-require: node:http / node:https reached through process.getBuiltinModule
+ *   instead of an ES import (measures what that change would save).
+ * Stubbed bundles are only for timing the import; their handler cannot run.
  */
 export const INIT_VARIANTS = [
-  { id: 'no-powertools', label: 'function without Powertools logger', packages: /^@aws-lambda-powertools\// },
-  { id: 'no-middy', label: 'function without middy', packages: /^@middy\// },
-  { id: 'no-valibot', label: 'function without valibot', packages: /^valibot$/ },
-  { id: 'no-exchange-http', label: 'function without its http module (functions/adapters/binance/http.ts)', packages: /^\.\/http\.ts$/ },
-  { id: 'no-sdk', label: 'function without the AWS SDK clients', packages: /^@aws-sdk\/client-(secrets-manager|sns)$/ },
+  { id: 'no-powertools', label: 'function without Powertools logger', plugin: () => stubModules(/^@aws-lambda-powertools\//) },
+  { id: 'no-middy', label: 'function without middy', plugin: () => stubModules(/^@middy\//) },
+  { id: 'no-valibot', label: 'function without valibot', plugin: () => stubModules(/^valibot$/) },
+  {
+    id: 'no-exchange-http',
+    label: 'function without its exchange http module (functions/adapters/binance/http.ts)',
+    plugin: () => stubModules(/^\.\/http\.ts$/),
+  },
+  { id: 'no-sdk', label: 'function without the AWS SDK clients', plugin: () => stubModules(/^@aws-sdk\/client-(secrets-manager|sns)$/) },
+  {
+    id: 'builtins-via-require',
+    label: 'function with node:http/https taken from process.getBuiltinModule, not an ES import',
+    plugin: () => builtinsWithoutEsImport(),
+  },
 ] as const;
 
 export function variantPath(id: string): string {
@@ -81,15 +92,43 @@ async function stubSource(specifier: string, resolveDir: string): Promise<string
   ].join('\n');
 }
 
-function stubPackages(filter: RegExp): Plugin {
+function stubModules(filter: RegExp): Plugin {
   return {
-    name: 'stub-packages',
+    name: 'stub-modules',
     setup(b) {
       b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'stub', pluginData: args.resolveDir }));
       b.onLoad({ filter: /.*/, namespace: 'stub' }, async (args) => ({
         contents: await stubSource(args.path, args.pluginData as string),
         loader: 'js',
       }));
+    },
+  };
+}
+
+/**
+ * An ES import of a built-in makes Node read every export, and node:http's lazy WebSocket,
+ * CloseEvent and MessageEvent getters load Node's internal undici. This shim re-exports only the
+ * plain data properties of the CommonJS module object, which stays untouched.
+ */
+function builtinsWithoutEsImport(): Plugin {
+  return {
+    name: 'builtins-without-es-import',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?https?$/ }, (args) => ({ path: args.path.replace(/^(node:)?/, 'node:'), namespace: 'builtin-shim' }));
+      b.onLoad({ filter: /.*/, namespace: 'builtin-shim' }, (args) => {
+        const module = process.getBuiltinModule(args.path) as Record<string, unknown>;
+        const names = Object.entries(Object.getOwnPropertyDescriptors(module))
+          .filter(([name, descriptor]) => 'value' in descriptor && /^[A-Za-z_$][\w$]*$/.test(name))
+          .map(([name]) => name);
+        return {
+          contents: [
+            `const m = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+            'export default m;',
+            ...names.map((name) => `export const ${name} = m.${name};`),
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
     },
   };
 }
@@ -109,7 +148,7 @@ export async function buildAll(): Promise<{ functionCheck: LambdaOptionsCheck }>
   });
   await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [path.join(BENCH_DIR, 'lambda/sdk-only.ts')], outfile: SDK_ONLY_BUNDLE });
   for (const variant of INIT_VARIANTS) {
-    await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [FUNCTION_ENTRY], outfile: variantPath(variant.id), plugins: [stubPackages(variant.packages)] });
+    await build({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [FUNCTION_ENTRY], outfile: variantPath(variant.id), plugins: [variant.plugin()] });
   }
   return { functionCheck: await checkLambdaOptions() };
 }

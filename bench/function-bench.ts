@@ -25,6 +25,13 @@ export const PAUSE_PARAMETER = '/leverage-guard/paused';
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT'];
 export const EXCHANGE_LATENCY_MS = 50;
 
+/** Containers for the CPU measure; each runs the same batches, interleaved. */
+const CPU_CONFIGS: Array<{ id: string; env: Record<string, string> }> = [
+  { id: 'as-deployed', env: {} },
+  { id: 'logs-silent', env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } },
+  { id: 'no-state', env: { STATE_TABLE_NAME: '', PAUSE_PARAMETER: '' } },
+];
+
 export interface FunctionSettings {
   initRounds: number;
   cpuProcesses: number;
@@ -38,6 +45,7 @@ export interface InitSummary {
   label: string;
   bundleBytes: number;
   importMs: Spread;
+  importCpuMs: Spread;
   /** Paired per round: this bundle's import minus the function's import in the same round. */
   importDeltaMs: Spread;
   /** Fresh process spawn to handler module loaded. */
@@ -55,8 +63,12 @@ export interface FunctionSummary {
     /** Paired per round: the function's import ÷ the bare SDK bundle's. */
     ratioToSdk: Spread;
   };
-  /** CPU (user + system) per record, warm batches of 10. */
+  /** CPU (user + system) per record, warm batches of 10, configured as deployed. */
   cpuPerRecordMs: Spread;
+  /** The same with POWERTOOLS_LOG_LEVEL=SILENT: the difference is what logging costs. */
+  cpuPerRecordLogsSilentMs: Spread;
+  /** The same without state table and pause switch: the difference is what they cost. */
+  cpuPerRecordNoStateMs: Spread;
   /** CPU per record of each container's first batch (credentials fetch, clock sync, connections). */
   firstBatchCpuPerRecordMs: Spread;
   /** Wall time of a warm batch of 10 without injected latency. */
@@ -95,6 +107,7 @@ export async function benchFunction(
       label: b.label,
       bundleBytes: statSync(b.path).size,
       importMs: spread(runs.map((r) => r.result.importMs)),
+      importCpuMs: spread(runs.map((r) => r.result.importCpuMs)),
       processToReadyMs: spread(runs.map((r) => r.result.readyAt - r.spawnedAt)),
       maxRssMiB: spread(runs.map((r) => r.result.maxRssKiB / 1024)),
       networkBuiltins: runs[0]?.result.networkBuiltins ?? [],
@@ -104,22 +117,23 @@ export async function benchFunction(
   const rss: number[] = [];
   let recordsVerified = 0;
 
-  progress('  CPU per record: warm batches of 10, no injected latency');
-  const cpu: number[] = [];
+  progress('  CPU per record: warm batches of 10, no injected latency (as deployed, logs silenced, no state table)');
+  const cpu = new Map(CPU_CONFIGS.map((c) => [c.id, [] as number[]]));
   const firstCpu: number[] = [];
   const warmWall: number[] = [];
   for (let p = 0; p < settings.cpuProcesses; p++) {
-    const factory = new EventFactory();
-    const invocations = [{ label: 'first', event: factory.batch(SYMBOLS) }];
-    for (let i = 0; i < settings.warmBatchesPerProcess; i++) invocations.push({ label: 'warm', event: factory.batch(SYMBOLS) });
-    const result = await runContainer(simulator, aws, factory, invocations, env);
-    recordsVerified += factory.records;
-    rss.push(result.maxRssKiB / 1024);
-    for (const m of result.invocations) {
-      if (m.label === 'first') firstCpu.push(cpuMs(m) / SYMBOLS.length);
-      else {
-        cpu.push(cpuMs(m) / SYMBOLS.length);
-        warmWall.push(m.wallMs);
+    for (const config of rotate(CPU_CONFIGS, p)) {
+      const factory = new EventFactory();
+      const invocations = [{ label: 'first', event: factory.batch(SYMBOLS) }];
+      for (let i = 0; i < settings.warmBatchesPerProcess; i++) invocations.push({ label: 'warm', event: factory.batch(SYMBOLS) });
+      const result = await runContainer(simulator, aws, factory, invocations, { ...env, ...config.env });
+      recordsVerified += factory.records;
+      for (const m of result.invocations) if (m.label === 'warm') cpu.get(config.id)!.push(cpuMs(m) / SYMBOLS.length);
+      if (config.id !== 'as-deployed') continue;
+      rss.push(result.maxRssKiB / 1024);
+      for (const m of result.invocations) {
+        if (m.label === 'first') firstCpu.push(cpuMs(m) / SYMBOLS.length);
+        else warmWall.push(m.wallMs);
       }
     }
   }
@@ -149,7 +163,9 @@ export async function benchFunction(
   const initRatio = spread(functionRuns.map((r, round) => r.result.importMs / sdkRuns[round]!.result.importMs));
   return {
     init: { function: fn, sdkOnly: sdk, variants, ratioToSdk: initRatio },
-    cpuPerRecordMs: spread(cpu),
+    cpuPerRecordMs: spread(cpu.get('as-deployed')!),
+    cpuPerRecordLogsSilentMs: spread(cpu.get('logs-silent')!),
+    cpuPerRecordNoStateMs: spread(cpu.get('no-state')!),
     firstBatchCpuPerRecordMs: spread(firstCpu),
     warmBatchWallMs: spread(warmWall),
     latency: { singleMs: spread(single), batchMs: spread(batch), ratio: spread(ratio) },
@@ -186,9 +202,11 @@ async function runContainer(
     const other = outcomes.find((o) => !isApplied(o));
     throw new Error(`expected ${factory.records} APPLIED outcomes, got ${applied} of ${outcomes.length} published${other ? `; e.g. ${JSON.stringify(other).slice(0, 600)}` : ''}`);
   }
-  const done = new Set(aws.dynamodb.items(STATE_TABLE).map((item) => ('S' in item.pk! ? item.pk.S : '')));
-  const unmarked = factory.eventIds.filter((id) => ![...done].some((pk) => pk.endsWith(`#${id}`)));
-  if (unmarked.length > 0) throw new Error(`${unmarked.length} events have no completion marker in the state table, e.g. ${unmarked[0]}`);
+  if (env.STATE_TABLE_NAME) {
+    const done = aws.dynamodb.items(STATE_TABLE).map((item) => (item.pk && 'S' in item.pk ? item.pk.S : ''));
+    const unmarked = factory.eventIds.filter((id) => !done.some((pk) => pk.endsWith(`#${id}`)));
+    if (unmarked.length > 0) throw new Error(`${unmarked.length} events have no completion marker in the state table, e.g. ${unmarked[0]}`);
+  }
   for (const [symbol, leverage] of factory.lastLeverage) {
     const held = simulator.leverageOf(ACCOUNT, symbol);
     if (held !== leverage) throw new Error(`the simulator holds leverage ${held} for ${symbol}, expected ${leverage}`);

@@ -53,6 +53,8 @@ export interface InitResult {
   /** Epoch ms (high resolution) when the import finished. */
   readyAt: number;
   importMs: number;
+  /** CPU time (user + system) of the process during the import: less sensitive to a busy machine. */
+  importCpuMs: number;
   /** Which of node:http, node:https, node:tls and Node's internal undici the import loaded. */
   networkBuiltins: string[];
   maxRssKiB: number;

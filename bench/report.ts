@@ -121,6 +121,8 @@ function functionTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
     ['init: import of the bundle, ms', range(f.importMs), `bare SDK bundle ${range(s.importMs)}`, `${ratioRange(fn.init.ratioToSdk)} paired`],
     ['init: process spawn → handler loaded, ms', range(f.processToReadyMs), `bare SDK bundle ${range(s.processToReadyMs)}`, ratio(f.processToReadyMs.median, s.processToReadyMs.median)],
     ['CPU per record, warm batch of 10, ms', range(fn.cpuPerRecordMs), `first batch of a container ${range(fn.firstBatchCpuPerRecordMs)}`, ''],
+    ['CPU per record, logs silenced, ms', range(fn.cpuPerRecordLogsSilentMs), 'POWERTOOLS_LOG_LEVEL=SILENT', ratio(fn.cpuPerRecordLogsSilentMs.median, fn.cpuPerRecordMs.median)],
+    ['CPU per record, no state table or pause switch, ms', range(fn.cpuPerRecordNoStateMs), 'STATE_TABLE_NAME and PAUSE_PARAMETER unset', ratio(fn.cpuPerRecordNoStateMs.median, fn.cpuPerRecordMs.median)],
     ['wall time, warm batch of 10 (no latency), ms', range(fn.warmBatchWallMs), '', ''],
     ['wall time, batch of 10 symbols at 50 ms latency, ms', range(fn.latency.batchMs), `one record (one round trip) ${range(fn.latency.singleMs)}`, `${fmt(fn.latency.ratio.median, 2)}× (${fmt(fn.latency.ratio.min, 2)}–${fmt(fn.latency.ratio.max, 2)})`],
     ['peak RSS of a container (maxRSS), MiB', range(fn.maxRssMiB, 0), `init only: ${range(f.maxRssMiB, 0)}; bare SDK init ${range(s.maxRssMiB, 0)}`, ''],
@@ -130,11 +132,12 @@ function functionTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
 
 function initTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
   const full = fn.init.function;
-  const header = ['bundle', 'size KiB', 'import ms', 'Δ vs function, paired per round, ms', 'built-ins loaded at init'];
+  const header = ['bundle', 'size KiB', 'import ms', 'import CPU ms', 'Δ vs function, paired per round, ms', 'built-ins loaded at init'];
   const rows = [full, fn.init.sdkOnly, ...fn.init.variants].map((b) => [
     b.label,
     fmt(b.bundleBytes / 1024, 0),
     range(b.importMs),
+    range(b.importCpuMs),
     b === full ? '' : range(b.importDeltaMs, 1),
     b.networkBuiltins.join(', ') || 'none',
   ]);

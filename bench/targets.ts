@@ -101,21 +101,27 @@ const EXPLANATIONS: Record<string, (c: Context) => string> = {
     const full = fn.init.function.importMs.median;
     const fnBuiltins = fn.init.function.networkBuiltins;
     const sdkBuiltins = fn.init.sdkOnly.networkBuiltins;
+    const variant = (id: string) => fn.init.variants.find((v) => v.id === id);
+    const saved = (id: string) => fmt(-(variant(id)?.importDeltaMs.median ?? Number.NaN), 1);
     const parts = fn.init.variants
-      .filter((v) => v.id !== 'no-sdk')
-      .map((v) => `${v.label.replace('function without ', '')} ${fmt(-v.importDeltaMs.median, 1)} ms`)
+      .filter((v) => v.id.startsWith('no-') && v.id !== 'no-sdk')
+      .map((v) => `${v.label.replace('function without ', '')} ${saved(v.id)} ms`)
       .join(', ');
+    const shim = variant('builtins-via-require');
+    const undici =
+      fnBuiltins.includes(UNDICI) && !sdkBuiltins.includes(UNDICI)
+        ? 'Only the function loads Node\'s internal undici at init: it imports node:http and node:https as ES modules, and an ES import of a built-in reads every export, ' +
+          'including node:http\'s lazy WebSocket, CloseEvent and MessageEvent getters, which load undici. The SDK reaches the same built-ins with require() (createRequire banner) and leaves them untouched. ' +
+          (shim
+            ? `The same function with node:http/https taken from process.getBuiltinModule instead imports in ${range(shim.importMs)} ms ` +
+              `(${saved('builtins-via-require')} ms saved, paired; undici ${shim.networkBuiltins.includes(UNDICI) ? 'still loaded' : 'not loaded'}). `
+            : '')
+        : '';
     return (
       `Import is ${range(fn.init.function.importMs)} ms vs ${range(fn.init.sdkOnly.importMs)} ms for the bare SDK bundle ` +
-      `(+${fmt(full - fn.init.sdkOnly.importMs.median, 1)} ms). Leave-one-out cost of each part: ${parts}. ` +
-      `Built-ins loaded by the import: function ${fnBuiltins.join(', ') || 'none'}; bare SDK bundle ${sdkBuiltins.join(', ') || 'none'}. ` +
-      (fnBuiltins.includes(UNDICI) && !sdkBuiltins.includes(UNDICI)
-        ? 'Only the function loads Node\'s internal undici at init. Its exchange client imports node:http and node:https as ES modules; ' +
-          'an ES import of a built-in materialises every export, including the lazy WebSocket, CloseEvent and MessageEvent getters of node:http, which load undici. ' +
-          'The SDK reaches the same built-ins with require() (createRequire banner), which leaves those getters untouched. ' +
-          `The leave-one-out row for the http module shows what that costs (${fmt(-(fn.init.variants.find((v) => v.id === 'no-exchange-http')?.importDeltaMs.median ?? Number.NaN), 1)} ms). ` +
-          'Obtaining the built-ins without an ES import (process.getBuiltinModule or createRequire) in functions/adapters/binance/http.ts would avoid it.'
-        : '')
+      `(+${fmt(full - fn.init.sdkOnly.importMs.median, 1)} ms; CPU ${fmt(fn.init.function.importCpuMs.median)} vs ${fmt(fn.init.sdkOnly.importCpuMs.median)} ms). ` +
+      `Leave-one-out saving of each part: ${parts}. ${undici}` +
+      'The rest is the code the function adds on top of the two clients (its own modules, logger, middy, valibot and its state/pause adapters), each a few milliseconds at most.'
     );
   },
   'batch of 10 symbols at 50 ms latency': ({ fn }) =>

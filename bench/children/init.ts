@@ -9,14 +9,16 @@ const WATCHED_BUILTINS = { http: 'http', https: 'https', tls: 'tls', 'undici (in
 
 const job = readJob<InitJob>();
 runChild(async (): Promise<InitResult> => {
+  const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   await import(pathToFileURL(job.bundlePath).href);
   const importMs = performance.now() - startedAt;
+  const cpu = process.cpuUsage(cpuBefore);
   const readyAt = performance.timeOrigin + performance.now();
   // process.moduleLoadList names the Node built-ins loaded so far ("NativeModule https").
   const loaded = new Set((process as unknown as { moduleLoadList: string[] }).moduleLoadList);
   const networkBuiltins = Object.entries(WATCHED_BUILTINS)
     .filter(([, internalName]) => loaded.has(`NativeModule ${internalName}`))
     .map(([name]) => name);
-  return { readyAt, importMs, networkBuiltins, maxRssKiB: maxRssKiB() };
+  return { readyAt, importMs, importCpuMs: (cpu.user + cpu.system) / 1000, networkBuiltins, maxRssKiB: maxRssKiB() };
 });
