@@ -78,7 +78,8 @@ export function outcomeLine(outcome: PublishedOutcome, event: TrackedEvent | und
     colorStatus(outcome.status, 8),
     outcome.eventId.padEnd(24),
     `${fieldOf(row, 'accountId')}/${fieldOf(row, 'symbol')}`.padEnd(17),
-    `${requestedOf(row).replace('-', '').padStart(4)} → ${resultOf(row, 60)}`.padEnd(12),
+    // A failure next to what was asked; a success as the change it made.
+    (outcome.error ? `${requestedOf(row).replace('-', '?')}: ${resultOf(row, 60)}` : resultOf(row, 60)).padEnd(10),
     style.dim(`${details.join(', ')}${outcome.reason ? ` · ${outcome.reason}` : ''}`),
   ].join(' ');
 }

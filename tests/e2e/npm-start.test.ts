@@ -74,21 +74,39 @@ function summaryRows(stdout: string): Row[] {
   return rows;
 }
 
-/** Lines printed as outcomes arrive: `[  1.4s] APPLIED  <eventId> ...`. */
-function outcomeLines(stdout: string): { status: string; eventId: string }[] {
-  return [...stdout.matchAll(/^\[\s*\d+\.\d+s\] (APPLIED|REJECTED|FAILED)\s+(\S+)\s/gm)].map(([, status, eventId]) => ({
+/** Lines printed as outcomes arrive: `[  1.4s] APPLIED  <eventId>  <account>/<symbol> ...`. */
+function outcomeLines(stdout: string): { status: string; eventId: string; symbol: string }[] {
+  return [...stdout.matchAll(/^\[\s*\d+\.\d+s\] ([A-Z_]+)\s+(\S+)\s+[^/\s]+\/(\S+)\s/gm)].map(([, status, eventId, symbol]) => ({
     status: status!,
     eventId: eventId!,
+    symbol: symbol!,
   }));
 }
 
-const explain = (run: Run) => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+/** `Totals: APPLIED 13, REJECTED 3 (16 events, 17 outcomes)` → counts by status. */
+function totals(stdout: string): Record<string, number> {
+  const line = stdout.match(/^Totals: (.*) \(/m)?.[1];
+  if (!line) throw new Error(`no totals line in:\n${stdout}`);
+  return Object.fromEntries(line.split(', ').map((part) => [part.replace(/ \d+$/, ''), Number(part.match(/\d+$/)![0])]));
+}
+
+/** Fails with the whole output, which says why far better than an exit code alone. */
+function expectExit(run: Run, code: number): void {
+  if (run.code !== code) throw new Error(`expected exit ${code}, got ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
+}
+
+interface Expectation {
+  status: string;
+  leverage?: number;
+  code?: number | string;
+}
 
 interface DefaultFile {
   sqs: { eventId: string }[];
   eventBridge: { detail: { eventId: string } }[];
   scheduled: { event: { eventId: string } }[];
-  expect: Record<string, { status: string; leverage?: number; code?: number | string }>;
+  /** Keyed by eventId, or eventId/SYMBOL for one of an event's several outcomes. */
+  expect: Record<string, Expectation>;
 }
 
 test('npm start sends the default set through the real flow, prints every outcome and a summary, exits 0', async () => {
@@ -98,39 +116,49 @@ test('npm start sends the default set through the real flow, prints every outcom
     ...file.eventBridge.map((e) => e.detail.eventId),
     ...file.scheduled.map((e) => e.event.eventId),
   ];
-  // The default set must state an expectation for every event, or this test checks less than it seems.
-  expect(Object.keys(file.expect).sort()).toEqual([...sentIds].sort());
+  const expected = Object.entries(file.expect).map(([key, expectation]) => {
+    const [eventId, symbol] = key.split('/') as [string, string | undefined];
+    return { key, eventId, symbol, ...expectation };
+  });
+  // The default set states an expectation for every event, or this test checks less than it seems.
+  expect([...new Set(expected.map((e) => e.eventId))].sort()).toEqual([...sentIds].sort());
 
   const started = Date.now();
   const run = await npmStart([]);
   const seconds = (Date.now() - started) / 1000;
 
-  expect({ code: run.code, seconds: seconds < 60 }).toEqual({ code: 0, seconds: true });
+  expectExit(run, 0);
+  expect(seconds).toBeLessThan(60);
   const rows = summaryRows(run.stdout);
-  expect(rows.map((row) => row.eventId).sort()).toEqual([...sentIds].sort());
-  for (const [eventId, expected] of Object.entries(file.expect)) {
-    const row = rows.find((r) => r.eventId === eventId)!;
-    const result = row['leverage / error']!;
-    expect({ eventId, status: row.status }).toEqual({ eventId, status: expected.status });
-    if (expected.leverage !== undefined) expect({ eventId, result }).toEqual({ eventId, result: `${expected.leverage}x` });
-    if (expected.code !== undefined) expect({ eventId, code: result.split(' ')[0] }).toEqual({ eventId, code: String(expected.code) });
+  expect(rows).toHaveLength(expected.length);
+  for (const { key, eventId, symbol, status, leverage, code } of expected) {
+    const row = rows.find((r) => r.eventId === eventId && (symbol === undefined || r.symbol === symbol));
+    const result = row?.['leverage / error'] ?? '';
+    expect({ key, status: row?.status }).toEqual({ key, status });
+    // `8x`, or `20x → 8x` when the leverage before the change is known.
+    if (leverage !== undefined) expect({ key, leverage: result.split(' ').at(-1) }).toEqual({ key, leverage: `${leverage}x` });
+    if (code !== undefined) expect({ key, code: result.split(' ')[0] }).toEqual({ key, code: String(code) });
   }
   // Each outcome was printed as it arrived, with the status the table reports.
   const arrived = outcomeLines(run.stdout);
-  expect(arrived.map((line) => line.eventId).sort()).toEqual([...sentIds].sort());
-  for (const line of arrived) expect(line.status).toBe(file.expect[line.eventId]!.status);
+  expect(arrived).toHaveLength(expected.length);
+  for (const line of arrived) {
+    const expectation = file.expect[`${line.eventId}/${line.symbol}`] ?? file.expect[line.eventId];
+    expect({ ...line, status: expectation?.status }).toEqual(line);
+  }
 
-  // The transient 503 was handed back and applied on redelivery; the trigger each channel reports.
+  // The transient 503 was handed back and applied on redelivery; each channel's reported trigger.
   expect(run.stdout).toMatch(/handed back to SQS: demo-transient-503/);
   expect(rows.find((r) => r.eventId === 'demo-transient-503')!.tries).toBe('2');
   expect(rows.find((r) => r.eventId === 'demo-eb-eth')!.trigger).toBe('eventbridge');
   expect(rows.find((r) => r.eventId === 'weekly-deleverage')!.trigger).toBe('direct (scheduler)');
 
-  const counts = new Map<string, number>();
-  for (const { status } of Object.values(file.expect)) counts.set(status, (counts.get(status) ?? 0) + 1);
-  const totals = ['APPLIED', 'REJECTED', 'FAILED'].filter((s) => counts.has(s)).map((s) => `${s} ${counts.get(s)}`);
-  expect(run.stdout).toContain(`Totals: ${totals.join(', ')} (${sentIds.length} events)`);
+  const counts: Record<string, number> = {};
+  for (const { status } of expected) counts[status] = (counts[status] ?? 0) + 1;
+  expect(totals(run.stdout)).toEqual(counts);
+  expect(run.stdout).toContain(`(${sentIds.length} events, ${expected.length} outcomes)`);
   expect(run.stdout).toContain('DLQ: 0 message(s)');
+  expect(run.stdout).toMatch(/^OK: every event reached a final outcome/m);
   // Function logs stay out of the output unless --verbose.
   expect(run.stdout).not.toMatch(/"level":/);
 }, RUN_TIMEOUT_MS + 10_000);
@@ -155,7 +183,7 @@ describe('with --events', () => {
 
     const run = await npmStart(['--events', events]);
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     const rows = summaryRows(run.stdout);
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatchObject({ eventId: 'e2e-applied', trigger: 'sqs', account: 'desk-2', symbol: 'ETHUSDT', status: 'APPLIED', 'leverage / error': '3x' });
@@ -177,7 +205,7 @@ describe('with --events', () => {
 
     const run = await npmStart(['--events', events]);
 
-    expect(run.code).toBe(1);
+    expectExit(run, 1);
     expect(run.stdout).toMatch(/NOT OK: 1 problem\(s\):\n\s+e2e-scheduled \(scheduler\): leverage 7, expected 8/);
   }, RUN_TIMEOUT_MS + 10_000);
 
@@ -207,7 +235,7 @@ test('--serve polls until Ctrl-C, takes events on its HTTP endpoint and prints t
       body: JSON.stringify({ eventId: 'e2e-serve', accountId: 'desk-3', symbol: 'LTCUSDT', leverage: 9 }),
     });
     expect(response.status).toBe(202);
-    await waitForOutput(serve.output, /^\[\s*\d+\.\d+s\] APPLIED\s+e2e-serve\s+desk-3\/LTCUSDT\s+9x → 9x/m);
+    await waitForOutput(serve.output, /^\[\s*\d+\.\d+s\] APPLIED\s+e2e-serve\s+desk-3\/LTCUSDT\s+9x\s/m);
   } finally {
     serve.signal('SIGINT');
   }
