@@ -37,6 +37,8 @@ export interface ClientSample {
   concurrentCpuPerCallUs: number;
   /** CPU of the orchestrating process (the simulator, mostly) per request it served. */
   simulatorCpuUs: number;
+  /** Requests the process sent besides its leverage changes (clock sync, market data, …). */
+  otherRequests: number;
   throughput: number;
   maxRssMiB: number;
 }
@@ -105,6 +107,7 @@ export async function benchClients(
         const { result: r, spawnedAt } = await runChildProcess<ClientResult>(childPath(script), job);
         const cpu = process.cpuUsage(cpuBefore);
         const requests = verify(simulator, r, expectedCalls);
+        const otherRequests = requests - expectedCalls;
         const sample: ClientSample = {
           round,
           coldMs: r.coldConfirmedAt - spawnedAt,
@@ -115,6 +118,7 @@ export async function benchClients(
           cpuPerCallUs: r.cpuPerCallUs,
           concurrentCpuPerCallUs: r.concurrentCpuPerCallUs,
           simulatorCpuUs: (cpu.user + cpu.system) / requests,
+          otherRequests,
           throughput: r.throughputPerSec,
           maxRssMiB: r.maxRssKiB / 1024,
         };

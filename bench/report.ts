@@ -87,6 +87,7 @@ function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
     'req/s ×base',
     'CPU µs/call, 10 in flight',
     'simulator CPU µs/req',
+    'other requests',
     'peak RSS MiB',
   ];
   const rows = clients.map((c) => {
@@ -106,6 +107,7 @@ function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
       c === base ? '1' : ratioRange(pairedRatio(c, base, 'throughput')),
       range(measure(c, 'concurrentCpuPerCallUs'), 0),
       range(measure(c, 'simulatorCpuUs'), 0),
+      fmt(measure(c, 'otherRequests')?.median ?? Number.NaN, 0),
       range(measure(c, 'maxRssMiB'), 0),
     ];
   });
