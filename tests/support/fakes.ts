@@ -6,12 +6,17 @@
 import type { Outcome } from '../../functions/domain/outcome.ts';
 import type {
   ApiCredentials,
+  Claim,
   CredentialStore,
   Deadline,
   Exchange,
   LeverageSetting,
   Log,
+  OpenPosition,
   OutcomePublisher,
+  PauseSwitch,
+  StateStore,
+  TargetRef,
 } from '../../functions/domain/ports.ts';
 
 export interface Deferred<T> {
@@ -46,17 +51,24 @@ export function play<T>(reply: Reply<T>): Promise<T> {
 export const setting = (leverage: number, maxNotionalValue = '1000000'): LeverageSetting => ({ leverage, maxNotionalValue });
 
 export interface ExchangeCall {
-  method: 'changeLeverage' | 'readLeverage';
+  method: 'changeLeverage' | 'readLeverage' | 'readOpenPositions';
   apiKey: string;
+  /** `*` for readOpenPositions, which is about the whole account. */
   symbol: string;
   leverage?: number;
 }
 
-/** changeLeverage defaults to "applied as asked"; readLeverage defaults to a failure. */
+/**
+ * changeLeverage defaults to "applied as asked"; readLeverage defaults to a failure;
+ * readOpenPositions defaults to "no open positions".
+ */
 export class FakeExchange implements Exchange {
   readonly calls: ExchangeCall[] = [];
   readonly changeReplies: Reply<LeverageSetting>[] = [];
   readonly readReplies: Reply<LeverageSetting>[] = [];
+  readonly positionReplies: Reply<OpenPosition[]>[] = [];
+  /** Replies for one symbol's changes, used before the shared `changeReplies`. */
+  readonly changeRepliesBySymbol = new Map<string, Reply<LeverageSetting>[]>();
 
   onChange(...replies: Reply<LeverageSetting>[]): this {
     this.changeReplies.push(...replies);
@@ -68,14 +80,29 @@ export class FakeExchange implements Exchange {
     return this;
   }
 
+  onChangeOf(symbol: string, ...replies: Reply<LeverageSetting>[]): this {
+    this.changeRepliesBySymbol.set(symbol, [...(this.changeRepliesBySymbol.get(symbol) ?? []), ...replies]);
+    return this;
+  }
+
+  onPositions(...replies: Reply<OpenPosition[]>[]): this {
+    this.positionReplies.push(...replies);
+    return this;
+  }
+
   changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number): Promise<LeverageSetting> {
     this.calls.push({ method: 'changeLeverage', apiKey: credentials.apiKey, symbol, leverage });
-    return play(this.changeReplies.shift() ?? answer(setting(leverage)));
+    return play(this.changeRepliesBySymbol.get(symbol)?.shift() ?? this.changeReplies.shift() ?? answer(setting(leverage)));
   }
 
   readLeverage(credentials: ApiCredentials, symbol: string): Promise<LeverageSetting> {
     this.calls.push({ method: 'readLeverage', apiKey: credentials.apiKey, symbol });
     return play(this.readReplies.shift() ?? raise(new Error('readLeverage was not scripted')));
+  }
+
+  readOpenPositions(credentials: ApiCredentials): Promise<OpenPosition[]> {
+    this.calls.push({ method: 'readOpenPositions', apiKey: credentials.apiKey, symbol: '*' });
+    return play(this.positionReplies.shift() ?? answer([]));
   }
 
   callsOf(method: ExchangeCall['method']): ExchangeCall[] {
@@ -102,6 +129,118 @@ export class RecordingPublisher implements OutcomePublisher {
   async publish(outcome: Outcome): Promise<void> {
     if (this.failures.length > 0) throw this.failures.shift();
     this.outcomes.push(outcome);
+  }
+}
+
+/** `account/symbol` of a target, the key FakeStateStore keeps its state under. */
+export const keyOf = (ref: Pick<TargetRef, 'accountId' | 'symbol'>): string => `${ref.accountId}/${ref.symbol}`;
+const doneOf = (ref: TargetRef): string => `${keyOf(ref)}/${ref.eventId}`;
+
+type RefCall<M extends string> = { method: M; ref: TargetRef };
+export type StateCall =
+  | RefCall<'isCompleted'>
+  | RefCall<'markCompleted'>
+  | RefCall<'lastAppliedIssuedAt'>
+  | { method: 'claim'; ref: TargetRef; issuedAt: string | undefined; leaseMs: number }
+  | { method: 'release'; ref: TargetRef; applied: boolean };
+
+/**
+ * An in-memory StateStore that behaves like the DynamoDB one unless scripted: `completed` holds
+ * finished `account/symbol/eventId`s, `lastApplied` the issuedAt of the last applied change per
+ * `account/symbol`; a claim is refused for an event issued before that, and its release after an
+ * applied change records the event's issuedAt. Scripted replies (a thrown error, a refused claim)
+ * win over the in-memory behaviour, one per call.
+ */
+export class FakeStateStore implements StateStore {
+  readonly calls: StateCall[] = [];
+  readonly completed = new Set<string>();
+  readonly lastApplied = new Map<string, string>();
+  readonly completedReplies: Reply<boolean>[] = [];
+  readonly markReplies: Reply<void>[] = [];
+  readonly claimReplies: Reply<Claim>[] = [];
+  readonly releaseReplies: Reply<void>[] = [];
+
+  /** Marks `eventId`'s targets on these symbols of `accountId` as completed. */
+  completedAlready(eventId: string, accountId: string, ...symbols: string[]): this {
+    for (const symbol of symbols) this.completed.add(doneOf({ eventId, accountId, symbol }));
+    return this;
+  }
+
+  appliedAlready(accountId: string, symbol: string, issuedAt: string): this {
+    this.lastApplied.set(keyOf({ accountId, symbol }), issuedAt);
+    return this;
+  }
+
+  isCompleted(ref: TargetRef): Promise<boolean> {
+    this.calls.push({ method: 'isCompleted', ref });
+    return play(this.completedReplies.shift() ?? answer(this.completed.has(doneOf(ref))));
+  }
+
+  async markCompleted(ref: TargetRef): Promise<void> {
+    this.calls.push({ method: 'markCompleted', ref });
+    await play(this.markReplies.shift() ?? answer(undefined));
+    this.completed.add(doneOf(ref));
+  }
+
+  claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim> {
+    this.calls.push({ method: 'claim', ref, issuedAt, leaseMs });
+    const scripted = this.claimReplies.shift();
+    if (scripted) return play(scripted);
+    const last = this.lastApplied.get(keyOf(ref));
+    if (issuedAt !== undefined && last !== undefined && Date.parse(last) > Date.parse(issuedAt)) {
+      return Promise.resolve({ claimed: false, lastIssuedAt: last });
+    }
+    return Promise.resolve({ claimed: true, release: (applied) => this.release(ref, issuedAt, applied) });
+  }
+
+  lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
+    this.calls.push({ method: 'lastAppliedIssuedAt', ref });
+    return Promise.resolve(this.lastApplied.get(keyOf(ref)));
+  }
+
+  /** [method, symbol] of every call, in order; release shows `release(true)` / `release(false)`. */
+  log(): string[] {
+    return this.calls.map((call) => `${call.method === 'release' ? `release(${call.applied})` : call.method} ${call.ref.symbol}`);
+  }
+
+  callsOf<M extends StateCall['method']>(method: M): Extract<StateCall, { method: M }>[] {
+    return this.calls.filter((call): call is Extract<StateCall, { method: M }> => call.method === method);
+  }
+
+  private async release(ref: TargetRef, issuedAt: string | undefined, applied: boolean): Promise<void> {
+    this.calls.push({ method: 'release', ref, applied });
+    await play(this.releaseReplies.shift() ?? answer(undefined));
+    if (applied && issuedAt !== undefined) this.lastApplied.set(keyOf(ref), issuedAt);
+  }
+}
+
+/** Answers from its script, then "not paused"; counts the reads. */
+export class FakePauseSwitch implements PauseSwitch {
+  reads = 0;
+  readonly replies: Reply<boolean>[] = [];
+
+  constructor(...replies: Reply<boolean>[]) {
+    this.replies.push(...replies);
+  }
+
+  isPaused(): Promise<boolean> {
+    this.reads++;
+    return play(this.replies.shift() ?? answer(false));
+  }
+}
+
+/** A Log that keeps every line as [level, message, merged extras]. */
+export class RecordingLog implements Log {
+  readonly lines: [string, string, Record<string, unknown>][] = [];
+  readonly debug = this.line('debug');
+  readonly info = this.line('info');
+  readonly warn = this.line('warn');
+  readonly error = this.line('error');
+
+  private line(level: string) {
+    return (message: string, ...extra: Record<string, unknown>[]) => {
+      this.lines.push([level, message, Object.assign({}, ...extra)]);
+    };
   }
 }
 

@@ -44,11 +44,24 @@ const eventBridgeEvent: EventBridgeEvent<string, unknown> = {
 describe('normalise', () => {
   test('SQS: one record per message; the final attempt is the one reaching maxReceiveCount', () => {
     const event = sqsEvent(sqsRecord('m-1', 1), sqsRecord('m-2', 2, 'not json'), sqsRecord('m-3', 3), sqsRecord('m-4', 7));
+    const text = JSON.stringify(riskEvent);
     expect(normalise(event, context, MAX_RECEIVE_COUNT)).toStrictEqual([
-      { recordId: 'm-1', trigger: 'sqs', body: { text: JSON.stringify(riskEvent) }, finalAttempt: false },
-      { recordId: 'm-2', trigger: 'sqs', body: { text: 'not json' }, finalAttempt: false },
-      { recordId: 'm-3', trigger: 'sqs', body: { text: JSON.stringify(riskEvent) }, finalAttempt: true },
-      { recordId: 'm-4', trigger: 'sqs', body: { text: JSON.stringify(riskEvent) }, finalAttempt: true },
+      { recordId: 'm-1', trigger: 'sqs', body: { text }, finalAttempt: false, orderingGroup: undefined },
+      { recordId: 'm-2', trigger: 'sqs', body: { text: 'not json' }, finalAttempt: false, orderingGroup: undefined },
+      { recordId: 'm-3', trigger: 'sqs', body: { text }, finalAttempt: true, orderingGroup: undefined },
+      { recordId: 'm-4', trigger: 'sqs', body: { text }, finalAttempt: true, orderingGroup: undefined },
+    ]);
+  });
+
+  test('SQS FIFO: the MessageGroupId is the ordering group', () => {
+    const fifo = (messageId: string, group: string): SQSRecord => {
+      const base = sqsRecord(messageId, 1);
+      return { ...base, attributes: { ...base.attributes, MessageGroupId: group, MessageDeduplicationId: `d-${messageId}`, SequenceNumber: '1' } };
+    };
+    expect(normalise(sqsEvent(fifo('m-1', 'desk-2'), fifo('m-2', 'desk-3'), sqsRecord('m-3', 1)), context, MAX_RECEIVE_COUNT).map((r) => r.orderingGroup)).toEqual([
+      'desk-2',
+      'desk-3',
+      undefined,
     ]);
   });
 
@@ -74,22 +87,24 @@ describe('normalise', () => {
 });
 
 describe('respond', () => {
-  const acknowledged = (recordId: string, status: RecordResult['status']): RecordResult => ({
+  type Status = RecordResult['outcomes'][number]['status'];
+  const outcomes = (statuses: Status[]) => statuses.map((status, index) => ({ symbol: `SYM${index}USDT`, status }));
+  const acknowledged = (recordId: string, ...statuses: Status[]): RecordResult => ({
     recordId,
     eventId: `evt-${recordId}`,
     disposition: 'acknowledge',
-    status,
+    outcomes: outcomes(statuses),
   });
-  const handedBack = (recordId: string, status?: RecordResult['status']): RecordResult => ({
+  const handedBack = (recordId: string, ...statuses: Status[]): RecordResult => ({
     recordId,
     eventId: `evt-${recordId}`,
     disposition: 'retry',
-    status,
+    outcomes: outcomes(statuses),
     error: new RetryableError('TIMEOUT', 'no response within 5000 ms'),
   });
 
   test.each([
-    ['nothing handed back', [acknowledged('m-1', 'APPLIED'), acknowledged('m-2', 'REJECTED')], []],
+    ['nothing handed back', [acknowledged('m-1', 'APPLIED'), acknowledged('m-2', 'REJECTED', 'SKIPPED')], []],
     ['handed back, with and without a FAILED outcome', [handedBack('m-1'), acknowledged('m-2', 'APPLIED'), handedBack('m-3', 'FAILED')], [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-3' }]],
   ])('SQS, %s: a partial batch response', (_name, results, failures) => {
     expect(respond(sqsEvent(sqsRecord('m-1', 1)), results)).toStrictEqual({ batchItemFailures: failures });
@@ -104,12 +119,17 @@ describe('respond', () => {
     expect([error.name, error.message]).toEqual(['HandedBackError', 'event evt-r-1 handed back for retry: TIMEOUT: no response within 5000 ms']);
   });
 
-  test.each([
-    ['REJECTED', eventBridgeEvent],
-    ['APPLIED', riskEvent],
-  ])('a terminal %s result returns normally', (status, event) => {
-    const result = acknowledged('r-1', status as RecordResult['status']);
-    expect(respond(event, [result])).toStrictEqual({ eventId: 'evt-r-1', status });
+  test.each<[string, unknown, Status[]]>([
+    ['REJECTED', eventBridgeEvent, ['REJECTED']],
+    ['APPLIED', riskEvent, ['APPLIED']],
+    ['per-symbol', riskEvent, ['APPLIED', 'SKIPPED', 'DRY_RUN']],
+    ['empty (every target completed before)', riskEvent, []],
+  ])('a terminal %s result returns normally, with its outcomes', (_name, event, statuses) => {
+    expect(respond(event, [acknowledged('r-1', ...statuses)])).toStrictEqual({ eventId: 'evt-r-1', outcomes: outcomes(statuses) });
+  });
+
+  test('a handed-back result that published some outcomes still throws', () => {
+    expect(thrownBy(() => respond(riskEvent, [handedBack('r-1', 'APPLIED')]))).toBeInstanceOf(HandedBackError);
   });
 
   test('a permanent error that could not be published is still handed back', () => {

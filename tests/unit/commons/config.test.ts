@@ -3,6 +3,9 @@ import { thrownBy } from '../../support/fakes.ts';
 
 const REQUIRED = { BINANCE_SECRET_ID: 'leverage-guard/{accountId}/binance', RESULT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:outcomes' };
 
+/** What the new variables default to when unset. */
+const SAFETY_DEFAULTS = { leverageCaps: undefined, maxEventAgeMs: 900_000, dryRun: false, stateTableName: undefined, pauseParameter: undefined };
+
 const problemWith = (env: Record<string, string | undefined>) => {
   const error = thrownBy<ConfigError>(() => loadConfig({ ...REQUIRED, ...env }));
   expect(error).toBeInstanceOf(ConfigError);
@@ -21,6 +24,7 @@ describe('loadConfig', () => {
       maxReceiveCount: 3,
       requestTimeoutMs: 5000,
       credentialsCacheTtlMs: 300_000,
+      ...SAFETY_DEFAULTS,
     });
   });
 
@@ -35,6 +39,11 @@ describe('loadConfig', () => {
         MAX_RECEIVE_COUNT: ' 5 ',
         BINANCE_REQUEST_TIMEOUT_MS: '100',
         CREDENTIALS_CACHE_TTL_SECONDS: '0',
+        LEVERAGE_CAPS: ' {"BTCUSDT": 20, "*": 10} ',
+        MAX_EVENT_AGE_SECONDS: ' 60 ',
+        DRY_RUN: ' TRUE ',
+        STATE_TABLE_NAME: '  leverage-guard-state  ',
+        PAUSE_PARAMETER: ' /leverage-guard/paused ',
       }),
     ).toStrictEqual({
       secretIdTemplate: 's/{accountId}',
@@ -45,6 +54,11 @@ describe('loadConfig', () => {
       maxReceiveCount: 5,
       requestTimeoutMs: 100,
       credentialsCacheTtlMs: 0,
+      leverageCaps: { BTCUSDT: 20, '*': 10 },
+      maxEventAgeMs: 60_000,
+      dryRun: true,
+      stateTableName: 'leverage-guard-state',
+      pauseParameter: '/leverage-guard/paused',
     });
     expect(loadConfig({ ...REQUIRED, BINANCE_RECV_WINDOW: '  ', BINANCE_PAPI_URL: '' })).toMatchObject({
       recvWindowMs: 5000,
@@ -67,6 +81,7 @@ describe('loadConfig', () => {
     ['MAX_RECEIVE_COUNT', 1, 1000, 'maxReceiveCount', 1],
     ['BINANCE_REQUEST_TIMEOUT_MS', 100, 60_000, 'requestTimeoutMs', 1],
     ['CREDENTIALS_CACHE_TTL_SECONDS', 0, 86_400, 'credentialsCacheTtlMs', 1000],
+    ['MAX_EVENT_AGE_SECONDS', 1, 7 * 86_400, 'maxEventAgeMs', 1000],
   ];
   const badValues = (min: number, max: number) => ['abc', '1.5', '-1', '1e3', '0x10', String(max + 1), ...(min > 0 ? [String(min - 1)] : [])];
   test.each(ranges.flatMap(([name, min, max]) => badValues(min, max).map((raw) => [name, raw, min, max] as const)))(
@@ -107,5 +122,71 @@ describe('loadConfig', () => {
   ];
   test.each(URL_VARIABLES.flatMap((name) => refused.map(([url, why]) => [name, url, why] as const)))('%s = %s: %s', (name, url, why) => {
     expect(problemWith({ [name]: url })).toBe(`invalid configuration: ${name} ${why}, got "${url}"`);
+  });
+});
+
+describe('loadConfig: safety rails', () => {
+  test.each([
+    ['{"BTCUSDT": 20, "*": 10}', { BTCUSDT: 20, '*': 10 }],
+    ['{"BTCUSDT_261225": 1, "1000PEPEUSDT": 125}', { BTCUSDT_261225: 1, '1000PEPEUSDT': 125 }],
+    ['{}', {}],
+    ['  ', undefined],
+  ])('LEVERAGE_CAPS = %p', (raw, caps) => {
+    expect(loadConfig({ ...REQUIRED, LEVERAGE_CAPS: raw }).leverageCaps).toStrictEqual(caps);
+  });
+
+  test('the caps cannot be changed after loading', () => {
+    const caps = loadConfig({ ...REQUIRED, LEVERAGE_CAPS: '{"*": 10}' }).leverageCaps as Record<string, number>;
+    expect(Object.isFrozen(caps)).toBe(true);
+  });
+
+  const EXAMPLE = 'must be a JSON object such as {"BTCUSDT": 20, "*": 10}';
+  const NOT_AN_OBJECT = 'must be a JSON object of symbol → maximum leverage';
+  const cap = (value: string) => `cap for BTCUSDT must be a whole number from 1 to 125, got ${value}`;
+  test.each([
+    ['{BTCUSDT: 20}', `${EXAMPLE}, got "{BTCUSDT: 20}"`],
+    ['{"BTCUSDT": 20,}', `${EXAMPLE}, got "{"BTCUSDT": 20,}"`],
+    ['[20]', NOT_AN_OBJECT],
+    ['20', NOT_AN_OBJECT],
+    ['null', NOT_AN_OBJECT],
+    ['"BTCUSDT"', NOT_AN_OBJECT],
+    ['{"btcusdt": 20}', 'has an invalid symbol "btcusdt"'],
+    ['{"BTC-USDT": 20}', 'has an invalid symbol "BTC-USDT"'],
+    ['{"**": 20}', 'has an invalid symbol "**"'],
+    ['{"BTCUSDT": 0}', cap('0')],
+    ['{"BTCUSDT": 126}', cap('126')],
+    ['{"BTCUSDT": 2.5}', cap('2.5')],
+    ['{"BTCUSDT": -1}', cap('-1')],
+    ['{"BTCUSDT": "20"}', cap('"20"')],
+    ['{"BTCUSDT": null}', cap('null')],
+    ['{"*": 10, "BTCUSDT": 200}', 'cap for BTCUSDT must be a whole number from 1 to 125, got 200'],
+  ])('LEVERAGE_CAPS = %s is rejected, naming the variable', (raw, problem) => {
+    expect(problemWith({ LEVERAGE_CAPS: raw })).toBe(`invalid configuration: LEVERAGE_CAPS ${problem}`);
+  });
+
+  test.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    [' False ', false],
+    ['true', true],
+    ['TRUE', true],
+  ])('DRY_RUN = %p is %p', (raw, dryRun) => {
+    expect(loadConfig({ ...REQUIRED, DRY_RUN: raw }).dryRun).toBe(dryRun);
+  });
+
+  test.each(['yes', '1', 'on', 'truee', '0'])('DRY_RUN = %p is rejected: only true or false', (raw) => {
+    expect(problemWith({ DRY_RUN: raw })).toBe(`invalid configuration: DRY_RUN must be true or false, got "${raw}"`);
+  });
+
+  test.each([
+    ['STATE_TABLE_NAME', 'stateTableName'],
+    ['PAUSE_PARAMETER', 'pauseParameter'],
+  ] as const)('%s is optional: unset or blank means none', (name, field) => {
+    expect([loadConfig(REQUIRED)[field], loadConfig({ ...REQUIRED, [name]: '   ' })[field], loadConfig({ ...REQUIRED, [name]: ' x ' })[field]]).toEqual([
+      undefined,
+      undefined,
+      'x',
+    ]);
   });
 });

@@ -1,66 +1,370 @@
-import { changeLeverage } from '../../../functions/domain/change-leverage.ts';
-import { ExecutionUnknownError, PermanentError, RetryableError } from '../../../functions/domain/errors.ts';
+import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict } from '../../../functions/domain/change-leverage.ts';
+import { ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../../functions/domain/errors.ts';
+import type { Policy } from '../../../functions/domain/policy.ts';
+import type { ApiCredentials, Claim } from '../../../functions/domain/ports.ts';
+import type { RiskCommand, Target } from '../../../functions/domain/risk-event.ts';
 import {
   answer,
-  FakeCredentialStore,
   FakeExchange,
+  FakeStateStore,
   fixedDeadline,
   raise,
-  rejectionOf,
+  RecordingLog,
+  type Reply,
   setting,
-  silentLog,
 } from '../../support/fakes.ts';
 
-const command = { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT', leverage: 10 };
+const REMAINING_MS = 10_000;
+const ISSUED = '2026-11-25T10:00:00Z';
+const CREDENTIALS: ApiCredentials = { apiKey: 'key-desk-2', apiSecret: 'test-secret' };
+const ETH: Target = { symbol: 'ETHUSDT', leverage: 10 };
 
-function depsWith(exchange: FakeExchange) {
-  return { credentials: new FakeCredentialStore(), exchange, deadline: fixedDeadline(10_000), log: silentLog };
+function commandFor(overrides: Partial<RiskCommand> = {}): RiskCommand {
+  return { eventId: 'evt-1', accountId: 'desk-2', scope: { kind: 'targets', targets: [ETH] }, mode: 'set', dryRun: false, issuedAt: ISSUED, ...overrides };
 }
 
-describe('changeLeverage', () => {
-  test('uses the account credentials and returns what the exchange set, without reading back', async () => {
-    const exchange = new FakeExchange().onChange(answer(setting(10, '50000')));
-    const deps = depsWith(exchange);
-    await expect(changeLeverage(command, deps)).resolves.toEqual({ leverage: 10, maxNotionalValue: '50000' });
-    expect(deps.credentials.accountIds).toEqual(['desk-2']);
-    expect(exchange.calls).toEqual([{ method: 'changeLeverage', apiKey: 'key-desk-2', symbol: 'ETHUSDT', leverage: 10 }]);
+function harness(options: { policy?: Partial<Policy>; state?: boolean } = {}) {
+  const exchange = new FakeExchange();
+  const state = new FakeStateStore();
+  const log = new RecordingLog();
+  const deps: ExecutionDeps = {
+    exchange,
+    state: options.state === false ? undefined : state,
+    policy: { maxEventAgeMs: 900_000, dryRun: false, ...options.policy },
+    deadline: fixedDeadline(REMAINING_MS),
+    log,
+  };
+  const execute = (command = commandFor(), target = ETH) => executeTarget(command, target, CREDENTIALS, deps);
+  /** [method symbol] of every exchange call, in order. */
+  const exchangeLog = () => exchange.calls.map((call) => `${call.method} ${call.symbol}`);
+  return { exchange, state, log, deps, execute, exchangeLog };
+}
+
+const errorView = (error: GuardError) => ({ type: error.constructor.name, code: error.code, message: error.message });
+/** The verdict as plain data: undefined fields dropped, the error as {type, code, message}. */
+const view = (verdict: TargetVerdict) =>
+  verdict && JSON.parse(JSON.stringify({ ...verdict, error: 'error' in verdict ? errorView(verdict.error) : undefined }));
+
+const applied = (leverage: number, maxNotionalValue = '1000000', currentLeverage?: number) => ({ status: 'APPLIED', leverage, maxNotionalValue, currentLeverage });
+const skipped = (code: string, message: string, currentLeverage?: number) => ({
+  status: 'SKIPPED',
+  error: { type: 'SkipDecision', code, message },
+  currentLeverage,
+});
+const superseded = (lastIssuedAt: string) =>
+  skipped('SUPERSEDED', `a newer event (issued ${lastIssuedAt}) was already applied to this account and symbol`);
+const notAReduction = (current: number, requested: number) =>
+  skipped('NOT_A_REDUCTION', `current leverage ${current} is not above the requested ${requested}`, current);
+
+describe('executeTarget: before anything is sent', () => {
+  test('a target completed on an earlier delivery: undefined, and nothing else happens', async () => {
+    const h = harness();
+    h.state.completedAlready('evt-1', 'desk-2', 'ETHUSDT');
+    expect(await h.execute()).toBeUndefined();
+    expect(h.exchangeLog()).toEqual([]);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT']);
+    expect(h.state.calls[0]).toEqual({ method: 'isCompleted', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' } });
+  });
+
+  test('the same event on another symbol is not completed', async () => {
+    const h = harness();
+    h.state.completedAlready('evt-1', 'desk-2', 'BTCUSDT');
+    h.state.completedAlready('evt-0', 'desk-2', 'ETHUSDT');
+    expect(view(await h.execute())).toEqual(applied(10));
   });
 
   test.each([
-    ['PermanentError', new PermanentError(-4028, 'Binance -4028: Invalid leverage')],
-    ['RetryableError', new RetryableError('NETWORK_ERROR', 'ECONNREFUSED')],
-  ])('a %s is passed through untouched, with no read-back', async (_name, error) => {
-    const exchange = new FakeExchange().onChange(raise(error));
-    expect(await rejectionOf(changeLeverage(command, depsWith(exchange)))).toBe(error);
-    expect(exchange.callsOf('readLeverage')).toEqual([]);
+    ['set', false],
+    ['set', true],
+    ['reduce-only', true],
+  ] as const)('above its cap (mode %s, dry run %p): REJECTED ABOVE_CAP, no exchange call, no claim', async (mode, dryRun) => {
+    const h = harness({ policy: { caps: { ETHUSDT: 5, '*': 50 } } });
+    expect(view(await h.execute(commandFor({ mode, dryRun })))).toEqual({
+      status: 'REJECTED',
+      error: { type: 'PermanentError', code: 'ABOVE_CAP', message: 'leverage 10 is above the cap of 5 for ETHUSDT' },
+    });
+    expect(h.exchangeLog()).toEqual([]);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT']);
   });
 
-  test('unknown execution confirmed by the read-back: the read-back setting', async () => {
-    const exchange = new FakeExchange().onChange(raise(new ExecutionUnknownError(-1007, 'Binance -1007: Timeout'))).onRead(answer(setting(10, '75000')));
-    await expect(changeLeverage(command, depsWith(exchange))).resolves.toEqual({ leverage: 10, maxNotionalValue: '75000' });
-    expect(exchange.callsOf('readLeverage')).toEqual([{ method: 'readLeverage', apiKey: 'key-desk-2', symbol: 'ETHUSDT' }]);
+  test('at its cap: applied', async () => {
+    const h = harness({ policy: { caps: { '*': 10 } } });
+    expect(view(await h.execute())).toEqual(applied(10));
   });
 
-  test('unknown execution, read-back shows another leverage: a plain RetryableError (known not applied)', async () => {
-    const exchange = new FakeExchange().onChange(raise(new ExecutionUnknownError(-1007, 'Binance -1007: Timeout'))).onRead(answer(setting(20)));
-    const error = await rejectionOf<RetryableError>(changeLeverage(command, depsWith(exchange)));
-    expect(error).not.toBeInstanceOf(ExecutionUnknownError);
-    expect([error.constructor.name, error.code, error.message]).toEqual([
-      'RetryableError',
-      -1007,
-      'Binance -1007: Timeout; read-back shows leverage 20, so the change did not apply',
+  test.each([
+    ['a RetryableError (state store down)', new RetryableError('STATE_STORE_UNAVAILABLE', 'the state table could not be used (x)'), { type: 'RetryableError', code: 'STATE_STORE_UNAVAILABLE', message: 'the state table could not be used (x)' }],
+    ['anything else', new TypeError('boom'), { type: 'RetryableError', code: 'INTERNAL_ERROR', message: 'TypeError: boom' }],
+  ])('isCompleted throwing %s: RETRY, no exchange call', async (_name, thrown, error) => {
+    const h = harness();
+    h.state.completedReplies.push(raise(thrown));
+    expect(view(await h.execute())).toEqual({ status: 'RETRY', error });
+    expect(h.exchangeLog()).toEqual([]);
+  });
+});
+
+describe('executeTarget: dry run reads, decides, and never changes anything', () => {
+  test.each([
+    ['function-wide', { dryRun: true }, {}],
+    ['per event', { dryRun: false }, { dryRun: true }],
+  ])('%s: DRY_RUN with the current leverage read from the exchange', async (_name, policy, command) => {
+    const h = harness({ policy });
+    h.exchange.onRead(answer(setting(20)));
+    expect(view(await h.execute(commandFor(command)))).toEqual({ status: 'DRY_RUN', leverage: 10, currentLeverage: 20 });
+    expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'lastAppliedIssuedAt ETHUSDT']);
+  });
+
+  test('a current leverage known from the position is not read again', async () => {
+    const h = harness({ policy: { dryRun: true } });
+    expect(view(await h.execute(commandFor(), { ...ETH, currentLeverage: 25 }))).toEqual({ status: 'DRY_RUN', leverage: 10, currentLeverage: 25 });
+    expect(h.exchangeLog()).toEqual([]);
+  });
+
+  test.each([
+    [20, { status: 'DRY_RUN', leverage: 10, currentLeverage: 20 }],
+    [10, notAReduction(10, 10)],
+    [5, notAReduction(5, 10)],
+  ])('reduce-only, current leverage %p', async (current, verdict) => {
+    const h = harness();
+    h.exchange.onRead(answer(setting(current)));
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only', dryRun: true })))).toEqual(verdict);
+    expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
+  });
+
+  test('superseded (a newer event was applied): SKIPPED SUPERSEDED, without reading the exchange', async () => {
+    const h = harness();
+    h.state.appliedAlready('desk-2', 'ETHUSDT', '2026-11-25T10:00:01Z');
+    expect(view(await h.execute(commandFor({ dryRun: true })))).toEqual(superseded('2026-11-25T10:00:01Z'));
+    expect(h.exchangeLog()).toEqual([]);
+  });
+
+  test.each([
+    ['an equally old event was applied', '2026-11-25T10:00:00.000Z'],
+    ['an older event was applied', '2026-11-25T09:59:59Z'],
+  ])('not superseded when %s', async (_name, last) => {
+    const h = harness();
+    h.state.appliedAlready('desk-2', 'ETHUSDT', last);
+    h.exchange.onRead(answer(setting(20)));
+    expect((await h.execute(commandFor({ dryRun: true })))?.status).toBe('DRY_RUN');
+  });
+
+  test('an event without issuedAt is never superseded, and the state is not asked', async () => {
+    const h = harness();
+    h.state.appliedAlready('desk-2', 'ETHUSDT', '2026-11-25T10:00:01Z');
+    h.exchange.onRead(answer(setting(20)));
+    expect((await h.execute(commandFor({ dryRun: true, issuedAt: undefined })))?.status).toBe('DRY_RUN');
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT']);
+  });
+
+  test('without a state store: DRY_RUN after the read', async () => {
+    const h = harness({ state: false, policy: { dryRun: true } });
+    h.exchange.onRead(answer(setting(20)));
+    expect((await h.execute())?.status).toBe('DRY_RUN');
+    expect(h.state.calls).toEqual([]);
+  });
+
+  test('the read failing: RETRY with the read error', async () => {
+    const h = harness({ policy: { dryRun: true } });
+    h.exchange.onRead(raise(new RetryableError(-1008, 'Binance -1008: Request throttled')));
+    expect(view(await h.execute())).toEqual({ status: 'RETRY', error: { type: 'RetryableError', code: -1008, message: 'Binance -1008: Request throttled' } });
+  });
+});
+
+describe('executeTarget: the claim on account+symbol', () => {
+  test('is taken for the event, with its issuedAt and a lease of the remaining time plus 5 s, then released as applied', async () => {
+    const h = harness();
+    expect(view(await h.execute())).toEqual(applied(10));
+    expect(h.state.callsOf('claim')).toEqual([
+      { method: 'claim', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' }, issuedAt: ISSUED, leaseMs: REMAINING_MS + 5000 },
+    ]);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(true) ETHUSDT']);
+    expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
+  });
+
+  test('refused (a newer event was applied): SKIPPED SUPERSEDED, no exchange call, nothing to release', async () => {
+    const h = harness();
+    h.state.claimReplies.push(answer<Claim>({ claimed: false, lastIssuedAt: '2026-11-25T10:05:00Z' }));
+    expect(view(await h.execute())).toEqual(superseded('2026-11-25T10:05:00Z'));
+    expect(h.exchangeLog()).toEqual([]);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT']);
+  });
+
+  test('the in-memory store refuses an event older than the last applied one', async () => {
+    const h = harness();
+    h.state.appliedAlready('desk-2', 'ETHUSDT', '2026-11-25T10:00:01Z');
+    expect(view(await h.execute())).toEqual(superseded('2026-11-25T10:00:01Z'));
+    expect(h.exchangeLog()).toEqual([]);
+  });
+
+  test('busy (another event holds the key): RETRY with KEY_BUSY, no exchange call', async () => {
+    const h = harness();
+    h.state.claimReplies.push(raise(new RetryableError('KEY_BUSY', 'event evt-0 is changing ETHUSDT on desk-2 right now')));
+    expect(view(await h.execute())).toEqual({
+      status: 'RETRY',
+      error: { type: 'RetryableError', code: 'KEY_BUSY', message: 'event evt-0 is changing ETHUSDT on desk-2 right now' },
+    });
+    expect(h.exchangeLog()).toEqual([]);
+  });
+
+  type Row = [string, Reply<ReturnType<typeof setting>>, Record<string, unknown>];
+  test.each<Row>([
+    ['a permanent failure', raise(new PermanentError(-4028, 'Binance -4028: Invalid leverage')),
+      { status: 'REJECTED', error: { type: 'PermanentError', code: -4028, message: 'Binance -4028: Invalid leverage' } }],
+    ['a retryable failure', raise(new RetryableError('NETWORK_ERROR', 'ECONNRESET')),
+      { status: 'RETRY', error: { type: 'RetryableError', code: 'NETWORK_ERROR', message: 'ECONNRESET' } }],
+  ])('released as not applied after %s', async (_name, reply, verdict) => {
+    const h = harness();
+    h.exchange.onChange(reply);
+    expect(view(await h.execute())).toEqual(verdict);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(false) ETHUSDT']);
+    expect(h.state.lastApplied.size).toBe(0);
+  });
+
+  test('the applied release records the issuedAt, so an older event is refused afterwards', async () => {
+    const h = harness();
+    await h.execute();
+    expect(view(await h.execute(commandFor({ eventId: 'evt-0', issuedAt: '2026-11-25T09:00:00Z' })))).toEqual(superseded(ISSUED));
+  });
+
+  test('a failing release is logged, not thrown: the change stays APPLIED', async () => {
+    const h = harness();
+    h.state.releaseReplies.push(raise(new RetryableError('STATE_STORE_UNAVAILABLE', 'the state table could not be used (x)')));
+    expect(view(await h.execute())).toEqual(applied(10));
+    expect(h.log.lines).toEqual([
+      ['warn', 'could not release the claim; it expires with its lease', { symbol: 'ETHUSDT', detail: 'RetryableError: the state table could not be used (x)' }],
     ]);
   });
 
-  test('unknown execution, read-back failed: still ExecutionUnknownError, with the read failure as cause', async () => {
+  test('without a state store: no claim, applied directly', async () => {
+    const h = harness({ state: false });
+    expect(view(await h.execute())).toEqual(applied(10));
+    expect(h.state.calls).toEqual([]);
+  });
+});
+
+describe('executeTarget: reduce-only', () => {
+  test.each([
+    ['equal', 10],
+    ['lower', 4],
+  ])('current leverage %s: SKIPPED NOT_A_REDUCTION with the current leverage; nothing changed; released unapplied', async (_name, current) => {
+    const h = harness();
+    h.exchange.onRead(answer(setting(current)));
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(notAReduction(current, 10));
+    expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(false) ETHUSDT']);
+  });
+
+  test('current leverage higher: the read happens inside the claim, then APPLIED with the current leverage', async () => {
+    const h = harness();
+    h.exchange.onRead(answer(setting(20))).onChange(answer(setting(10, '50000')));
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(applied(10, '50000', 20));
+    expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT', 'changeLeverage ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(true) ETHUSDT']);
+  });
+
+  test('a current leverage known from the position is used without a read', async () => {
+    const h = harness();
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only' }), { ...ETH, currentLeverage: 8 }))).toEqual(notAReduction(8, 10));
+    expect(h.exchangeLog()).toEqual([]);
+  });
+
+  test('the read failing: RETRY, released unapplied', async () => {
+    const h = harness();
+    h.exchange.onRead(raise(new RetryableError('TIMEOUT', 'no response within 5000 ms')));
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))?.status).toBe('RETRY');
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(false) ETHUSDT']);
+  });
+
+  test('mode "set" does not read the current leverage, but reports one known from the position', async () => {
+    const h = harness();
+    expect(view(await h.execute(commandFor(), { ...ETH, currentLeverage: 3 }))).toEqual(applied(10, '1000000', 3));
+    expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
+  });
+});
+
+describe('executeTarget: the change and its read-back', () => {
+  const unknown = () => new ExecutionUnknownError(-1007, 'Binance -1007: Timeout');
+
+  test('uses the credentials and returns what the exchange set, without reading back', async () => {
+    const h = harness();
+    h.exchange.onChange(answer(setting(10, '50000')));
+    expect(view(await h.execute())).toEqual(applied(10, '50000'));
+    expect(h.exchange.calls).toEqual([{ method: 'changeLeverage', apiKey: 'key-desk-2', symbol: 'ETHUSDT', leverage: 10 }]);
+  });
+
+  type Row = [string, Reply<ReturnType<typeof setting>>, Reply<ReturnType<typeof setting>>[], Record<string, unknown>];
+  test.each<Row>([
+    ['a PermanentError: REJECTED, no read-back', raise(new PermanentError(-4028, 'Binance -4028: Invalid leverage')), [],
+      { status: 'REJECTED', error: { type: 'PermanentError', code: -4028, message: 'Binance -4028: Invalid leverage' } }],
+    ['a RetryableError: RETRY, no read-back', raise(new RetryableError('NETWORK_ERROR', 'ECONNREFUSED')), [],
+      { status: 'RETRY', error: { type: 'RetryableError', code: 'NETWORK_ERROR', message: 'ECONNREFUSED' } }],
+    ['unknown execution confirmed by the read-back: APPLIED with the read-back setting', raise(unknown()), [answer(setting(10, '75000'))],
+      applied(10, '75000')],
+    ['unknown execution, read-back shows another leverage: RETRY with a plain RetryableError (known not applied)', raise(unknown()), [answer(setting(20))],
+      { status: 'RETRY', error: { type: 'RetryableError', code: -1007, message: 'Binance -1007: Timeout; read-back shows leverage 20, so the change did not apply' } }],
+    ['unknown execution, read-back failed: RETRY, still ExecutionUnknownError', raise(unknown()), [raise(new RetryableError('TIMEOUT', 'no response within 5000 ms'))],
+      { status: 'RETRY', error: { type: 'ExecutionUnknownError', code: -1007, message: 'Binance -1007: Timeout; read-back failed: no response within 5000 ms' } }],
+    ['unknown execution, read-back threw a string', raise(unknown()), [raise('socket gone')],
+      { status: 'RETRY', error: { type: 'ExecutionUnknownError', code: -1007, message: 'Binance -1007: Timeout; read-back failed: socket gone' } }],
+    ['a thrown TypeError: RETRY INTERNAL_ERROR', raise(new TypeError('x is undefined')), [],
+      { status: 'RETRY', error: { type: 'RetryableError', code: 'INTERNAL_ERROR', message: 'TypeError: x is undefined' } }],
+  ])('%s', async (_name, change, reads, verdict) => {
+    const h = harness();
+    h.exchange.onChange(change).onRead(...reads);
+    expect(view(await h.execute())).toEqual(verdict);
+    expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT', ...reads.map(() => 'readLeverage ETHUSDT')]);
+  });
+
+  test('a failed read-back keeps the read failure as the cause', async () => {
+    const h = harness();
     const readFailure = new RetryableError('TIMEOUT', 'no response within 5000 ms');
-    const exchange = new FakeExchange().onChange(raise(new ExecutionUnknownError('TIMEOUT', 'no response within 5000 ms'))).onRead(raise(readFailure));
-    const error = await rejectionOf<ExecutionUnknownError>(changeLeverage(command, depsWith(exchange)));
-    expect(error).toBeInstanceOf(ExecutionUnknownError);
-    expect([error.code, error.message, error.cause]).toEqual([
-      'TIMEOUT',
-      'no response within 5000 ms; read-back failed: no response within 5000 ms',
-      readFailure,
-    ]);
+    h.exchange.onChange(raise(unknown())).onRead(raise(readFailure));
+    const verdict = await h.execute();
+    expect(verdict && 'error' in verdict && verdict.error.cause).toBe(readFailure);
+  });
+
+  test('a confirmed read-back is released as applied; a mismatch as not applied', async () => {
+    const h = harness();
+    h.exchange.onChange(raise(unknown()), raise(unknown())).onRead(answer(setting(10)), answer(setting(20)));
+    await h.execute();
+    await h.execute();
+    expect(h.state.callsOf('release').map((call) => call.applied)).toEqual([true, false]);
+  });
+
+  test('the unknown execution is logged before the read-back', async () => {
+    const h = harness();
+    h.exchange.onChange(raise(unknown())).onRead(answer(setting(10)));
+    await h.execute();
+    expect(h.log.lines).toEqual([['warn', 'execution status unknown; reading leverage back', { symbol: 'ETHUSDT', code: -1007, detail: 'Binance -1007: Timeout' }]]);
+  });
+});
+
+describe('resolveTargets', () => {
+  test('named targets are the event\'s own, without asking the exchange', async () => {
+    const h = harness();
+    const targets = [ETH, { symbol: 'BTCUSDT', leverage: 3 }];
+    await expect(resolveTargets(commandFor({ scope: { kind: 'targets', targets } }), CREDENTIALS, h.deps)).resolves.toEqual(targets);
+    expect(h.exchange.calls).toEqual([]);
+  });
+
+  test.each([
+    ['two open positions', [{ symbol: 'BTCUSDT', leverage: 20 }, { symbol: 'ETHUSDT', leverage: 3 }],
+      [{ symbol: 'BTCUSDT', leverage: 4, currentLeverage: 20 }, { symbol: 'ETHUSDT', leverage: 4, currentLeverage: 3 }]],
+    ['no open position', [], []],
+  ])('ALL_OPEN_POSITIONS with %s: one target per position, at the event\'s leverage, with the current leverage', async (_name, positions, targets) => {
+    const h = harness();
+    h.exchange.onPositions(answer(positions));
+    const command = commandFor({ scope: { kind: 'all-open-positions', leverage: 4 }, mode: 'reduce-only' });
+    await expect(resolveTargets(command, CREDENTIALS, h.deps)).resolves.toEqual(targets);
+    expect(h.exchange.calls).toEqual([{ method: 'readOpenPositions', apiKey: 'key-desk-2', symbol: '*' }]);
+  });
+
+  test('a failing position read is thrown to the caller', async () => {
+    const h = harness();
+    const failure = new RetryableError('MALFORMED_RESPONSE', 'positionRisk did not answer a list');
+    h.exchange.onPositions(raise(failure));
+    const command = commandFor({ scope: { kind: 'all-open-positions', leverage: 4 } });
+    await expect(resolveTargets(command, CREDENTIALS, h.deps)).rejects.toBe(failure);
   });
 });

@@ -1,13 +1,16 @@
 import fc from 'fast-check';
 import {
+  ALL_OPEN_POSITIONS,
   DEFAULT_ACCOUNT_ID,
+  MAX_TARGETS,
   parseJsonBody,
+  type RiskCommand,
   validateRiskEvent,
   type Validation,
 } from '../../../functions/domain/risk-event.ts';
 
 const VALID = { eventId: 'evt-1', symbol: 'BTCUSDT', leverage: 5 } as const;
-const ALLOWED = 'allowed: eventId, accountId, symbol, leverage, issuedAt, reason, metadata';
+const ALLOWED = 'allowed: eventId, accountId, symbol, leverage, targets, symbols, mode, dryRun, issuedAt, reason, metadata';
 const SYMBOL_RULE = 'must be an uppercase UM symbol such as BTCUSDT or BTCUSDT_261225';
 const ACCOUNT_RULE = 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
 const ISO_RULE = 'must be an ISO 8601 timestamp such as 2026-11-25T10:00:00Z';
@@ -17,13 +20,22 @@ function messageOf(result: Validation): string {
   return result.message;
 }
 
+function commandOf(result: Validation): RiskCommand {
+  if (!result.ok) throw new Error(`expected a command, got: ${result.message}`);
+  return result.command;
+}
+
+/** The defaults every accepted event without mode and dryRun gets. */
+const DEFAULTS = { accountId: DEFAULT_ACCOUNT_ID, mode: 'set', dryRun: false } as const;
+const single = (symbol: string, leverage: number) => ({ kind: 'targets', targets: [{ symbol, leverage }] }) as const;
+
 const withField = (field: string, value: unknown) => ({ ...VALID, [field]: value });
 
 describe('validateRiskEvent: accepted events', () => {
-  test('the minimal event gets the default account and nothing else', () => {
+  test('the minimal event gets the default account, mode "set", no dry run, and nothing else', () => {
     expect(validateRiskEvent(VALID)).toStrictEqual({
       ok: true,
-      command: { eventId: 'evt-1', accountId: DEFAULT_ACCOUNT_ID, symbol: 'BTCUSDT', leverage: 5 },
+      command: { eventId: 'evt-1', accountId: 'default', mode: 'set', dryRun: false, scope: single('BTCUSDT', 5) },
     });
     expect(DEFAULT_ACCOUNT_ID).toBe('default');
   });
@@ -37,8 +49,11 @@ describe('validateRiskEvent: accepted events', () => {
       issuedAt: '2026-11-25T10:00:00.123+02:00',
       reason: 'r'.repeat(512),
       metadata: { rule: 'drawdown', nested: { list: [1, 'two', null] } },
+      mode: 'reduce-only',
+      dryRun: true,
     };
-    expect(validateRiskEvent(full)).toStrictEqual({ ok: true, command: full });
+    const { symbol, leverage, ...rest } = full;
+    expect(validateRiskEvent(full)).toStrictEqual({ ok: true, command: { ...rest, scope: single(symbol, leverage) } });
   });
 
   test.each([
@@ -55,9 +70,15 @@ describe('validateRiskEvent: accepted events', () => {
     ['issuedAt', '2026-11-25T10:00:00Z'],
     ['reason', ''],
     ['metadata', {}],
+    ['mode', 'set'],
+    ['mode', 'reduce-only'],
+    ['dryRun', true],
+    ['dryRun', false],
   ])('%s %p is accepted as is', (field, value) => {
-    const result = validateRiskEvent(withField(field, value));
-    expect(result.ok && result.command[field as keyof typeof result.command]).toStrictEqual(value);
+    const command = commandOf(validateRiskEvent(withField(field, value)));
+    const [target] = command.scope.kind === 'targets' ? command.scope.targets : [];
+    const fields: Record<string, unknown> = { ...command, ...target };
+    expect(fields[field]).toStrictEqual(value);
   });
 });
 
@@ -106,6 +127,14 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
     ['metadata', 'x', 'metadata: must be a JSON object, got "x"'],
     ['metadata', null, 'metadata: must be a JSON object, got null'],
     ['metadata', { note: 'x'.repeat(5000) }, 'metadata: must serialise to at most 4096 bytes, got an object'],
+    // mode: optional "set" | "reduce-only"; dryRun: optional boolean
+    ['mode', 'SET', 'mode: must be "set" or "reduce-only", got "SET"'],
+    ['mode', 'reduce_only', 'mode: must be "set" or "reduce-only", got "reduce_only"'],
+    ['mode', null, 'mode: must be "set" or "reduce-only", got null'],
+    ['mode', 1, 'mode: must be "set" or "reduce-only", got 1'],
+    ['dryRun', 'true', 'dryRun: must be true or false, got "true"'],
+    ['dryRun', 1, 'dryRun: must be true or false, got 1'],
+    ['dryRun', null, 'dryRun: must be true or false, got null'],
   ])('%s = %p is rejected', (field, value, message) => {
     const event: Record<string, unknown> = withField(field, value);
     if (value === undefined) delete event[field];
@@ -166,6 +195,90 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
       message: `event must be a JSON object, got ${kind}`,
       partial: {},
     });
+  });
+});
+
+describe('validateRiskEvent: the three shapes of an event', () => {
+  const ID = { eventId: 'evt-1' };
+  /** `count` distinct targets AAAUSDT, AABUSDT, … at leverage 5. */
+  const targets = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({ symbol: `A${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}USDT`, leverage: 5 }));
+  const TWO = [{ symbol: 'BTCUSDT', leverage: 5 }, { symbol: 'ETHUSDT', leverage: 7 }];
+  const ALL = { symbols: ALL_OPEN_POSITIONS, leverage: 3 };
+
+  test.each([
+    ['targets: 1 entry', { targets: targets(1) }, { ...DEFAULTS, scope: { kind: 'targets', targets: targets(1) } }],
+    [`targets: ${MAX_TARGETS} entries`, { targets: targets(MAX_TARGETS) }, { ...DEFAULTS, scope: { kind: 'targets', targets: targets(MAX_TARGETS) } }],
+    ['targets with their own leverages, reduce-only, dry run', { targets: TWO, mode: 'reduce-only', dryRun: true },
+      { ...DEFAULTS, mode: 'reduce-only', dryRun: true, scope: { kind: 'targets', targets: TWO } }],
+    ['ALL_OPEN_POSITIONS without mode: forced reduce-only', ALL, { ...DEFAULTS, mode: 'reduce-only', scope: { kind: 'all-open-positions', leverage: 3 } }],
+    ['ALL_OPEN_POSITIONS with mode reduce-only and dry run', { ...ALL, mode: 'reduce-only', dryRun: true },
+      { ...DEFAULTS, mode: 'reduce-only', dryRun: true, scope: { kind: 'all-open-positions', leverage: 3 } }],
+    ['symbol + leverage in reduce-only', { symbol: 'BTCUSDT', leverage: 5, mode: 'reduce-only' }, { ...DEFAULTS, mode: 'reduce-only', scope: single('BTCUSDT', 5) }],
+  ])('accepted: %s', (_name, event, command) => {
+    expect(commandOf(validateRiskEvent({ ...ID, ...event }))).toStrictEqual({ ...ID, ...command });
+  });
+
+  test.each([
+    // targets: 1..50 entries of {symbol, leverage}, no symbol twice
+    ['no targets', { targets: [] }, 'targets: must hold at least 1 target, got an array'],
+    [`${MAX_TARGETS + 1} targets`, { targets: targets(MAX_TARGETS + 1) }, `targets: must hold at most ${MAX_TARGETS} targets, got an array`],
+    ['a symbol named twice', { targets: [...TWO, { symbol: 'BTCUSDT', leverage: 9 }] }, 'targets: must not name a symbol twice, got an array'],
+    ['targets not an array', { targets: 'BTCUSDT' }, 'targets: must be an array of {symbol, leverage}, got "BTCUSDT"'],
+    ['an entry that is not an object', { targets: ['BTCUSDT'] }, 'targets.0: must be an object with symbol and leverage, got "BTCUSDT"'],
+    ['an entry with a fractional leverage', { targets: [TWO[0], { symbol: 'ETHUSDT', leverage: 2.5 }] }, 'targets.1.leverage: must be a whole number, got 2.5'],
+    ['an entry without leverage', { targets: [TWO[0], { symbol: 'ETHUSDT' }] }, 'targets.1.leverage: is required'],
+    ['an entry without symbol', { targets: [{ leverage: 5 }] }, 'targets.0.symbol: is required'],
+    ['an entry with a string leverage', { targets: [{ symbol: 'BTCUSDT', leverage: '5' }] }, 'targets.0.leverage: must be a number (not a string), got "5"'],
+    ['every bad entry field is reported', { targets: [{ symbol: 'btc', leverage: 0 }, { symbol: 'ETHUSDT', leverage: 126 }] },
+      `targets.0.symbol: ${SYMBOL_RULE}, got "btc"; targets.0.leverage: must be at least 1, got 0; targets.1.leverage: must be at most 125, got 126`],
+    // targets excludes the other shapes' fields
+    ['symbol with targets', { symbol: 'BTCUSDT', targets: TWO }, 'symbol: not allowed with targets (each target names its symbol and leverage)'],
+    ['leverage with targets', { leverage: 5, targets: TWO }, 'leverage: not allowed with targets (each target names its symbol and leverage)'],
+    ['symbol and leverage with targets', { ...VALID, targets: TWO }, 'symbol, leverage: not allowed with targets (each target names its symbol and leverage)'],
+    ['symbols with targets', { symbols: ALL_OPEN_POSITIONS, targets: TWO }, 'symbols: not allowed with targets (each target names its symbol and leverage)'],
+    // ALL_OPEN_POSITIONS: needs leverage, never "set", no symbol
+    ['ALL_OPEN_POSITIONS without leverage', { symbols: ALL_OPEN_POSITIONS }, 'leverage: is required with symbols "ALL_OPEN_POSITIONS"'],
+    ['ALL_OPEN_POSITIONS with mode "set"', { ...ALL, mode: 'set' }, 'mode: must be "reduce-only" with symbols "ALL_OPEN_POSITIONS", which only lowers leverage'],
+    ['ALL_OPEN_POSITIONS with a symbol', { ...ALL, symbol: 'BTCUSDT' }, 'symbol: not allowed with symbols'],
+    ['ALL_OPEN_POSITIONS, leverage out of range', { ...ALL, leverage: 126 }, 'leverage: must be at most 125, got 126'],
+    ['ALL_OPEN_POSITIONS, several shape problems at once', { symbols: ALL_OPEN_POSITIONS, symbol: 'BTCUSDT', mode: 'set' },
+      'symbol: not allowed with symbols; leverage: is required with symbols "ALL_OPEN_POSITIONS"; mode: must be "reduce-only" with symbols "ALL_OPEN_POSITIONS", which only lowers leverage'],
+    // symbols: only one known value
+    ['an unknown symbols value', { symbols: 'ALL', leverage: 3 }, 'symbols: must be "ALL_OPEN_POSITIONS", got "ALL"'],
+    ['symbols in lower case', { symbols: 'all_open_positions', leverage: 3 }, 'symbols: must be "ALL_OPEN_POSITIONS", got "all_open_positions"'],
+    ['symbols as a list', { symbols: ['BTCUSDT'], leverage: 3 }, 'symbols: must be "ALL_OPEN_POSITIONS", got an array'],
+    // the single-symbol shape names what it lacks
+    ['symbol without leverage', { symbol: 'BTCUSDT' }, 'leverage: is required'],
+    ['leverage without symbol', { leverage: 5 }, 'symbol: is required'],
+  ])('rejected: %s', (_name, event, message) => {
+    expect(messageOf(validateRiskEvent({ ...ID, ...event }))).toBe(message);
+  });
+
+  // BUG: functions/domain/risk-event.ts:167-168 (describeIssue) reports an unknown key inside a target
+  // entry as if it were a top-level field: {targets: [{symbol: "BTCUSDT", leverage: 5, lev: 1}]} gives
+  // "lev: unknown field (allowed: eventId, accountId, symbol, leverage, targets, …)" — no path, and the
+  // event's field list instead of the entry's. Expected: the path and the entry's own fields.
+  test.skip('an unknown field inside a target entry is named with its path and the entry\'s fields', () => {
+    expect(messageOf(validateRiskEvent({ ...ID, targets: [TWO[0], { symbol: 'ETHUSDT', leverage: 5, lev: 1 }] }))).toBe(
+      'targets.1.lev: unknown field (allowed: symbol, leverage)',
+    );
+  });
+
+  test('an unknown field inside a target entry is rejected (whatever the message says)', () => {
+    expect(validateRiskEvent({ ...ID, targets: [{ symbol: 'BTCUSDT', leverage: 5, lev: 1 }] }).ok).toBe(false);
+  });
+
+  test('ALL_OPEN_POSITIONS accepts mode "reduce-only" explicitly but the result is the same as without', () => {
+    expect(validateRiskEvent({ ...ID, ...ALL, mode: 'reduce-only' })).toStrictEqual(validateRiskEvent({ ...ID, ...ALL }));
+  });
+
+  test.each([
+    ['targets', { targets: [{ symbol: 'BTCUSDT', leverage: 200 }] }, { eventId: 'evt-1', accountId: 'default', symbol: undefined, requestedLeverage: undefined }],
+    ['ALL_OPEN_POSITIONS', { ...ALL, mode: 'set' }, { eventId: 'evt-1', accountId: 'default', symbol: undefined, requestedLeverage: 3 }],
+  ])('an invalid %s event still salvages its identity', (_name, event, partial) => {
+    const result = validateRiskEvent({ ...ID, ...event });
+    expect(!result.ok && result.partial).toStrictEqual(partial);
   });
 });
 
@@ -233,7 +346,17 @@ describe('validateRiskEvent never throws', () => {
     fc.jsonValue(),
     objectWithDangerousKeys,
     fc.record(
-      { eventId: fc.jsonValue(), symbol: fc.jsonValue(), leverage: fc.jsonValue(), accountId: fc.jsonValue(), metadata: fc.jsonValue() },
+      {
+        eventId: fc.jsonValue(),
+        symbol: fc.jsonValue(),
+        leverage: fc.jsonValue(),
+        accountId: fc.jsonValue(),
+        metadata: fc.jsonValue(),
+        targets: fc.oneof(fc.jsonValue(), fc.array(fc.record({ symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'x'), leverage: fc.jsonValue() }))),
+        symbols: fc.oneof(fc.constant(ALL_OPEN_POSITIONS), fc.jsonValue()),
+        mode: fc.oneof(fc.constantFrom('set', 'reduce-only'), fc.jsonValue()),
+        dryRun: fc.jsonValue(),
+      },
       { requiredKeys: [] },
     ),
   );
@@ -243,8 +366,11 @@ describe('validateRiskEvent never throws', () => {
       fc.property(input, (value) => {
         const result = validateRiskEvent(value);
         if (result.ok) {
+          const { scope } = result.command;
+          const leverages = scope.kind === 'targets' ? scope.targets.map((target) => target.leverage) : [scope.leverage];
           expect(typeof result.command.eventId).toBe('string');
-          expect(Number.isInteger(result.command.leverage)).toBe(true);
+          expect(leverages.length).toBeGreaterThan(0);
+          expect(leverages.every(Number.isInteger)).toBe(true);
         } else {
           expect(result.message.length).toBeGreaterThan(0);
         }
