@@ -81,7 +81,7 @@ export async function startLocalLeverageGuard(options: LocalLeverageGuardOptions
     STATE_TABLE_NAME: resources.stateTableName,
     PAUSE_PARAMETER: resources.pauseParameterName,
     BINANCE_REQUEST_TIMEOUT_MS: '2000',
-    POWERTOOLS_SERVICE_NAME: 'leverage-guard',
+    POWERTOOLS_SERVICE_NAME: 'leverage-guard-local',
     ...options.env,
   };
   const host = new LambdaHost({

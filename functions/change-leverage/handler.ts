@@ -3,9 +3,11 @@
  * tests pass fakes and get the very same handler (middy stack, normalise, process, respond).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../commons/logger.ts';
+import { metrics, recordInvocationMetrics } from '../commons/metrics.ts';
 import { type BatchDeps, processBatch } from '../domain/process-batch.ts';
 import { type LambdaEvent, normalise, respond } from './lambda-events.ts';
 
@@ -20,6 +22,7 @@ export function createChangeLeverageHandler(deps: HandlerDeps) {
       ...deps,
       deadline: { remainingMs: () => context.getRemainingTimeInMillis() },
     });
+    recordInvocationMetrics(results);
     logger.info('invocation complete', {
       eventIds: results.map((r) => r.eventId),
       acknowledged: results.filter((r) => r.disposition === 'acknowledge').length,
@@ -27,5 +30,5 @@ export function createChangeLeverageHandler(deps: HandlerDeps) {
     });
     return respond(event, results);
   }
-  return middy(changeLeverageHandler).use(injectLambdaContext(logger));
+  return middy(changeLeverageHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }

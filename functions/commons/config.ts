@@ -15,6 +15,8 @@ export interface Config {
   maxReceiveCount: number;
   requestTimeoutMs: number;
   credentialsCacheTtlMs: number;
+  /** The IP's request-weight limit per minute; requests are paced to stay below it. */
+  weightLimitPerMinute: number;
   leverageCaps?: LeverageCaps;
   maxEventAgeMs: number;
   dryRun: boolean;
@@ -43,6 +45,7 @@ export function loadConfig(env: Env): Config {
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 3, 1, 1000),
     requestTimeoutMs: integer(env, 'BINANCE_REQUEST_TIMEOUT_MS', 5000, 100, 60_000),
     credentialsCacheTtlMs: integer(env, 'CREDENTIALS_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
+    weightLimitPerMinute: integer(env, 'BINANCE_WEIGHT_LIMIT', 6000, 1, 1_000_000),
     leverageCaps: leverageCaps(env, 'LEVERAGE_CAPS'),
     maxEventAgeMs: integer(env, 'MAX_EVENT_AGE_SECONDS', 900, 1, 7 * 86_400) * 1000,
     dryRun: boolean(env, 'DRY_RUN'),

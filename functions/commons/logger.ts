@@ -6,7 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Log } from '../domain/ports.ts';
 import { redactJson } from './redact.ts';
 
-export const SERVICE_NAME = 'leverage-guard';
+/** POWERTOOLS_SERVICE_NAME (set per stage by infra) wins; an explicit option would override it. */
+export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || 'leverage-guard';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME, jsonReplacerFn: redactJson });
 

@@ -11,7 +11,7 @@
  * - an event for several symbols gets one outcome per symbol; a failure on one symbol does not stop
  *   the others, and with a state store only the failed symbols are redone on redelivery.
  */
-import { asGuardError, type GuardError, RetryableError, SkipDecision } from './errors.ts';
+import { asGuardError, type ErrorCode, type GuardError, RetryableError, SkipDecision } from './errors.ts';
 import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict } from './change-leverage.ts';
 import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
 import { checkFreshness, type Policy } from './policy.ts';
@@ -38,7 +38,7 @@ export interface RecordResult {
   eventId: string;
   disposition: Disposition;
   /** The outcomes published for this record, in order. */
-  outcomes: { symbol?: string; status: OutcomeStatus }[];
+  outcomes: { symbol?: string; status: OutcomeStatus; code?: ErrorCode }[];
   /** Why the record was handed back, when it was. */
   error?: GuardError;
 }
@@ -184,7 +184,7 @@ async function settle(
       pending.push({ target, error: publishError });
       continue;
     }
-    published.push({ symbol: target?.symbol, status: verdict.status });
+    published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
     if (target) await markCompleted(command, target, deps, log);
   }
 
@@ -193,7 +193,7 @@ async function settle(
   for (const { target, error } of pending) {
     log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
     if (record.finalAttempt && !(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
-      published.push({ symbol: target?.symbol, status: 'FAILED' });
+      published.push({ symbol: target?.symbol, status: 'FAILED', code: error.code });
     }
   }
   return { ...result, disposition: 'retry', error: pending[0]!.error };
@@ -214,7 +214,7 @@ async function publishAll(record: InboundRecord, eventId: string, outcomes: Outc
   for (const outcome of outcomes) {
     const error = await publish(outcome, deps);
     if (error) return { ...result, disposition: 'retry', error };
-    result.outcomes.push({ symbol: outcome.symbol, status: outcome.status });
+    result.outcomes.push({ symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
   }
   return result;
 }

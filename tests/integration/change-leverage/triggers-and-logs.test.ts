@@ -97,7 +97,8 @@ describe('logs', () => {
 
     const lines = guard.host.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(10);
-    const recordLines = lines.filter((line) => line.message !== 'invocation complete');
+    // EMF metric lines (`_aws`) are CloudWatch's, not ours.
+    const recordLines = lines.filter((line) => line.message !== 'invocation complete' && !('_aws' in line));
     for (const line of recordLines) expect(line).toHaveProperty('eventId');
     for (const line of lines.filter((l) => l.message === 'invocation complete')) expect(line.eventIds).toHaveLength(1);
     expect(new Set(recordLines.map((l) => l.eventId))).toEqual(new Set([...events, failing].map((e) => e.eventId)));
@@ -107,5 +108,31 @@ describe('logs', () => {
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toMatch(/signature=/i);
+  });
+});
+
+describe('metrics (CloudWatch EMF in the log)', () => {
+  type Emf = Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } };
+
+  test('outcomes by status (and code), records and hand-backs, in namespace LeverageGuard', async () => {
+    guard.host.logs.length = 0;
+    guard.simulator.injectFault({ fault: { type: 'internalError' }, symbol: 'LTCUSDT' });
+    await guard.invoke(riskEvent({ symbol: 'ADAUSDT' }));
+    await guard.invoke(riskEvent({ symbol: 'BTCUSDT_261225', leverage: 99 }));
+    await guard.invoke(riskEvent({ symbol: 'LTCUSDT' })).catch(() => undefined);
+    await guard.readOutcomes(2);
+
+    const emf = guard.host.logs.map((line) => JSON.parse(line) as Emf).filter((line) => '_aws' in line);
+    const find = (metric: string, dimensions: Record<string, string>) =>
+      emf.filter(
+        (line) =>
+          line._aws.CloudWatchMetrics.some((d) => d.Namespace === 'LeverageGuard' && d.Metrics.some((m) => m.Name === metric)) &&
+          Object.entries(dimensions).every(([name, value]) => line[name] === value),
+      );
+    expect(find('Outcomes', { status: 'APPLIED', service: 'leverage-guard-local' })[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'status']]);
+    expect(find('Outcomes', { status: 'APPLIED' })[0]).toMatchObject({ Outcomes: 1 });
+    expect(find('OutcomesByCode', { status: 'REJECTED', code: '-4028' })).toHaveLength(1);
+    expect(find('HandedBack', { code: '-1001' })).toHaveLength(1);
+    expect(find('Records', {}).map((line) => line.Records)).toEqual([1, 1, 1]);
   });
 });

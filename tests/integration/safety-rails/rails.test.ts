@@ -110,7 +110,7 @@ describe('several symbols in one event', () => {
     const event = { eventId: `all-${Date.now()}`, accountId: 'desk-1', symbols: 'ALL_OPEN_POSITIONS', leverage: 10 };
     const reply = await guard.invoke<{ outcomes: { symbol: string; status: string }[] }>(event);
     expect(reply.outcomes.sort((a, b) => a.symbol.localeCompare(b.symbol))).toEqual([
-      { symbol: 'BTCUSDT', status: 'SKIPPED' },
+      { symbol: 'BTCUSDT', status: 'SKIPPED', code: 'NOT_A_REDUCTION' },
       { symbol: 'SOLUSDT', status: 'APPLIED' },
     ]);
     const bySymbol = new Map((await outcomesOf(2)).map((o) => [o.symbol, o]));
