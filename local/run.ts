@@ -117,7 +117,7 @@ async function startEverything(options: RunOptions, file: EventFile | undefined)
 }
 
 /** Sends every event of the file through its channel, in file order per channel. */
-export async function sendEventFile(session: Session, file: EventFile): Promise<void> {
+async function sendEventFile(session: Session, file: EventFile): Promise<void> {
   if (file.sqs.length > 0) {
     await session.sendToQueue(file.sqs);
     print(style.dim(`         → ${file.sqs.length} event(s) sent to the SQS queue`));
