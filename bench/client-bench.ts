@@ -76,12 +76,17 @@ const LEVERAGES: [number, number] = [10, 11];
 const FINAL_LEVERAGE = 12;
 const LEVERAGE_PATH = '/papi/v1/um/leverage';
 
+/** What the comparison needs of a simulator (the plain one, or the TLS front in tls.ts). */
+export type SimulatorView = Pick<BinanceSimulator, 'url' | 'reset' | 'requests' | 'leverageOf'>;
+
+/** @param env extra environment of every contender process (e.g. the TLS trust anchor) */
 export async function benchClients(
-  simulator: BinanceSimulator,
+  simulator: SimulatorView,
   credentials: Credentials,
   contenders: ClientContender[],
   settings: ClientSettings,
   progress: (line: string) => void,
+  env: Record<string, string> = {},
 ): Promise<ClientSummary[]> {
   const job: ClientJob = {
     simulatorUrl: simulator.url,
@@ -104,7 +109,7 @@ export async function benchClients(
       simulator.reset();
       try {
         const cpuBefore = process.cpuUsage();
-        const { result: r, spawnedAt } = await runChildProcess<ClientResult>(childPath(script), job);
+        const { result: r, spawnedAt } = await runChildProcess<ClientResult>(childPath(script), job, env);
         const cpu = process.cpuUsage(cpuBefore);
         const requests = verify(simulator, r, expectedCalls);
         const otherRequests = requests - expectedCalls;
@@ -141,7 +146,7 @@ export async function benchClients(
  * The child's word is not enough: the simulator must have applied exactly those changes.
  * Returns how many requests the simulator served in all.
  */
-function verify(simulator: BinanceSimulator, result: ClientResult, expectedCalls: number): number {
+function verify(simulator: SimulatorView, result: ClientResult, expectedCalls: number): number {
   if (result.confirmedCalls !== expectedCalls) {
     throw new Error(`the child confirmed ${result.confirmedCalls} changes, expected ${expectedCalls}`);
   }

@@ -31,6 +31,9 @@ export interface RunReport {
   machine: Machine;
   method: string[];
   clients: ClientSummary[];
+  /** The comparison over TLS, or why it was skipped. */
+  tlsClients: ClientSummary[] | { skipped: string };
+  tlsSettings: { sequentialCalls: number; concurrentCalls: number };
   fn: FunctionSummary;
   targets: Target[];
   notes: string[];
@@ -154,9 +157,13 @@ export function renderConsole(report: RunReport): string {
   const c = clientTable(report.clients);
   const f = functionTable(report.fn);
   const i = initTable(report.fn);
+  const t = Array.isArray(report.tlsClients) ? clientTable(report.tlsClients) : undefined;
   return [
     `Exchange client, one leverage change (median (min–max) over ${report.clients[0]?.samples.length ?? 0} fresh processes each; ×base = per-round ratios):`,
     textTable(c.header, c.rows),
+    '',
+    'Over TLS (https on loopback):',
+    t ? textTable(t.header, t.rows) : `skipped: ${(report.tlsClients as { skipped: string }).skipped}`,
     '',
     'Function (dist/change-leverage/index.mjs):',
     textTable(f.header, f.rows),
@@ -176,6 +183,7 @@ export function renderMarkdown(report: RunReport): string {
   const c = clientTable(report.clients);
   const f = functionTable(report.fn);
   const i = initTable(report.fn);
+  const t = Array.isArray(report.tlsClients) ? clientTable(report.tlsClients) : undefined;
   const m = report.machine;
   const misses = report.targets.filter((t) => !t.pass);
   return `# Benchmarks
@@ -193,6 +201,12 @@ ${report.method.map((line) => `- ${line}`).join('\n')}
 Median (min–max) over fresh processes. "×base" columns are paired: in each round, the contender's value divided by the baseline's value from the same round, then the median (min–max) of those ratios. Pairing cancels most of the machine's drift between rounds.
 
 ${markdownTable(c.header, c.rows)}
+
+### The same over TLS
+
+The simulator behind node:https on loopback; ${report.tlsSettings.sequentialCalls} sequential and ${report.tlsSettings.concurrentCalls} concurrent calls per process. Not used for the targets.
+
+${t ? markdownTable(t.header, t.rows) : `Skipped: ${(report.tlsClients as { skipped: string }).skipped}.`}
 
 ## The function
 

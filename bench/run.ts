@@ -11,18 +11,24 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { defaultSeed, startBinanceSimulator } from '../local/binance-simulator/index.ts';
 import { buildAll, OUT_DIR } from './build.ts';
-import { benchClients, type ClientContender, type ClientSettings, measure } from './client-bench.ts';
+import { benchClients, type ClientContender, type ClientSettings, type ClientSummary, measure } from './client-bench.ts';
 import { startFakeAws } from './fake-aws.ts';
 import { ACCOUNT, benchFunction, EXCHANGE_LATENCY_MS, PAUSE_PARAMETER, SECRET_ID_TEMPLATE, type FunctionSettings } from './function-bench.ts';
 import type { Credentials } from './protocol.ts';
 import { fmt, renderConsole, renderMarkdown, type Machine, type RunReport } from './report.ts';
 import { evaluateTargets } from './targets.ts';
+import { startTlsSimulator } from './tls.ts';
 
 const quick = process.argv.includes('--quick');
 
 const CLIENT_SETTINGS: ClientSettings = quick
   ? { rounds: 3, warmupCalls: 200, sequentialCalls: 500, concurrentCalls: 2000, inFlight: 10 }
   : { rounds: 9, warmupCalls: 200, sequentialCalls: 1000, concurrentCalls: 5000, inFlight: 10 };
+/** Over TLS: fewer rounds and calls (a connector that handshakes per call is slow), same method. */
+const TLS_SETTINGS: ClientSettings = quick
+  ? { rounds: 2, warmupCalls: 100, sequentialCalls: 200, concurrentCalls: 500, inFlight: 10 }
+  : { rounds: 5, warmupCalls: 100, sequentialCalls: 500, concurrentCalls: 2000, inFlight: 10 };
+const TLS_CONTENDER_IDS = ['baseline', 'leverage-guard', 'connector', 'ccxt-papi'];
 const FUNCTION_SETTINGS: FunctionSettings = quick
   ? { initRounds: 5, cpuProcesses: 3, warmBatchesPerProcess: 5, latencyProcesses: 3, latencyPairsPerProcess: 3 }
   : { initRounds: 15, cpuProcesses: 7, warmBatchesPerProcess: 10, latencyProcesses: 7, latencyPairsPerProcess: 5 };
@@ -30,7 +36,7 @@ const FUNCTION_SETTINGS: FunctionSettings = quick
 const peers = (JSON.parse(readFileSync('bench/package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 const CONNECTOR = '@binance/derivatives-trading-portfolio-margin';
 const CONTENDERS: ClientContender[] = [
-  { id: 'baseline', label: 'baseline: node:http keep-alive + HMAC', script: 'baseline' },
+  { id: 'baseline', label: 'baseline: node:http(s) keep-alive + HMAC', script: 'baseline' },
   { id: 'leverage-guard', label: 'leverage-guard BinancePapiClient', script: 'leverageGuard' },
   { id: 'connector', label: `${CONNECTOR} ${peers[CONNECTOR]} changeUmInitialLeverage`, script: 'connector' },
   { id: 'ccxt-papi', label: `ccxt ${peers.ccxt} papiPostUmLeverage`, script: 'ccxtPapi' },
@@ -51,8 +57,8 @@ function machine(): Machine {
   };
 }
 
-const log = (line: string) => console.log(line);
 const startedAt = performance.now();
+const log = (line: string) => console.log(line.startsWith(' ') ? line : `[${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 
 log(`leverage-guard benchmark (${quick ? 'quick' : 'full'} run)`);
 const { functionCheck } = await buildAll();
@@ -63,7 +69,8 @@ if (!functionCheck.same) {
 const testCredentials = JSON.parse(readFileSync('local/binance-simulator/test-credentials.json', 'utf8')) as Record<string, Credentials>;
 const credentials = testCredentials[ACCOUNT]!;
 // The benchmark sends far more than Binance's 6000 weight a minute; that limit is not under test.
-const simulator = await startBinanceSimulator({ seed: { ...defaultSeed(), weightLimitPerMinute: 1e9 } });
+const seed = { ...defaultSeed(), weightLimitPerMinute: 1e9 };
+const simulator = await startBinanceSimulator({ seed });
 const aws = await startFakeAws({
   secrets: { [SECRET_ID_TEMPLATE.replace('{accountId}', ACCOUNT)]: JSON.stringify(credentials) },
   parameters: { [PAUSE_PARAMETER]: 'false' },
@@ -72,6 +79,18 @@ const aws = await startFakeAws({
 try {
   log('exchange clients:');
   const clients = await benchClients(simulator, credentials, CONTENDERS, CLIENT_SETTINGS, log);
+  log('exchange clients over TLS:');
+  const tls = await startTlsSimulator(seed);
+  let tlsClients: ClientSummary[] | { skipped: string };
+  if ('error' in tls) tlsClients = { skipped: tls.error };
+  else {
+    try {
+      const tlsContenders = CONTENDERS.filter((c) => TLS_CONTENDER_IDS.includes(c.id));
+      tlsClients = await benchClients(tls, credentials, tlsContenders, TLS_SETTINGS, log, tls.clientEnv);
+    } finally {
+      await tls.close();
+    }
+  }
   log('function:');
   const fn = await benchFunction(simulator, aws, FUNCTION_SETTINGS, log);
   const durationS = (performance.now() - startedAt) / 1000;
@@ -86,14 +105,17 @@ try {
       `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised because it is not under test) and in-process fakes of Secrets Manager, SNS, DynamoDB (the state table: GetItem/PutItem/UpdateItem with condition and update expressions) and SSM (the pause switch) in the orchestrating process (\`bench/fake-aws.ts\`, \`bench/fake-dynamodb.ts\`). The moto stack was not used: it is a single Python process that would queue a batch's concurrent state-table calls and add its own latency to the function's wall time; the fakes answer in microseconds, concurrently, and keep every published outcome and table item for checking.`,
       `Every contender runs in its own fresh \`node\` process (${process.version}), compiled beforehand to plain .mjs by esbuild (npm packages left external and loaded from bench/node_modules), so no TypeScript loader is timed. Peak RSS is \`process.resourceUsage().maxRSS\` of that process.`,
       `Exchange clients: ${s.rounds} rounds; each round runs every contender once, in an order rotated each round (interleaved). A process makes one cold change (timed from just before spawn to the confirmed response, so node start-up and module loading are included), ${s.warmupCalls} warm-up calls, ${s.sequentialCalls} sequential calls (p50/p99 latency), ${s.concurrentCalls} calls with ${s.inFlight} in flight (throughput), and a final change. Leverage alternates 10 ⇄ 11 on BTCUSDT so every call is a real change; each response must report the requested leverage, the simulator must have applied exactly that many changes with status 200, and it must hold the final leverage — otherwise the run counts as failed and is reported with its error.`,
+      `Over TLS: the same comparison against the simulator served by node:https on loopback (self-signed certificate made by openssl for the run, trusted through NODE_EXTRA_CA_CERTS), ${TLS_SETTINGS.rounds} rounds, ${TLS_SETTINGS.sequentialCalls} sequential and ${TLS_SETTINGS.concurrentCalls} concurrent calls, contenders: ${TLS_CONTENDER_IDS.join(', ')}. It shows what each client does with connections against the real (https) exchange; the targets are judged on the plain-http run, as specified.`,
       `The function: the real bundle from \`npm run build\` (scripts/build.ts). The bare SDK bundle is \`bench/lambda/sdk-only.ts\` (both clients created at init, as the function does) built with the same esbuild options; the benchmark rebuilds the function with those options and compares bytes with dist/ to catch drift${functionCheck.same ? ' (identical in this run)' : ' (DIFFERENT in this run!)'}. Init = \`await import(bundle)\` in a fresh process, ${f.initRounds} rounds, the two bundles alternating.`,
       `CPU per record: ${f.cpuProcesses} fresh containers, each one first batch then ${f.warmBatchesPerProcess} warm SQS batches of 10 distinct symbols (account \`default\`); \`process.cpuUsage()\` of the container around each invocation, divided by 10. Logging is on (INFO), as deployed.`,
       `Latency: ${f.latencyProcesses} fresh containers with the simulator's \`latency\` fault (${EXCHANGE_LATENCY_MS} ms on every exchange request); after a warm-up batch, ${f.latencyPairsPerProcess} pairs of (one-record invocation, ten-symbol invocation). "One round trip" is the warm one-record invocation; the ratio is per container (median of its batches / median of its singles).`,
       `Every function invocation must return no batchItemFailures, publish one APPLIED outcome per record with the requested leverage, leave a completion marker per event in the state table, and leave the simulator holding the last requested leverage for each symbol. The function runs as deployed (infra/functions.yml): state table and pause parameter configured, so each record also claims and releases its key in DynamoDB and the container reads the pause switch.`,
     ],
     clients,
+    tlsClients,
+    tlsSettings: TLS_SETTINGS,
     fn,
-    targets: evaluateTargets(clients, fn),
+    targets: evaluateTargets(clients, fn, Array.isArray(tlsClients) ? tlsClients : undefined),
     notes: [],
   };
   report.notes = notes(report);

@@ -10,7 +10,7 @@ export const BUNDLE_LIMIT_BYTES = 600 * 1000;
 export const RSS_LIMIT_MIB = 100;
 const UNDICI = 'undici (internal)';
 
-export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary): Target[] {
+export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, tlsClients?: ClientSummary[]): Target[] {
   const by = (id: string) => clients.find((c) => c.contender.id === id);
   const ours = by('leverage-guard');
   const baseline = by('baseline');
@@ -69,7 +69,8 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary): 
       pass: rss < RSS_LIMIT_MIB,
     },
   ];
-  const context = { ours, baseline, connector, fn };
+  const tls = (id: string) => tlsClients?.find((c) => c.contender.id === id);
+  const context = { ours, baseline, connector, fn, tlsOurs: tls('leverage-guard'), tlsBaseline: tls('baseline'), tlsConnector: tls('connector') };
   return targets.map((t) => (t.pass ? t : { ...t, why: EXPLANATIONS[t.name]?.(context) ?? 'no analysis recorded for this target yet.' }));
 }
 
@@ -78,20 +79,30 @@ interface Context {
   baseline: ClientSummary | undefined;
   connector: ClientSummary | undefined;
   fn: FunctionSummary;
+  tlsOurs: ClientSummary | undefined;
+  tlsBaseline: ClientSummary | undefined;
+  tlsConnector: ClientSummary | undefined;
 }
 
 /** Why a target can miss, with this run's numbers. */
 const EXPLANATIONS: Record<string, (c: Context) => string> = {
-  'warm throughput vs baseline': ({ ours, baseline }) =>
+  'warm throughput vs baseline': ({ ours, baseline, tlsOurs, tlsBaseline }) =>
     `With ${'10'} requests in flight the client and the simulator share the machine's 2 cores, so throughput follows the client's CPU per call: ` +
     `leverage-guard spends ${range(measure(ours, 'cpuPerCallUs'), 0)} µs per call vs ${range(measure(baseline, 'cpuPerCallUs'), 0)} µs for the baseline ` +
     `(sequential p50 ${range(measure(ours, 'p50Ms'), 3)} vs ${range(measure(baseline, 'p50Ms'), 3)} ms). The extra work per call is what the product needs and the baseline skips: ` +
     'a per-request timeout timer bounded by the invocation deadline, URL building, response interpretation (status, error codes, Retry-After, weight header) and the quiet-period/clock checks. ' +
-    'Throughput spread is wide on this shared machine; compare the min–max ranges before reading much into a few percent.',
-  'warm throughput vs official connector': ({ ours, connector }) =>
+    'Throughput spread is wide on this shared machine; compare the min–max ranges before reading much into a few percent. ' +
+    (tlsOurs && tlsBaseline
+      ? `Over TLS, where encryption adds the same work to every client, the ratio is ${ratioRange(pairedRatio(tlsOurs, tlsBaseline, 'throughput'))}.`
+      : ''),
+  'warm throughput vs official connector': ({ ours, connector, tlsOurs, tlsConnector }) =>
     `The connector reaches ${range(measure(connector, 'throughput'), 0)} req/s vs ${range(measure(ours, 'throughput'), 0)} for leverage-guard; CPU per call ${range(measure(connector, 'cpuPerCallUs'), 0)} vs ${range(measure(ours, 'cpuPerCallUs'), 0)} µs. ` +
     'On loopback both clients are bounded by the shared 2 cores (client + simulator), so the gap in CPU per call shows as a smaller gap in throughput. ' +
-    'The connector is also flattered here: over plain http it uses Node\'s global keep-alive agent, while against https it creates a new agent (new TLS handshake) per request.',
+    'The connector is also flattered here: over plain http it uses Node\'s global keep-alive agent, while against https it creates a new https.Agent for every request (@binance/common httpRequestFunction), so no TLS connection is reused. ' +
+    (tlsOurs && tlsConnector
+      ? `Over TLS on loopback leverage-guard makes ${ratioRange(pairedRatio(tlsOurs, tlsConnector, 'throughput'))} the connector's throughput ` +
+        `(${range(measure(tlsOurs, 'throughput'), 0)} vs ${range(measure(tlsConnector, 'throughput'), 0)} req/s) and its sequential p50 is ${range(measure(tlsOurs, 'p50Ms'), 3)} vs ${range(measure(tlsConnector, 'p50Ms'), 3)} ms.`
+      : 'The TLS comparison did not run.'),
   'cold change vs baseline': ({ ours, baseline }) =>
     `Cold is ${range(measure(ours, 'coldMs'), 0)} ms vs ${range(measure(baseline, 'coldMs'), 0)} ms. Split: node start + imports ${range(measure(ours, 'loadMs'), 0)} vs ${range(measure(baseline, 'loadMs'), 0)} ms; ` +
     `first change ${range(measure(ours, 'firstCallMs'), 1)} vs ${range(measure(baseline, 'firstCallMs'), 1)} ms. leverage-guard's first change includes measuring the server clock offset ` +

@@ -1,20 +1,21 @@
 /**
- * Baseline: the least a client can do. node:http with a keep-alive Agent, node:crypto HMAC
- * signing, local clock, no retries, no clock sync. (The simulator speaks plain http on loopback,
- * so node:http stands in for node:https.)
+ * Baseline: the least a client can do. node:http (node:https for an https URL) with a keep-alive
+ * Agent, node:crypto HMAC signing, local clock, no retries, no clock sync.
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { runClientContender } from './harness.ts';
 
 runClientContender(({ simulatorUrl, credentials, symbol }) => {
-  const agent = new http.Agent({ keepAlive: true });
   const url = new URL('/papi/v1/um/leverage', simulatorUrl);
+  const transport = url.protocol === 'https:' ? https : http;
+  const agent = new transport.Agent({ keepAlive: true });
   return (leverage) => {
     const query = `symbol=${symbol}&leverage=${leverage}&recvWindow=5000&timestamp=${Date.now()}`;
     const signature = createHmac('sha256', credentials.apiSecret).update(query).digest('hex');
     return new Promise<number>((resolve, reject) => {
-      const request = http.request(
+      const request = transport.request(
         `${url.href}?${query}&signature=${signature}`,
         { method: 'POST', agent, headers: { 'X-MBX-APIKEY': credentials.apiKey } },
         (response) => {
