@@ -68,8 +68,7 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
       const startedAt = deps.now();
       const validation = decode(record);
       if (!validation.ok) {
-        const outcome = invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps));
-        return publishAll(record, outcome.eventId, [outcome], deps);
+        return rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps)), deps);
       }
       const command = validation.command;
       return sequencer.run(
@@ -209,14 +208,11 @@ async function markCompleted(command: RiskCommand, target: Target, deps: BatchDe
 }
 
 /** An invalid event's outcome: acknowledged once published. */
-async function publishAll(record: InboundRecord, eventId: string, outcomes: Outcome[], deps: BatchDeps): Promise<RecordResult> {
-  const result: RecordResult = { recordId: record.recordId, eventId, disposition: 'acknowledge', outcomes: [] };
-  for (const outcome of outcomes) {
-    const error = await publish(outcome, deps);
-    if (error) return { ...result, disposition: 'retry', error };
-    result.outcomes.push({ symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
-  }
-  return result;
+async function rejectInvalid(record: InboundRecord, outcome: Outcome, deps: BatchDeps): Promise<RecordResult> {
+  const result: RecordResult = { recordId: record.recordId, eventId: outcome.eventId, disposition: 'acknowledge', outcomes: [] };
+  const error = await publish(outcome, deps);
+  if (error) return { ...result, disposition: 'retry', error };
+  return { ...result, outcomes: [{ status: outcome.status, code: outcome.error?.code }] };
 }
 
 /** Returns the error instead of throwing: a failed publish means "hand back", never "acknowledge". */
