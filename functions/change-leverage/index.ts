@@ -23,6 +23,7 @@ export const handler = createChangeLeverageHandler({
     timeUrl: config.timeUrl,
     recvWindowMs: config.recvWindowMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    weightLimitPerMinute: config.weightLimitPerMinute,
   }),
   credentials: new SecretsManagerCredentialStore(new SecretsManagerClient({}), {
     secretIdTemplate: config.secretIdTemplate,

@@ -1,19 +1,23 @@
 /**
  * The Binance Portfolio Margin client behind the Exchange port: signed requests, the clock offset,
- * and the exchange's back-pressure rules. Its state (clock offset, rate-limit quiet period, open
- * connections) lives for the life of the Lambda container and is shared by concurrent records.
+ * and the exchange's back-pressure rules. Its state (clock offset, rate-limit quiet period,
+ * request weight paced below the per-minute limit, open connections) lives for the life of the
+ * Lambda container and is shared by concurrent records.
  */
 import { ExecutionUnknownError, RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../domain/ports.ts';
 import { type HttpResponse, send, TransportError } from './http.ts';
 import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from './responses.ts';
 import { encodeParams, signerFor, signQuery } from './signing.ts';
+import { WeightPacer, type WeightReservation } from './weight-pacer.ts';
 
 export interface PapiClientOptions {
   papiUrl: string;
   timeUrl: string;
   recvWindowMs: number;
   requestTimeoutMs: number;
+  /** The IP's request-weight limit per minute (Binance: 6000); requests are paced below it. */
+  weightLimitPerMinute?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -25,6 +29,13 @@ const MIN_REQUEST_BUDGET_MS = 200;
 const END_OF_INVOCATION_RESERVE_MS = 500;
 /** A 429 is waited out within the invocation at most this many times per request. */
 const MAX_RATE_LIMITED_ATTEMPTS = 2;
+/** Request weight of each PAPI endpoint used (the fapi time call counts against another limit). */
+const REQUEST_WEIGHT: Readonly<Record<string, number>> = {
+  '/papi/v1/um/leverage': 1,
+  '/papi/v1/um/symbolConfig': 5,
+  '/papi/v1/um/positionRisk': 5,
+};
+const UNLISTED_REQUEST_WEIGHT = 5;
 
 export class BinancePapiClient implements Exchange {
   private clockOffsetMs: number | undefined;
@@ -36,10 +47,12 @@ export class BinancePapiClient implements Exchange {
 
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly pacer: WeightPacer;
 
   constructor(private readonly options: PapiClientOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.pacer = new WeightPacer(options.weightLimitPerMinute);
   }
 
   async changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number, deadline: Deadline): Promise<LeverageSetting> {
@@ -89,9 +102,15 @@ export class BinancePapiClient implements Exchange {
     for (;;) {
       await this.waitOutQuietPeriod(deadline);
       await this.ensureClockOffset(deadline);
-      const query = encodeParams([...params, ['recvWindow', this.options.recvWindowMs], ['timestamp', Math.round(this.now() + (this.clockOffsetMs ?? 0))]]);
-      const url = new URL(`${path}?${signQuery(query, signerFor(credentials))}`, this.options.papiUrl);
-      const response = await this.transmit({ method, url, headers: { 'X-MBX-APIKEY': credentials.apiKey } }, deadline, mutating);
+      const reservation = await this.reserveWeight(REQUEST_WEIGHT[path] ?? UNLISTED_REQUEST_WEIGHT, deadline);
+      let response: HttpResponse | undefined;
+      try {
+        const query = encodeParams([...params, ['recvWindow', this.options.recvWindowMs], ['timestamp', Math.round(this.serverNow())]]);
+        const url = new URL(`${path}?${signQuery(query, signerFor(credentials))}`, this.options.papiUrl);
+        response = await this.transmit({ method, url, headers: { 'X-MBX-APIKEY': credentials.apiKey } }, deadline, mutating);
+      } finally {
+        this.pacer.release(reservation, response && usedWeight(response));
+      }
       try {
         return interpretResponse(response);
       } catch (error) {
@@ -125,6 +144,32 @@ export class BinancePapiClient implements Exchange {
       if (mutating && error.maybeDelivered) throw new ExecutionUnknownError(code, error.message);
       throw new RetryableError(code, error.message);
     }
+  }
+
+  /**
+   * Holds the request until its weight fits this minute's budget (see weight-pacer.ts): waits for
+   * the next window of server time if the invocation has time for that, else hands the record back
+   * without sending anything.
+   */
+  private async reserveWeight(weight: number, deadline: Deadline): Promise<WeightReservation> {
+    for (;;) {
+      const decision = this.pacer.tryReserve(weight, this.serverNow());
+      if (decision.send) return decision.reservation;
+      if (!this.canWait(decision.waitMs, deadline)) {
+        throw new RateLimitedError(
+          'WEIGHT_BUDGET',
+          `request weight budget of ${this.pacer.budget} (of ${this.pacer.limitPerMinute} per minute) is used up; the next window starts in ${Math.ceil(decision.waitMs / 1000)} s`,
+          decision.waitMs,
+          false,
+        );
+      }
+      await this.sleep(decision.waitMs);
+    }
+  }
+
+  /** Binance's clock as best known (the local clock until the offset is measured). */
+  private serverNow(): number {
+    return this.now() + (this.clockOffsetMs ?? 0);
   }
 
   /** After a 429 every request waits (if the invocation has time); after a 418 none is sent. */
