@@ -59,7 +59,7 @@ beforeAll(() => {
   }
   prod = packageStack('prod', {
     outDir: mkdtempSync(path.join(tmpdir(), 'leverage-guard-prod-')),
-    params: { leverageCaps: JSON.stringify(PROD_CAPS) },
+    params: { leverageCaps: JSON.stringify(PROD_CAPS), lambdaTracing: 'Active' },
   });
   prodEnv = functionEnv(prod.template);
   packaged = packageStack(STAGE);
@@ -568,6 +568,23 @@ describe('optional VPC placement', () => {
     ]);
     expect(conditionHolds(template, 'UseVpc')).toBe(false);
     expect(conditionHolds(template, 'UseVpc', { VpcSubnetIds: 'subnet-0a,subnet-0b', VpcSecurityGroupIds: 'sg-01' })).toBe(true);
+  });
+});
+
+describe('tracing', () => {
+  const roleActions = (of: Template) =>
+    resourcesOfType(of, 'AWS::IAM::Role').flatMap(([, role]) =>
+      ((role.Properties.Policies as JsonObject[] | undefined) ?? []).flatMap((policy) =>
+        ((policy.PolicyDocument as JsonObject).Statement as JsonObject[]).flatMap((statement) => asArray(statement.Action as string | string[])),
+      ),
+    );
+
+  test('off by default; --param lambdaTracing=Active turns X-Ray on with its permissions', () => {
+    expect(fn.Properties.TracingConfig).toBeUndefined();
+    expect(roleActions(template).filter((action) => action.startsWith('xray:'))).toEqual([]);
+    const [[, prodFn]] = resourcesOfType(prod.template, 'AWS::Lambda::Function') as [[string, Resource]];
+    expect(prodFn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(roleActions(prod.template)).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
   });
 });
 
