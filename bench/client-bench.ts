@@ -40,6 +40,9 @@ export interface ClientSample {
   /** Requests the process sent besides its leverage changes (clock sync, market data, …). */
   otherRequests: number;
   throughput: number;
+  /** Peak RSS of the process (VmHWM), MiB. */
+  peakRssMiB: number;
+  /** getrusage maxRSS, MiB: inflated by the orchestrator's RSS on Linux (see children/io.ts). */
   maxRssMiB: number;
 }
 
@@ -125,7 +128,8 @@ export async function benchClients(
           simulatorCpuUs: (cpu.user + cpu.system) / requests,
           otherRequests,
           throughput: r.throughputPerSec,
-          maxRssMiB: r.maxRssKiB / 1024,
+          peakRssMiB: r.rss.peakKiB / 1024,
+          maxRssMiB: r.rss.maxRssKiB / 1024,
         };
         summary.samples.push(sample);
         progress(

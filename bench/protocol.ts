@@ -41,7 +41,7 @@ export interface ClientResult {
   concurrentCpuPerCallUs: number;
   /** Every call the process made and saw confirmed. */
   confirmedCalls: number;
-  maxRssKiB: number;
+  rss: RssReport;
 }
 
 /** Import of a Lambda bundle in a fresh process (the init phase). */
@@ -57,7 +57,7 @@ export interface InitResult {
   importCpuMs: number;
   /** Which of node:http, node:https, node:tls and Node's internal undici the import loaded. */
   networkBuiltins: string[];
-  maxRssKiB: number;
+  rss: RssReport;
 }
 
 /** The function's handler in a fresh process, invoked with prepared events. */
@@ -78,6 +78,13 @@ export interface InvocationMeasure {
 export interface BatchResult {
   importMs: number;
   invocations: InvocationMeasure[];
+  rss: RssReport;
+}
+
+export interface RssReport {
+  /** The process's own peak RSS (VmHWM on Linux). */
+  peakKiB: number;
+  /** process.resourceUsage().maxRSS, which on Linux includes the spawning process's RSS. */
   maxRssKiB: number;
 }
 

@@ -111,7 +111,7 @@ function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
       range(measure(c, 'concurrentCpuPerCallUs'), 0),
       range(measure(c, 'simulatorCpuUs'), 0),
       fmt(measure(c, 'otherRequests')?.median ?? Number.NaN, 0),
-      range(measure(c, 'maxRssMiB'), 0),
+      range(measure(c, 'peakRssMiB'), 0),
     ];
   });
   return { header, rows };
@@ -130,7 +130,7 @@ function functionTable(fn: FunctionSummary): { header: Row; rows: Row[] } {
     ['CPU per record, no state table or pause switch, ms', range(fn.cpuPerRecordNoStateMs), 'STATE_TABLE_NAME and PAUSE_PARAMETER unset', ratio(fn.cpuPerRecordNoStateMs.median, fn.cpuPerRecordMs.median)],
     ['wall time, warm batch of 10 (no latency), ms', range(fn.warmBatchWallMs), '', ''],
     ['wall time, batch of 10 symbols at 50 ms latency, ms', range(fn.latency.batchMs), `one record (one round trip) ${range(fn.latency.singleMs)}`, `${fmt(fn.latency.ratio.median, 2)}× (${fmt(fn.latency.ratio.min, 2)}–${fmt(fn.latency.ratio.max, 2)})`],
-    ['peak RSS of a container (maxRSS), MiB', range(fn.maxRssMiB, 0), `init only: ${range(f.maxRssMiB, 0)}; bare SDK init ${range(s.maxRssMiB, 0)}`, ''],
+    ['peak RSS of a container (VmHWM), MiB', range(fn.peakRssMiB, 0), `init only: ${range(f.peakRssMiB, 0)}; bare SDK init ${range(s.peakRssMiB, 0)}`, ''],
   ];
   return { header, rows };
 }

@@ -15,7 +15,7 @@ import { benchClients, type ClientContender, type ClientSettings, type ClientSum
 import { startFakeAws } from './fake-aws.ts';
 import { ACCOUNT, benchFunction, EXCHANGE_LATENCY_MS, PAUSE_PARAMETER, SECRET_ID_TEMPLATE, type FunctionSettings } from './function-bench.ts';
 import type { Credentials } from './protocol.ts';
-import { fmt, renderConsole, renderMarkdown, type Machine, type RunReport } from './report.ts';
+import { fmt, range, renderConsole, renderMarkdown, type Machine, type RunReport } from './report.ts';
 import { evaluateTargets } from './targets.ts';
 import { startTlsSimulator } from './tls.ts';
 
@@ -103,7 +103,7 @@ try {
     machine: machine(),
     method: [
       `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised because it is not under test) and in-process fakes of Secrets Manager, SNS, DynamoDB (the state table: GetItem/PutItem/UpdateItem with condition and update expressions) and SSM (the pause switch) in the orchestrating process (\`bench/fake-aws.ts\`, \`bench/fake-dynamodb.ts\`). The moto stack was not used: it is a single Python process that would queue a batch's concurrent state-table calls and add its own latency to the function's wall time; the fakes answer in microseconds, concurrently, and keep every published outcome and table item for checking.`,
-      `Every contender runs in its own fresh \`node\` process (${process.version}), compiled beforehand to plain .mjs by esbuild (npm packages left external and loaded from bench/node_modules), so no TypeScript loader is timed. Peak RSS is \`process.resourceUsage().maxRSS\` of that process.`,
+      `Every contender runs in its own fresh \`node\` process (${process.version}), compiled beforehand to plain .mjs by esbuild (npm packages left external and loaded from bench/node_modules), so no TypeScript loader is timed. Peak RSS is the process's own high-water mark, VmHWM from /proc/self/status. \`process.resourceUsage().maxRSS\` is recorded too but not used: on Linux it survives execve, so a child starts with the orchestrator's RSS at spawn time as its maxRSS (in this run the function containers report maxRSS ${range(fn.maxRssMiB, 0)} MiB against VmHWM ${range(fn.peakRssMiB, 0)} MiB).`,
       `Exchange clients: ${s.rounds} rounds; each round runs every contender once, in an order rotated each round (interleaved). A process makes one cold change (timed from just before spawn to the confirmed response, so node start-up and module loading are included), ${s.warmupCalls} warm-up calls, ${s.sequentialCalls} sequential calls (p50/p99 latency), ${s.concurrentCalls} calls with ${s.inFlight} in flight (throughput), and a final change. Leverage alternates 10 ⇄ 11 on BTCUSDT so every call is a real change; each response must report the requested leverage, the simulator must have applied exactly that many changes with status 200, and it must hold the final leverage — otherwise the run counts as failed and is reported with its error.`,
       `Over TLS: the same comparison against the simulator served by node:https on loopback (self-signed certificate made by openssl for the run, trusted through NODE_EXTRA_CA_CERTS), ${TLS_SETTINGS.rounds} rounds, ${TLS_SETTINGS.sequentialCalls} sequential and ${TLS_SETTINGS.concurrentCalls} concurrent calls, contenders: ${TLS_CONTENDER_IDS.join(', ')}. It shows what each client does with connections against the real (https) exchange; the targets are judged on the plain-http run, as specified.`,
       `The function: the real bundle from \`npm run build\` (scripts/build.ts). The bare SDK bundle is \`bench/lambda/sdk-only.ts\` (both clients created at init, as the function does) built with the same esbuild options; the benchmark rebuilds the function with those options and compares bytes with dist/ to catch drift${functionCheck.same ? ' (identical in this run)' : ' (DIFFERENT in this run!)'}. Init = \`await import(bundle)\` in a fresh process, ${f.initRounds} rounds, the two bundles alternating.`,
@@ -120,8 +120,7 @@ try {
   };
   report.notes = notes(report);
 
-  log('');
-  log(renderConsole(report));
+  console.log(`\n${renderConsole(report)}`);
   const markdown = renderMarkdown(report);
   const target = quick ? path.join(OUT_DIR, 'benchmarks-quick.md') : 'docs/benchmarks.md';
   mkdirSync(path.dirname(target), { recursive: true });

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { BatchJob, BatchResult, InvocationMeasure } from '../protocol.ts';
-import { maxRssKiB, readJob, runChild } from './io.ts';
+import { rssReport, readJob, runChild } from './io.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -45,5 +45,5 @@ runChild(async (): Promise<BatchResult> => {
     const cpu = process.cpuUsage(cpuBefore);
     invocations.push({ label, wallMs, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, response });
   }
-  return { importMs, invocations, maxRssKiB: maxRssKiB() };
+  return { importMs, invocations, rss: rssReport() };
 });

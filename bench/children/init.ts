@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { InitJob, InitResult } from '../protocol.ts';
-import { maxRssKiB, readJob, runChild } from './io.ts';
+import { rssReport, readJob, runChild } from './io.ts';
 
 /** Reported name → Node's internal module name. undici is what Node's fetch/WebSocket are built on. */
 const WATCHED_BUILTINS = { http: 'http', https: 'https', tls: 'tls', 'undici (internal)': 'internal/deps/undici/undici' };
@@ -20,5 +20,5 @@ runChild(async (): Promise<InitResult> => {
   const networkBuiltins = Object.entries(WATCHED_BUILTINS)
     .filter(([, internalName]) => loaded.has(`NativeModule ${internalName}`))
     .map(([name]) => name);
-  return { readyAt, importMs, importCpuMs: (cpu.user + cpu.system) / 1000, networkBuiltins, maxRssKiB: maxRssKiB() };
+  return { readyAt, importMs, importCpuMs: (cpu.user + cpu.system) / 1000, networkBuiltins, rss: rssReport() };
 });

@@ -1,5 +1,6 @@
 // Child-process side of the protocol: read the job, print the result line, exit.
-import { RESULT_MARKER } from '../protocol.ts';
+import { readFileSync } from 'node:fs';
+import { RESULT_MARKER, type RssReport } from '../protocol.ts';
 
 export function readJob<T>(): T {
   const raw = process.argv[2];
@@ -7,8 +8,20 @@ export function readJob<T>(): T {
   return JSON.parse(raw) as T;
 }
 
-export function maxRssKiB(): number {
-  return process.resourceUsage().maxRSS;
+/**
+ * Peak resident memory of this process. On Linux, getrusage's maxRSS (process.resourceUsage())
+ * survives execve: a child spawned by a big parent starts with the parent's RSS at fork time as
+ * its maxRSS. VmHWM in /proc/self/status belongs to the new address space, so it is the child's
+ * own peak; maxRSS is the fallback where /proc is missing.
+ */
+export function rssReport(): RssReport {
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  try {
+    const hwm = /^VmHWM:\s*(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return { peakKiB: hwm ? Number(hwm) : maxRssKiB, maxRssKiB };
+  } catch {
+    return { peakKiB: maxRssKiB, maxRssKiB };
+  }
 }
 
 function finish(payload: unknown, exitCode: number): void {

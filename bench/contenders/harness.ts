@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ClientJob, ClientResult } from '../protocol.ts';
-import { maxRssKiB, readJob, runChild } from '../children/io.ts';
+import { rssReport, readJob, runChild } from '../children/io.ts';
 import { percentile } from '../stats.ts';
 
 /** Changes the leverage and resolves with the leverage the exchange reports in force. */
@@ -60,7 +60,7 @@ export function runClientContender(connect: (job: ClientJob) => ChangeLeverage |
       throughputPerSec: job.concurrentCalls / seconds,
       concurrentCpuPerCallUs: (concurrentCpu.user + concurrentCpu.system) / job.concurrentCalls,
       confirmedCalls,
-      maxRssKiB: maxRssKiB(),
+      rss: rssReport(),
     };
   });
 }
