@@ -34,6 +34,7 @@ export const LAMBDA_BUILD_OPTIONS: BuildOptions = {
 
 export const CHILD_SCRIPTS = {
   baseline: 'contenders/baseline.ts',
+  baselineOverSend: 'contenders/baseline-over-send.ts',
   leverageGuard: 'contenders/leverage-guard.ts',
   connector: 'contenders/connector.ts',
   ccxtPapi: 'contenders/ccxt-papi.ts',

@@ -34,6 +34,7 @@ export interface ClientSample {
   p50Ms: number;
   p99Ms: number;
   cpuPerCallUs: number;
+  userCpuPerCallUs: number;
   concurrentCpuPerCallUs: number;
   /** CPU of the orchestrating process (the simulator, mostly) per request it served. */
   simulatorCpuUs: number;
@@ -124,6 +125,7 @@ export async function benchClients(
           p50Ms: r.sequentialP50Ms,
           p99Ms: r.sequentialP99Ms,
           cpuPerCallUs: r.cpuPerCallUs,
+          userCpuPerCallUs: r.userCpuPerCallUs,
           concurrentCpuPerCallUs: r.concurrentCpuPerCallUs,
           simulatorCpuUs: (cpu.user + cpu.system) / requests,
           otherRequests,

@@ -36,6 +36,8 @@ export interface ClientResult {
   sequentialP99Ms: number;
   /** CPU time (user + system) of the client process per sequential call, microseconds. */
   cpuPerCallUs: number;
+  /** The user-mode part of cpuPerCallUs (the rest is the kernel: sockets, loopback delivery). */
+  userCpuPerCallUs: number;
   throughputPerSec: number;
   /** CPU time of the client process per call while `inFlight` calls run at once, microseconds. */
   concurrentCpuPerCallUs: number;

@@ -38,6 +38,7 @@ const CONNECTOR = '@binance/derivatives-trading-portfolio-margin';
 const CONTENDERS: ClientContender[] = [
   { id: 'baseline', label: 'baseline: node:http(s) keep-alive + HMAC', script: 'baseline' },
   { id: 'leverage-guard', label: 'leverage-guard BinancePapiClient', script: 'leverageGuard' },
+  { id: 'baseline-over-send', label: 'ablation: baseline signing over leverage-guard http.ts', script: 'baselineOverSend' },
   { id: 'connector', label: `${CONNECTOR} ${peers[CONNECTOR]} changeUmInitialLeverage`, script: 'connector' },
   { id: 'ccxt-papi', label: `ccxt ${peers.ccxt} papiPostUmLeverage`, script: 'ccxtPapi' },
   { id: 'ccxt-unified', label: `ccxt ${peers.ccxt} setLeverage (portfolioMargin)`, script: 'ccxtUnified' },

@@ -70,12 +70,13 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, t
     },
   ];
   const tls = (id: string) => tlsClients?.find((c) => c.contender.id === id);
-  const context = { ours, baseline, connector, fn, tlsOurs: tls('leverage-guard'), tlsBaseline: tls('baseline'), tlsConnector: tls('connector') };
+  const context = { ours, baseline, connector, ablation: by('baseline-over-send'), fn, tlsOurs: tls('leverage-guard'), tlsBaseline: tls('baseline'), tlsConnector: tls('connector') };
   return targets.map((t) => (t.pass ? t : { ...t, why: EXPLANATIONS[t.name]?.(context) ?? 'no analysis recorded for this target yet.' }));
 }
 
 interface Context {
   ours: ClientSummary | undefined;
+  ablation: ClientSummary | undefined;
   baseline: ClientSummary | undefined;
   connector: ClientSummary | undefined;
   fn: FunctionSummary;
@@ -86,15 +87,21 @@ interface Context {
 
 /** Why a target can miss, with this run's numbers. */
 const EXPLANATIONS: Record<string, (c: Context) => string> = {
-  'warm throughput vs baseline': ({ ours, baseline, tlsOurs, tlsBaseline }) =>
-    `With ${'10'} requests in flight the client and the simulator share the machine's 2 cores, so throughput follows the client's CPU per call: ` +
-    `leverage-guard spends ${range(measure(ours, 'cpuPerCallUs'), 0)} µs per call vs ${range(measure(baseline, 'cpuPerCallUs'), 0)} µs for the baseline ` +
-    `(sequential p50 ${range(measure(ours, 'p50Ms'), 3)} vs ${range(measure(baseline, 'p50Ms'), 3)} ms). The extra work per call is what the product needs and the baseline skips: ` +
-    'a per-request timeout timer bounded by the invocation deadline, URL building, response interpretation (status, error codes, Retry-After, weight header) and the quiet-period/clock checks. ' +
-    'Throughput spread is wide on this shared machine; compare the min–max ranges before reading much into a few percent. ' +
-    (tlsOurs && tlsBaseline
-      ? `Over TLS, where encryption adds the same work to every client, the ratio is ${ratioRange(pairedRatio(tlsOurs, tlsBaseline, 'throughput'))}.`
-      : ''),
+  'warm throughput vs baseline': ({ ours, baseline, ablation, tlsOurs, tlsBaseline }) => {
+    const cpu = (c: ClientSummary | undefined, name: 'cpuPerCallUs' | 'concurrentCpuPerCallUs') => measure(c, name)?.median ?? Number.NaN;
+    const seq = [cpu(baseline, 'cpuPerCallUs'), cpu(ablation, 'cpuPerCallUs'), cpu(ours, 'cpuPerCallUs')] as const;
+    const par = [cpu(baseline, 'concurrentCpuPerCallUs'), cpu(ablation, 'concurrentCpuPerCallUs'), cpu(ours, 'concurrentCpuPerCallUs')] as const;
+    return (
+      'With 10 requests in flight the client process and the simulator share the 2 cores, so throughput follows the client\'s CPU per call. ' +
+      `At 10 in flight: baseline ${fmt(par[0], 0)} µs, the baseline's signing over leverage-guard's transport (http.ts) ${fmt(par[1], 0)} µs, leverage-guard ${fmt(par[2], 0)} µs; ` +
+      `sequential: ${fmt(seq[0], 0)}, ${fmt(seq[1], 0)}, ${fmt(seq[2], 0)} µs. ` +
+      `So the transport accounts for ${fmt(par[1] - par[0], 0)} µs of the ${fmt(par[2] - par[0], 0)} µs extra per call at 10 in flight ` +
+      '(a deadline timer per request, a URL object, error classification), and the rest of the client for ' +
+      `${fmt(par[2] - par[1], 0)} µs (percent-encoding every parameter, response interpretation with error codes, Retry-After and the weight header, the clock-offset and quiet-period checks). ` +
+      `Sequential p50 latency differs less: ${range(measure(ours, 'p50Ms'), 3)} vs ${range(measure(baseline, 'p50Ms'), 3)} ms. ` +
+      (tlsOurs && tlsBaseline ? `Over TLS, where encryption adds the same work to every client, the throughput ratio is ${ratioRange(pairedRatio(tlsOurs, tlsBaseline, 'throughput'))}.` : '')
+    );
+  },
   'warm throughput vs official connector': ({ ours, connector, tlsOurs, tlsConnector }) =>
     `The connector reaches ${range(measure(connector, 'throughput'), 0)} req/s vs ${range(measure(ours, 'throughput'), 0)} for leverage-guard; CPU per call ${range(measure(connector, 'cpuPerCallUs'), 0)} vs ${range(measure(ours, 'cpuPerCallUs'), 0)} µs. ` +
     'On loopback both clients are bounded by the shared 2 cores (client + simulator), so the gap in CPU per call shows as a smaller gap in throughput. ' +

@@ -2,21 +2,18 @@
  * Baseline: the least a client can do. node:http (node:https for an https URL) with a keep-alive
  * Agent, node:crypto HMAC signing, local clock, no retries, no clock sync.
  */
-import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { runClientContender } from './harness.ts';
+import { signedLeveragePath } from './minimal-signing.ts';
 
 runClientContender(({ simulatorUrl, credentials, symbol }) => {
-  const url = new URL('/papi/v1/um/leverage', simulatorUrl);
-  const transport = url.protocol === 'https:' ? https : http;
+  const transport = simulatorUrl.startsWith('https:') ? https : http;
   const agent = new transport.Agent({ keepAlive: true });
-  return (leverage) => {
-    const query = `symbol=${symbol}&leverage=${leverage}&recvWindow=5000&timestamp=${Date.now()}`;
-    const signature = createHmac('sha256', credentials.apiSecret).update(query).digest('hex');
-    return new Promise<number>((resolve, reject) => {
+  return (leverage) =>
+    new Promise<number>((resolve, reject) => {
       const request = transport.request(
-        `${url.href}?${query}&signature=${signature}`,
+        `${simulatorUrl}${signedLeveragePath(credentials, symbol, leverage)}`,
         { method: 'POST', agent, headers: { 'X-MBX-APIKEY': credentials.apiKey } },
         (response) => {
           let body = '';
@@ -31,5 +28,4 @@ runClientContender(({ simulatorUrl, credentials, symbol }) => {
       request.on('error', reject);
       request.end();
     });
-  };
 });

@@ -55,6 +55,7 @@ export function runClientContender(connect: (job: ClientJob) => ChangeLeverage |
       modulesLoadedAt,
       coldConfirmedAt,
       cpuPerCallUs: (cpu.user + cpu.system) / job.sequentialCalls,
+      userCpuPerCallUs: cpu.user / job.sequentialCalls,
       sequentialP50Ms: percentile(latencies, 50),
       sequentialP99Ms: percentile(latencies, 99),
       throughputPerSec: job.concurrentCalls / seconds,
