@@ -67,7 +67,7 @@ const mutants: [string, Mutant, RegExp][] = [
 ];
 
 test.each(mutants)('a handler that %s violates the invariants', async (_name, mutant, violation) => {
-  const result = await fc.check(nothingIsLostProperty(sim, {}, { wrapHandler: mutant }), { seed: SEED, numRuns: MAX_RUNS, endOnFailure: true });
+  const result = await fc.check(nothingIsLostProperty(sim, { env: { wrapHandler: mutant } }), { seed: SEED, numRuns: MAX_RUNS, endOnFailure: true });
   expect(result.failed).toBe(true);
   expect(String(result.errorInstance)).toMatch(violation);
 }, 120_000);

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { BinanceSimulator } from '../../../local/binance-simulator/index.ts';
-import { checkInvariants, describeTrace } from './invariants.ts';
+import { checkInvariants, describeTrace, type InvariantOptions } from './invariants.ts';
 import { type ChaosEnvironment, runChaosScenario } from './run-scenario.ts';
 import { chaosScenario, type ScenarioLimits } from './scenario.ts';
 
@@ -19,10 +19,16 @@ export class InvariantViolation extends Error {
   }
 }
 
-export function nothingIsLostProperty(sim: BinanceSimulator, limits: ScenarioLimits = {}, env: Partial<ChaosEnvironment> = {}) {
-  return fc.asyncProperty(chaosScenario(limits), async (scenario) => {
-    const trace = await runChaosScenario({ sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS, ...env }, scenario);
-    const violations = checkInvariants(trace);
+export interface PropertyOptions {
+  limits?: ScenarioLimits;
+  env?: Partial<ChaosEnvironment>;
+  invariants?: InvariantOptions;
+}
+
+export function nothingIsLostProperty(sim: BinanceSimulator, options: PropertyOptions = {}) {
+  return fc.asyncProperty(chaosScenario(options.limits), async (scenario) => {
+    const trace = await runChaosScenario({ sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS, ...options.env }, scenario);
+    const violations = checkInvariants(trace, options.invariants);
     if (violations.length > 0) throw new InvariantViolation(violations, describeTrace(trace));
   });
 }

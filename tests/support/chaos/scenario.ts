@@ -37,7 +37,7 @@ export const INVALID_VARIANTS = [
 export type InvalidVariant = (typeof INVALID_VARIANTS)[number];
 
 export type EventSpec =
-  | { kind: 'valid'; account: number; symbol: number; leverage: number; omitAccount: boolean; reason?: string }
+  | { kind: 'valid'; account: number; symbol: number; leverage: number; omitAccount: boolean; reason?: string; reduceOnly?: boolean; dryRun?: boolean }
   | { kind: 'invalid'; variant: InvalidVariant; withEventId: boolean };
 
 export interface InvocationSpec {
@@ -76,6 +76,8 @@ const eventSpec: fc.Arbitrary<EventSpec> = fc.oneof(
         leverage: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 50 }) }, { weight: 1, arbitrary: fc.integer({ min: 51, max: 125 }) }),
         omitAccount: fc.boolean(),
         reason: fc.constantFrom('margin ratio breach', 'scheduled de-risk', 'näive ünïcode ✓'),
+        reduceOnly: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        dryRun: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
       },
       { requiredKeys: ['kind', 'account', 'symbol', 'leverage', 'omitAccount'] },
     ),
@@ -159,6 +161,8 @@ export interface IntendedCommand {
   accountId: string;
   symbol: string;
   leverage: number;
+  mode: 'set' | 'reduce-only';
+  dryRun: boolean;
 }
 
 export interface PlannedMessage {
@@ -188,7 +192,10 @@ export function planMessages(scenario: ChaosScenario): PlannedMessage[][] {
       const body: Record<string, unknown> = { eventId, symbol, leverage };
       if (!(spec.omitAccount && accountId === 'default')) body.accountId = accountId;
       if (spec.reason !== undefined) body.reason = spec.reason;
-      return { wave: waveIndex, body: JSON.stringify(body), eventId, command: { accountId, symbol, leverage } };
+      if (spec.reduceOnly) body.mode = 'reduce-only';
+      if (spec.dryRun) body.dryRun = true;
+      const command: IntendedCommand = { accountId, symbol, leverage, mode: spec.reduceOnly ? 'reduce-only' : 'set', dryRun: spec.dryRun ?? false };
+      return { wave: waveIndex, body: JSON.stringify(body), eventId, command };
     }),
   );
 }
