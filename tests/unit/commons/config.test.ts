@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       maxReceiveCount: 3,
       requestTimeoutMs: 5000,
       credentialsCacheTtlMs: 300_000,
+      weightLimitPerMinute: 6000,
       ...SAFETY_DEFAULTS,
     });
   });
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
         MAX_RECEIVE_COUNT: ' 5 ',
         BINANCE_REQUEST_TIMEOUT_MS: '100',
         CREDENTIALS_CACHE_TTL_SECONDS: '0',
+        BINANCE_WEIGHT_LIMIT: ' 2400 ',
         LEVERAGE_CAPS: ' {"BTCUSDT": 20, "*": 10} ',
         MAX_EVENT_AGE_SECONDS: ' 60 ',
         DRY_RUN: ' TRUE ',
@@ -54,6 +56,7 @@ describe('loadConfig', () => {
       maxReceiveCount: 5,
       requestTimeoutMs: 100,
       credentialsCacheTtlMs: 0,
+      weightLimitPerMinute: 2400,
       leverageCaps: { BTCUSDT: 20, '*': 10 },
       maxEventAgeMs: 60_000,
       dryRun: true,
@@ -81,6 +84,7 @@ describe('loadConfig', () => {
     ['MAX_RECEIVE_COUNT', 1, 1000, 'maxReceiveCount', 1],
     ['BINANCE_REQUEST_TIMEOUT_MS', 100, 60_000, 'requestTimeoutMs', 1],
     ['CREDENTIALS_CACHE_TTL_SECONDS', 0, 86_400, 'credentialsCacheTtlMs', 1000],
+    ['BINANCE_WEIGHT_LIMIT', 1, 1_000_000, 'weightLimitPerMinute', 1],
     ['MAX_EVENT_AGE_SECONDS', 1, 7 * 86_400, 'maxEventAgeMs', 1000],
   ];
   const badValues = (min: number, max: number) => ['abc', '1.5', '-1', '1e3', '0x10', String(max + 1), ...(min > 0 ? [String(min - 1)] : [])];

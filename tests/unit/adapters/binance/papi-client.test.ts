@@ -434,3 +434,78 @@ test('RetryableError is the base of every transient failure here', () => {
   expect(new RateLimitedError(-1003, 'x', 1, false)).toBeInstanceOf(RetryableError);
   expect(new ClockSkewError(-1021, 'x')).toBeInstanceOf(RetryableError);
 });
+
+describe('readOpenPositions (positionRisk)', () => {
+  const POSITION_RISK = '/papi/v1/um/positionRisk';
+  const position = (symbol: string, positionAmt: string, leverage: unknown, positionSide = 'BOTH') => ({
+    symbol,
+    positionAmt,
+    leverage,
+    positionSide,
+    entryPrice: '1',
+    notional: '0',
+    maxNotionalValue: '1000000',
+  });
+
+  test('a signed GET without symbol; only non-zero positions, hedge-mode sides merged, leverage as a number', async () => {
+    server.script(POSITION_RISK, {
+      body: [
+        position('BTCUSDT', '0.5', '20', 'LONG'),
+        position('BTCUSDT', '-0.2', '20', 'SHORT'),
+        position('ETHUSDT', '0', '50'),
+        position('ETHUSDT', '0.000', '50'),
+        position('SOLUSDT', '-3', '10'),
+      ],
+    });
+    const { papi } = clientFor(server);
+    await expect(papi.readOpenPositions(HMAC, roomy)).resolves.toEqual([
+      { symbol: 'BTCUSDT', leverage: 20 },
+      { symbol: 'SOLUSDT', leverage: 10 },
+    ]);
+    const [request] = server.requests.filter((r) => r.path === POSITION_RISK);
+    expect([request?.method, paramsOf(request!).map(([name]) => name)]).toEqual(['GET', ['recvWindow', 'timestamp', 'signature']]);
+    expect(request?.headers['x-mbx-apikey']).toBe('api-key-1');
+  });
+
+  test('no positions at all: an empty list', async () => {
+    server.script(POSITION_RISK, { body: [] });
+    await expect(clientFor(server).papi.readOpenPositions(HMAC, roomy)).resolves.toEqual([]);
+  });
+
+  test.each([
+    ['not a list', { symbol: 'BTCUSDT' }, 'positionRisk did not answer a list'],
+    ['an entry without symbol', [{ positionAmt: '1', leverage: '20' }], 'positionRisk entry without symbol or leverage'],
+    ['an entry without leverage', [{ symbol: 'BTCUSDT', positionAmt: '1' }], 'positionRisk entry without symbol or leverage'],
+    ['a fractional leverage', [position('BTCUSDT', '1', '2.5')], 'positionRisk entry without symbol or leverage'],
+  ])('%s: RetryableError MALFORMED_RESPONSE', async (_name, body, message) => {
+    server.script(POSITION_RISK, { body });
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.readOpenPositions(HMAC, roomy));
+    expect(describeError(error)).toEqual({ type: 'RetryableError', code: 'MALFORMED_RESPONSE', message });
+  });
+
+  // BUG (low impact): functions/adapters/binance/papi-client.ts:79-80 validates leverage with
+  // Number.isInteger(Number(entry.leverage)); Number(null) and Number('') are 0, so an open position
+  // answered with "leverage": null (or "") is accepted as leverage 0 instead of MALFORMED_RESPONSE, and
+  // reduce-only then reports it SKIPPED NOT_A_REDUCTION with currentLeverage 0.
+  test.skip.each([
+    ['null', null],
+    ['an empty string', ''],
+  ])('an open position with leverage %s: MALFORMED_RESPONSE', async (_name, leverage) => {
+    server.script(POSITION_RISK, { body: [position('BTCUSDT', '1', leverage)] });
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.readOpenPositions(HMAC, roomy));
+    expect(describeError(error)).toEqual({ type: 'RetryableError', code: 'MALFORMED_RESPONSE', message: 'positionRisk entry without symbol or leverage' });
+  });
+
+  test('a Binance error is classified like any other request (a permanent key problem here)', async () => {
+    server.script(POSITION_RISK, binanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.'));
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.readOpenPositions(HMAC, roomy));
+    expect([error.retryable, error.code]).toEqual([false, -2015]);
+  });
+
+  test('no answer: a plain RetryableError TIMEOUT (a read changes nothing)', async () => {
+    server.script(POSITION_RISK, 'hang');
+    const error = await rejectionOf<GuardError>(clientFor(server, { requestTimeoutMs: 200 }).papi.readOpenPositions(HMAC, roomy));
+    expect(error).not.toBeInstanceOf(ExecutionUnknownError);
+    expect(describeError(error)).toEqual({ type: 'RetryableError', code: 'TIMEOUT', message: 'no response within 200 ms' });
+  });
+});

@@ -1,0 +1,102 @@
+import { AwsServiceError, type AwsJsonCall } from '../../../../functions/adapters/aws-json/aws-json-client.ts';
+import { PAUSE_CACHE_MS, SsmPauseSwitch } from '../../../../functions/adapters/ssm/pause-switch.ts';
+import { RetryableError } from '../../../../functions/domain/errors.ts';
+import { answer, deferred, play, raise, rejectionOf, type Reply, waitFor } from '../../../support/fakes.ts';
+
+const PARAMETER = '/leverage-guard/prod/paused';
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+const value = (text: string) => answer({ Parameter: { Name: PARAMETER, Type: 'String', Value: text, Version: 3 } });
+
+/** A switch over a scripted GetParameter (then "false"), with a clock the test moves. */
+function switchWith(...replies: Reply<unknown>[]) {
+  const requests: [string, object][] = [];
+  const clock = { now: T0 };
+  const call = (async (operation: string, input: object) => {
+    requests.push([operation, input]);
+    return play(replies.shift() ?? value('false'));
+  }) as AwsJsonCall;
+  return { requests, clock, pause: new SsmPauseSwitch(call, PARAMETER, () => clock.now) };
+}
+
+describe('SsmPauseSwitch: the parameter value', () => {
+  test.each(['true', 'TRUE', 'True', 'paused', 'PAUSED', 'on', 'On', 'yes', 'YES', '1', ' true ', 'true\n'])('%p: paused', async (text) => {
+    const { requests, pause } = switchWith(value(text));
+    await expect(pause.isPaused()).resolves.toBe(true);
+    expect(requests).toEqual([['GetParameter', { Name: PARAMETER }]]);
+  });
+
+  test.each(['false', 'FALSE', 'off', 'no', '0', '', 'truee', 'not true', 'pause', '2', 'true false'])('%p: not paused', async (text) => {
+    await expect(switchWith(value(text)).pause.isPaused()).resolves.toBe(false);
+  });
+
+  test.each([
+    ['no Parameter', {}],
+    ['a Parameter without Value', { Parameter: { Name: PARAMETER } }],
+  ])('a reply with %s: not paused', async (_name, reply) => {
+    await expect(switchWith(answer(reply)).pause.isPaused()).resolves.toBe(false);
+  });
+
+  test('a missing parameter (ParameterNotFound): not paused', async () => {
+    const { pause } = switchWith(raise(new AwsServiceError('ParameterNotFound', 'Parameter /leverage-guard/prod/paused not found.', 400)));
+    await expect(pause.isPaused()).resolves.toBe(false);
+  });
+
+  test.each([
+    ['access denied', new AwsServiceError('AccessDeniedException', 'not authorized to perform ssm:GetParameter', 400),
+      'AccessDeniedException: not authorized to perform ssm:GetParameter'],
+    ['throttling', new AwsServiceError('ThrottlingException', 'Rate exceeded', 400), 'ThrottlingException: Rate exceeded'],
+    ['a network error', new Error('connect ETIMEDOUT'), 'Error: connect ETIMEDOUT'],
+    ['a thrown string', 'gone', 'gone'],
+  ])('%s: RetryableError PAUSE_SWITCH_UNAVAILABLE naming the parameter, keeping the cause', async (_name, thrown, reason) => {
+    const error = await rejectionOf<RetryableError>(switchWith(raise(thrown)).pause.isPaused());
+    expect([error.constructor.name, error.code, error.message, error.cause]).toEqual([
+      'RetryableError',
+      'PAUSE_SWITCH_UNAVAILABLE',
+      `could not read ${PARAMETER} (${reason})`,
+      thrown,
+    ]);
+  });
+});
+
+describe('SsmPauseSwitch: read at most every 10 s', () => {
+  test.each([
+    ['just after the read', 0, 1],
+    ['10 s minus 1 ms later', 9_999, 1],
+    ['exactly 10 s later', 10_000, 2],
+    ['a minute later', 60_000, 2],
+  ])('asked again %s: %p read(s) in all', async (_name, laterMs, reads) => {
+    const { requests, clock, pause } = switchWith(value('true'), value('false'));
+    await expect(pause.isPaused()).resolves.toBe(true);
+    clock.now += laterMs;
+    await expect(pause.isPaused()).resolves.toBe(reads === 1);
+    expect(requests).toHaveLength(reads);
+  });
+
+  test('the cache period is exported as 10 s', () => {
+    expect(PAUSE_CACHE_MS).toBe(10_000);
+  });
+
+  test('concurrent callers share one read', async () => {
+    const reply = deferred<unknown>();
+    const { requests, pause } = switchWith(waitFor(reply));
+    const both = Promise.all([pause.isPaused(), pause.isPaused()]);
+    reply.resolve({ Parameter: { Value: 'true' } });
+    await expect(both).resolves.toEqual([true, true]);
+    expect(requests).toHaveLength(1);
+  });
+
+  test('a failed read is not cached: the next call reads again at once', async () => {
+    const { requests, pause } = switchWith(raise(new Error('timeout')), value('true'));
+    await expect(pause.isPaused()).rejects.toBeInstanceOf(RetryableError);
+    await expect(pause.isPaused()).resolves.toBe(true);
+    expect(requests).toHaveLength(2);
+  });
+
+  test('a missing parameter is cached like a value', async () => {
+    const { requests, pause } = switchWith(raise(new AwsServiceError('ParameterNotFound', 'not found', 400)), value('true'));
+    await pause.isPaused();
+    await expect(pause.isPaused()).resolves.toBe(false);
+    expect(requests).toHaveLength(1);
+  });
+});
