@@ -68,7 +68,15 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
       const startedAt = deps.now();
       const validation = decode(record);
       if (!validation.ok) {
-        return rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps)), deps);
+        const reject = () => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps)), deps);
+        if (!record.orderingGroup) return reject();
+        // Even an invalid record keeps its place in a FIFO group.
+        const group = [groupLane(record.orderingGroup)];
+        return sequencer.run(
+          { waitFor: group, occupy: group },
+          (blocked) => (blocked && !record.finalAttempt ? handBackUnread(record, heldBehindEarlierFailure()) : reject()),
+          (result) => result.disposition === 'retry',
+        );
       }
       const command = validation.command;
       return sequencer.run(
@@ -99,7 +107,7 @@ async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {
 function lanesOf(record: InboundRecord, command: RiskCommand, sequencer: Sequencer): Lanes {
   const accountLane = `account\u0000${command.accountId}`;
   const keyPrefix = `key\u0000${command.accountId}\u0000`;
-  const groupLanes = record.orderingGroup ? [`group\u0000${record.orderingGroup}`] : [];
+  const groupLanes = record.orderingGroup ? [groupLane(record.orderingGroup)] : [];
   if (command.scope.kind === 'all-open-positions') {
     // Touches symbols not known yet: wait for everything earlier on the account.
     return { waitFor: [accountLane, ...sequencer.knownLanes(keyPrefix), ...groupLanes], occupy: [accountLane, ...groupLanes] };
@@ -169,18 +177,20 @@ async function settle(
   const outcomeFor = (target: Target | undefined, verdict: Verdict) =>
     outcomeOf(command, target, verdict, context(record, startedAt, deps));
   const published: RecordResult['outcomes'] = [];
-  const pending: { target: Target | undefined; error: GuardError }[] = [];
+  // `decided`: the outcome is known but could not be published; it must never be replaced by a
+  // FAILED one (the change may have happened), so it only goes back for another publish attempt.
+  const pending: { target: Target | undefined; error: GuardError; decided: boolean }[] = [];
 
   for (const [index, target] of targets.entries()) {
     const verdict = verdicts[index];
     if (verdict === undefined) continue;
     if (verdict.status === 'RETRY') {
-      pending.push({ target, error: verdict.error });
+      pending.push({ target, error: verdict.error, decided: false });
       continue;
     }
     const publishError = await publish(outcomeFor(target, verdict), deps);
     if (publishError) {
-      pending.push({ target, error: publishError });
+      pending.push({ target, error: publishError, decided: true });
       continue;
     }
     published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
@@ -189,9 +199,9 @@ async function settle(
 
   const result: RecordResult = { recordId: record.recordId, eventId: command.eventId, disposition: 'acknowledge', outcomes: published };
   if (pending.length === 0) return result;
-  for (const { target, error } of pending) {
+  for (const { target, error, decided } of pending) {
     log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
-    if (record.finalAttempt && !(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
+    if (record.finalAttempt && !decided && !(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
       published.push({ symbol: target?.symbol, status: 'FAILED', code: error.code });
     }
   }
@@ -205,6 +215,15 @@ async function markCompleted(command: RiskCommand, target: Target, deps: BatchDe
   } catch (error) {
     log.warn('could not record the event as completed', { symbol: target.symbol, detail: asGuardError(error).message });
   }
+}
+
+function groupLane(group: string): string {
+  return `group\u0000${group}`;
+}
+
+/** A record handed back before it was even decoded: nothing to report yet. */
+async function handBackUnread(record: InboundRecord, error: GuardError): Promise<RecordResult> {
+  return { recordId: record.recordId, eventId: record.recordId, disposition: 'retry', outcomes: [], error };
 }
 
 /** An invalid event's outcome: acknowledged once published. */

@@ -165,7 +165,10 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
   const field = v.getDotPath(issue) ?? 'event';
   if (issue.type === 'strict_object' && issue.input === undefined) return `${field}: is required`;
   if (issue.type === 'strict_object' && issue.expected === 'never') {
-    return `${truncate(String(issue.input), 64)}: unknown field (allowed: ${Object.keys(riskEventSchema.entries).join(', ')})`;
+    // Deeper than the event itself means inside a target entry.
+    const allowed = (issue.path?.length ?? 0) > 1 ? targetSchema.entries : riskEventSchema.entries;
+    const name = (issue.path?.length ?? 0) > 1 ? field : String(issue.input);
+    return `${truncate(name, 64)}: unknown field (allowed: ${Object.keys(allowed).join(', ')})`;
   }
   return `${field}: ${issue.message}, got ${describeValue(issue.input)}`;
 }

@@ -81,14 +81,23 @@ export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, st
       body,
     });
     const { status, text } = await post(endpoint, signed.headers, body);
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (status >= 300) {
-      // __type is "namespace#ExceptionName" (DynamoDB) or "ExceptionName" (SSM).
-      const errorName = String(json.__type ?? `HTTP_${status}`).split('#').pop()!;
-      throw new AwsServiceError(errorName, String(json.message ?? json.Message ?? `HTTP ${status}`), status);
-    }
-    return json as T;
+    if (status < 300) return (text ? JSON.parse(text) : {}) as T;
+    const json = parseErrorBody(text);
+    // __type is "namespace#ExceptionName" (DynamoDB) or "ExceptionName" (SSM), possibly with a
+    // ":<uri>" suffix, which the protocol says to drop.
+    const errorName = String(json.__type ?? `HTTP_${status}`).split('#').pop()!.split(':')[0]!;
+    throw new AwsServiceError(errorName, String(json.message ?? json.Message ?? `HTTP ${status}`), status);
   };
+}
+
+/** A gateway's HTML error page must still end as an AwsServiceError with its status. */
+function parseErrorBody(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = text ? JSON.parse(text) : {};
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {

@@ -76,11 +76,13 @@ export class BinancePapiClient implements Exchange {
     // Hedge mode lists LONG and SHORT separately; both sides of a symbol share one leverage.
     const open = new Map<string, OpenPosition>();
     for (const entry of reply as Record<string, unknown>[]) {
-      const leverage = Number(entry.leverage);
-      if (typeof entry.symbol !== 'string' || !Number.isInteger(leverage)) {
-        throw new RetryableError('MALFORMED_RESPONSE', 'positionRisk entry without symbol or leverage');
+      // Binance sends leverage and positionAmt as strings; Number('') and Number(null) are 0.
+      const leverage = numeric(entry.leverage);
+      const positionAmt = numeric(entry.positionAmt);
+      if (typeof entry.symbol !== 'string' || !Number.isInteger(leverage) || leverage < 1 || Number.isNaN(positionAmt)) {
+        throw new RetryableError('MALFORMED_RESPONSE', 'positionRisk entry without symbol, leverage or positionAmt');
       }
-      if (Number(entry.positionAmt) !== 0) open.set(entry.symbol, { symbol: entry.symbol, leverage });
+      if (positionAmt !== 0) open.set(entry.symbol, { symbol: entry.symbol, leverage });
     }
     return [...open.values()];
   }
@@ -239,4 +241,9 @@ function asLeverageSetting(value: unknown): LeverageSetting | undefined {
   if (typeof leverage !== 'number' || !Number.isInteger(leverage)) return undefined;
   if (typeof maxNotionalValue !== 'string' && typeof maxNotionalValue !== 'number') return undefined;
   return { leverage, maxNotionalValue: String(maxNotionalValue) };
+}
+
+function numeric(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 }

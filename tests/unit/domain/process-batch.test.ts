@@ -221,15 +221,7 @@ describe('processBatch: nothing is acknowledged unless its outcome was published
     expect(h.publisher.outcomes).toEqual([]);
   });
 
-  // BUG: functions/domain/process-batch.ts:183 and 194 (settle). On the final attempt, a target whose decided
-  // outcome (APPLIED, REJECTED, SKIPPED, DRY_RUN) failed to publish is put in `pending` with the publish
-  // error, and then a FAILED outcome with that error is published in its place. Input: one event, the change
-  // succeeds, the first SNS publish throws OUTCOME_PUBLISH_FAILED, finalAttempt: true. Actual: subscribers
-  // receive {status: FAILED, error: {code: OUTCOME_PUBLISH_FAILED, retryable: true}} for a change that was
-  // applied, although README says OUTCOME_PUBLISH_FAILED is never published; a redrive from the DLQ then
-  // publishes a second outcome (APPLIED) for the same event and symbol. Expected: never a FAILED outcome
-  // standing in for a decided one (the record is still handed back).
-  test.skip.each([
+  test.each([
     ['APPLIED', () => undefined],
     ['REJECTED', (x: FakeExchange) => x.onChange(raise(new PermanentError(-4028, 'Binance -4028: Invalid leverage')))],
   ])('final attempt, the %s outcome fails to publish: handed back, no FAILED outcome replaces it', async (_name, script) => {
@@ -650,13 +642,7 @@ describe('processBatch: FIFO message groups', () => {
     expect(h.exchangeLog()).toEqual(['changeLeverage BTCUSDT 5', 'changeLeverage SOLUSDT 5']);
   });
 
-  // BUG (low impact, ordering of outcomes only): functions/domain/process-batch.ts:70-71 rejects an invalid
-  // record at once, outside the sequencer, so it neither waits for the earlier records of its FIFO group nor
-  // is handed back after one of them was. Input: group g1 = [valid record handed back (NETWORK_ERROR),
-  // invalid record]. Actual: the invalid one is REJECTED and acknowledged (deleted) while the earlier one goes
-  // back to the queue. Expected (README, FIFO queues): "after a handed-back record the later records of its
-  // group in the batch are handed back unprocessed", as AWS asks of FIFO partial batch responses.
-  test.skip('an invalid record later in a group whose earlier record was handed back is handed back too', async () => {
+  test('an invalid record later in a group whose earlier record was handed back is handed back too', async () => {
     const h = harness();
     h.exchange.onChange(raise(new RetryableError('NETWORK_ERROR', 'ECONNRESET')));
     const results = await h.run([record('msg-1', event('evt-1'), { orderingGroup: 'g1' }), record('msg-2', '{', { orderingGroup: 'g1' })]);
