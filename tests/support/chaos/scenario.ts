@@ -100,7 +100,7 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   fc.constant({ type: 'throttled' as const }),
   fc.record({ type: fc.constant('timeout' as const), apply: fc.boolean() }),
   fc.record({ type: fc.constant('reset' as const), apply: fc.boolean() }),
-  fc.record({ type: fc.constant('nonJson' as const), status: fc.constantFrom(500, 502, 503, 504) }),
+  fc.record({ type: fc.constant('nonJson' as const), status: fc.constantFrom(403, 500, 502, 503, 504) }),
   // 400 ms outlasts the client's request timeout.
   fc.record({ type: fc.constant('latency' as const), ms: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(400)) }),
 );
