@@ -86,6 +86,7 @@ export type SimulatorView = Pick<BinanceSimulator, 'url' | 'reset' | 'requests' 
 /** @param env extra environment of every contender process (e.g. the TLS trust anchor) */
 export async function benchClients(
   simulator: SimulatorView,
+  weightLimitPerMinute: number,
   credentials: Credentials,
   contenders: ClientContender[],
   settings: ClientSettings,
@@ -103,6 +104,7 @@ export async function benchClients(
     concurrentCalls: settings.concurrentCalls,
     inFlight: settings.inFlight,
     finalLeverage: FINAL_LEVERAGE,
+    weightLimitPerMinute,
   };
   const expectedCalls = 1 + settings.warmupCalls + settings.sequentialCalls + settings.concurrentCalls + 1;
   const summaries = contenders.map((contender): ClientSummary => ({ contender, samples: [], errors: [] }));

@@ -85,9 +85,10 @@ export async function benchFunction(
   simulator: BinanceSimulator,
   aws: FakeAws,
   settings: FunctionSettings,
+  weightLimitPerMinute: number,
   progress: (line: string) => void,
 ): Promise<FunctionSummary> {
-  const env = functionEnv(simulator.url, aws.endpoint);
+  const env = { ...functionEnv(simulator.url, aws.endpoint), BINANCE_WEIGHT_LIMIT: String(weightLimitPerMinute) };
 
   progress('  init: function bundle vs bare SDK bundle and leave-one-out variants');
   const bundles = [

@@ -23,6 +23,8 @@ export interface ClientJob {
   sequentialCalls: number;
   concurrentCalls: number;
   inFlight: number;
+  /** The simulator's request-weight limit per minute (clients that pace themselves are told it). */
+  weightLimitPerMinute: number;
   /** Leverage of the last call of the process, checked by the orchestrator in the simulator. */
   finalLeverage: number;
 }

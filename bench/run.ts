@@ -70,7 +70,12 @@ if (!functionCheck.same) {
 const testCredentials = JSON.parse(readFileSync('local/binance-simulator/test-credentials.json', 'utf8')) as Record<string, Credentials>;
 const credentials = testCredentials[ACCOUNT]!;
 // The benchmark sends far more than Binance's 6000 weight a minute; that limit is not under test.
-const seed = { ...defaultSeed(), weightLimitPerMinute: 1e9 };
+/**
+ * Far above Binance's 6000 so the limit is not what is measured; leverage-guard's client and the
+ * function are told the same limit (their pacing keeps its bookkeeping but never waits).
+ */
+const WEIGHT_LIMIT_PER_MINUTE = 1_000_000;
+const seed = { ...defaultSeed(), weightLimitPerMinute: WEIGHT_LIMIT_PER_MINUTE };
 const simulator = await startBinanceSimulator({ seed });
 const aws = await startFakeAws({
   secrets: { [SECRET_ID_TEMPLATE.replace('{accountId}', ACCOUNT)]: JSON.stringify(credentials) },
@@ -79,7 +84,7 @@ const aws = await startFakeAws({
 
 try {
   log('exchange clients:');
-  const clients = await benchClients(simulator, credentials, CONTENDERS, CLIENT_SETTINGS, log);
+  const clients = await benchClients(simulator, WEIGHT_LIMIT_PER_MINUTE, credentials, CONTENDERS, CLIENT_SETTINGS, log);
   log('exchange clients over TLS:');
   const tls = await startTlsSimulator(seed);
   let tlsClients: ClientSummary[] | { skipped: string };
@@ -87,13 +92,13 @@ try {
   else {
     try {
       const tlsContenders = CONTENDERS.filter((c) => TLS_CONTENDER_IDS.includes(c.id));
-      tlsClients = await benchClients(tls, credentials, tlsContenders, TLS_SETTINGS, log, tls.clientEnv);
+      tlsClients = await benchClients(tls, WEIGHT_LIMIT_PER_MINUTE, credentials, tlsContenders, TLS_SETTINGS, log, tls.clientEnv);
     } finally {
       await tls.close();
     }
   }
   log('function:');
-  const fn = await benchFunction(simulator, aws, FUNCTION_SETTINGS, log);
+  const fn = await benchFunction(simulator, aws, FUNCTION_SETTINGS, WEIGHT_LIMIT_PER_MINUTE, log);
   const durationS = (performance.now() - startedAt) / 1000;
 
   const s = CLIENT_SETTINGS;
@@ -103,7 +108,7 @@ try {
     durationS,
     machine: machine(),
     method: [
-      `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised because it is not under test) and in-process fakes of Secrets Manager, SNS, DynamoDB (the state table: GetItem/PutItem/UpdateItem with condition and update expressions) and SSM (the pause switch) in the orchestrating process (\`bench/fake-aws.ts\`, \`bench/fake-dynamodb.ts\`). The moto stack was not used: it is a single Python process that would queue a batch's concurrent state-table calls and add its own latency to the function's wall time; the fakes answer in microseconds, concurrently, and keep every published outcome and table item for checking.`,
+      `Everything runs on loopback: the project's PAPI simulator (\`local/binance-simulator\`, plain http, signatures and timing checked as Binance does, weight limit raised to ${WEIGHT_LIMIT_PER_MINUTE.toLocaleString('en')}/min because it is not under test; leverage-guard's client, which paces its request weight below the exchange's limit, and the function (BINANCE_WEIGHT_LIMIT) are told that same limit, so pacing keeps its bookkeeping but never waits. Against Binance's 6000/min the client would pace itself below that limit instead) and in-process fakes of Secrets Manager, SNS, DynamoDB (the state table: GetItem/PutItem/UpdateItem with condition and update expressions) and SSM (the pause switch) in the orchestrating process (\`bench/fake-aws.ts\`, \`bench/fake-dynamodb.ts\`). The moto stack was not used: it is a single Python process that would queue a batch's concurrent state-table calls and add its own latency to the function's wall time; the fakes answer in microseconds, concurrently, and keep every published outcome and table item for checking.`,
       `Every contender runs in its own fresh \`node\` process (${process.version}), compiled beforehand to plain .mjs by esbuild (npm packages left external and loaded from bench/node_modules), so no TypeScript loader is timed. Peak RSS is the process's own high-water mark, VmHWM from /proc/self/status. \`process.resourceUsage().maxRSS\` is recorded too but not used: on Linux it survives execve, so a child starts with the orchestrator's RSS at spawn time as its maxRSS (in this run the function containers report maxRSS ${range(fn.maxRssMiB, 0)} MiB against VmHWM ${range(fn.peakRssMiB, 0)} MiB).`,
       `Exchange clients: ${s.rounds} rounds; each round runs every contender once, in an order rotated each round (interleaved). A process makes one cold change (timed from just before spawn to the confirmed response, so node start-up and module loading are included), ${s.warmupCalls} warm-up calls, ${s.sequentialCalls} sequential calls (p50/p99 latency), ${s.concurrentCalls} calls with ${s.inFlight} in flight (throughput), and a final change. Leverage alternates 10 ⇄ 11 on BTCUSDT so every call is a real change; each response must report the requested leverage, the simulator must have applied exactly that many changes with status 200, and it must hold the final leverage — otherwise the run counts as failed and is reported with its error.`,
       `Over TLS: the same comparison against the simulator served by node:https on loopback (self-signed certificate made by openssl for the run, trusted through NODE_EXTRA_CA_CERTS), ${TLS_SETTINGS.rounds} rounds, ${TLS_SETTINGS.sequentialCalls} sequential and ${TLS_SETTINGS.concurrentCalls} concurrent calls, contenders: ${TLS_CONTENDER_IDS.join(', ')}. It shows what each client does with connections against the real (https) exchange; the targets are judged on the plain-http run, as specified.`,
