@@ -30,6 +30,10 @@ const scenario = (overrides: Partial<ChaosScenario>): ChaosScenario => ({
   secretsFailures: [],
   snsFailures: [],
   invocations: [],
+  stateStore: false,
+  stateFailures: [],
+  queueMode: 'fifo',
+  visibilityRounds: 1,
   ...overrides,
 });
 

@@ -1,13 +1,18 @@
 /**
  * "Nothing is ever lost": the invariants every chaos run must satisfy, whatever failed.
+ * The unit is a target: one symbol of one event (an event with `targets` has several; an invalid
+ * event has one, `*`), since the outcome contract is one outcome per event and symbol.
  * Each check returns human-readable violations (empty = fine), naming the message and invocation.
  */
 import type { Outcome } from '../../../functions/domain/outcome.ts';
 import type { PublishedOutcome } from './aws-fakes.ts';
 import { type ChaosTrace, keyOf, type SentMessage } from './run-scenario.ts';
+import type { IntendedTarget } from './scenario.ts';
 
-/** Outcomes that end a record for good. SKIPPED and DRY_RUN come with the safety rails. */
+/** Outcomes that end a target for good. */
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['APPLIED', 'REJECTED', 'SKIPPED', 'DRY_RUN']);
+/** Outcomes that say this target changed nothing at the exchange. */
+const NOTHING_CHANGED: ReadonlySet<string> = new Set(['REJECTED', 'SKIPPED', 'DRY_RUN']);
 
 export interface InvariantOptions {
   /** Accept the known bugs listed in KNOWN_BUGS (default), so the property keeps finding new ones. */
@@ -20,89 +25,129 @@ export function checkInvariants(observed: ChaosTrace, options: InvariantOptions 
   return [
     ...checkDrained(trace),
     ...checkOneOutcomeEach(trace, index),
-    ...checkOutcomeContents(trace, index),
+    ...checkOutcomeContents(index),
     ...checkInvocations(trace, index),
-    ...checkExchangeOrder(trace),
+    ...checkExchangeOrder(trace, index),
     ...checkFinalLeverage(trace, index),
     ...(trace.logMismatch ? [`exchange log: ${trace.logMismatch}`] : []),
   ];
 }
 
+/** One symbol of one event. */
+interface Unit {
+  message: SentMessage;
+  /** `*` for an invalid event. */
+  symbol: string;
+  target?: IntendedTarget;
+  outcomes: PublishedOutcome[];
+}
+
 interface TraceIndex {
   byId: Map<string, SentMessage>;
-  /** Published outcomes per messageId. */
-  outcomes: Map<string, PublishedOutcome[]>;
-  /** Unattributable outcomes (an eventId no message had). */
+  units: Unit[];
+  unitsOf: Map<string, Unit[]>;
+  /** Outcomes no target accounts for (unknown eventId, or a symbol the event did not name). */
   strays: PublishedOutcome[];
+  /** The target each exchange write came from (leverages are unique per key, see planMessages). */
+  writers: (Unit | undefined)[];
   dlq: Set<string>;
   deleted: Set<string>;
 }
 
 function indexTrace(trace: ChaosTrace): TraceIndex {
   const byId = new Map(trace.messages.map((m) => [m.messageId, m]));
-  const byEventId = new Map<string, SentMessage>();
-  for (const m of trace.messages) {
-    byEventId.set(m.messageId, m);
-    if (m.eventId !== undefined) byEventId.set(m.eventId, m);
+  const units: Unit[] = [];
+  const unitsOf = new Map<string, Unit[]>();
+  const byOutcomeKey = new Map<string, Unit>();
+  for (const message of trace.messages) {
+    const list = message.command
+      ? message.command.targets.map((target) => ({ message, symbol: target.symbol, target, outcomes: [] }))
+      : [{ message, symbol: '*', outcomes: [] }];
+    units.push(...list);
+    unitsOf.set(message.messageId, list);
+    for (const unit of list) {
+      for (const id of idsOf(message)) byOutcomeKey.set(`${id} ${unit.symbol}`, unit);
+    }
   }
-  const outcomes = new Map<string, PublishedOutcome[]>(trace.messages.map((m) => [m.messageId, []]));
   const strays: PublishedOutcome[] = [];
   for (const published of trace.published) {
-    const message = byEventId.get(published.outcome.eventId);
-    if (message === undefined) strays.push(published);
-    else outcomes.get(message.messageId)!.push(published);
+    const { eventId, symbol } = published.outcome;
+    const unit = byOutcomeKey.get(`${eventId} ${symbol}`) ?? byOutcomeKey.get(`${eventId} *`);
+    if (unit === undefined) strays.push(published);
+    else unit.outcomes.push(published);
   }
-  return { byId, outcomes, strays, dlq: new Set(trace.dlq), deleted: new Set(trace.deleted) };
+  const writers = trace.writes.map((w) =>
+    units.find((u) => u.target && keyOf(u.message.command!.accountId, u.symbol) === keyOf(w.account, w.symbol) && u.target.leverage === w.leverage),
+  );
+  return { byId, units, unitsOf, strays, writers, dlq: new Set(trace.dlq), deleted: new Set(trace.deleted) };
 }
 
-const label = (m: SentMessage) => `${m.messageId} (${m.eventId ?? 'no eventId'}${m.command ? ` ${keyOf(m.command.accountId, m.command.symbol)} ×${m.command.leverage}${m.command.mode === 'reduce-only' ? ' reduce-only' : ''}${m.command.dryRun ? ' dry-run' : ''}` : ` invalid:${m.invalid}`})`;
+const describeMessage = (m: SentMessage) => {
+  if (!m.command) return `${m.messageId} (${m.eventId ?? 'no eventId'} invalid:${m.invalid})`;
+  const { accountId, targets, mode, dryRun } = m.command;
+  const flags = `${mode === 'reduce-only' ? ' reduce-only' : ''}${dryRun ? ' dry-run' : ''}`;
+  return `${m.messageId} (${m.eventId} ${accountId} ${targets.map((t) => `${t.symbol} ×${t.leverage}`).join(' + ')}${flags})`;
+};
+const label = (u: Unit) => (u.target && u.message.command!.targets.length > 1 ? `${describeMessage(u.message)}[${u.symbol}]` : describeMessage(u.message));
 const statuses = (list: PublishedOutcome[]) => list.map((p) => `${p.outcome.status}@inv${p.invocation}`).join(', ') || 'none';
 
 function checkDrained(trace: ChaosTrace): string[] {
   return trace.undrained.length > 0 ? [`queue did not drain: ${trace.undrained.join(', ')} still queued`] : [];
 }
 
-/** Deleted: exactly one terminal outcome. DLQ: exactly one FAILED (none only if SNS refused it on the final receive). */
+/**
+ * Deleted record: each target exactly one terminal outcome. Record in the DLQ: each target exactly
+ * one outcome, FAILED or (decided on an earlier receive) terminal; none only if SNS refused that
+ * target's outcome on the final receive.
+ * Documented trade-off (functions/domain/process-batch.ts, markCompleted): when the state store
+ * cannot record a target as completed, a redelivery decides it again, so a target whose
+ * markCompleted failed may have repeated terminal outcomes (and a FAILED last, in the DLQ).
+ */
 function checkOneOutcomeEach(trace: ChaosTrace, index: TraceIndex): string[] {
-  const violations = index.strays.map((p) => `outcome for unknown eventId ${p.outcome.eventId} (${p.outcome.status})`);
+  const violations = index.strays.map((p) => `outcome for no target: ${p.outcome.eventId} ${p.outcome.symbol ?? ''} ${p.outcome.status}@inv${p.invocation}`);
   for (const m of trace.messages) {
-    const list = index.outcomes.get(m.messageId)!;
-    if (index.deleted.has(m.messageId) && index.dlq.has(m.messageId)) violations.push(`${label(m)} both deleted and dead-lettered`);
-    if (index.deleted.has(m.messageId)) {
-      if (list.length !== 1 || !TERMINAL_STATUSES.has(list[0]!.outcome.status)) {
-        violations.push(`${label(m)} deleted with outcomes [${statuses(list)}], expected exactly one terminal outcome`);
-      }
-    } else if (index.dlq.has(m.messageId)) {
-      const lastReceive = lastInvocationOf(trace, m.messageId);
-      const refusedOnLast = trace.refused.some((r) => r.invocation === lastReceive && idsOf(m).includes(r.eventId));
-      const ok = (list.length === 1 && list[0]!.outcome.status === 'FAILED') || (list.length === 0 && refusedOnLast);
-      if (!ok) violations.push(`${label(m)} dead-lettered with outcomes [${statuses(list)}], expected exactly one FAILED`);
+    if (index.deleted.has(m.messageId) && index.dlq.has(m.messageId)) violations.push(`${describeMessage(m)} both deleted and dead-lettered`);
+  }
+  for (const unit of index.units) {
+    const { message, outcomes } = unit;
+    const repeatsAllowed = trace.stateFailures.some((f) => f.method === 'markCompleted' && f.ref.eventId === message.eventId && f.ref.symbol === unit.symbol);
+    const terminal = outcomes.filter((p) => TERMINAL_STATUSES.has(p.outcome.status));
+    if (index.deleted.has(message.messageId)) {
+      const ok = terminal.length === outcomes.length && (outcomes.length === 1 || (repeatsAllowed && outcomes.length > 1));
+      if (!ok) violations.push(`${label(unit)} deleted with outcomes [${statuses(outcomes)}], expected exactly one terminal outcome`);
+    } else if (index.dlq.has(message.messageId)) {
+      const lastReceive = lastInvocationOf(trace, message.messageId);
+      const refusedOnLast = trace.refused.some((r) => r.invocation === lastReceive && idsOf(message).includes(r.eventId));
+      const failedLastOnly = outcomes.slice(0, -1).every((p) => TERMINAL_STATUSES.has(p.outcome.status));
+      const ok = outcomes.length === 1 || (outcomes.length === 0 && refusedOnLast) || (repeatsAllowed && outcomes.length > 1 && failedLastOnly);
+      if (!ok) violations.push(`${label(unit)} dead-lettered with outcomes [${statuses(outcomes)}], expected exactly one (FAILED unless decided earlier)`);
     }
   }
   return violations;
 }
 
-function checkOutcomeContents(trace: ChaosTrace, index: TraceIndex): string[] {
+function checkOutcomeContents(index: TraceIndex): string[] {
   const violations: string[] = [];
-  for (const m of trace.messages) {
-    for (const { outcome, attributes, invocation } of index.outcomes.get(m.messageId)!) {
-      const problem = outcomeProblem(m, outcome) ?? (attributes.status === outcome.status ? undefined : `status attribute ${attributes.status}`);
-      if (problem) violations.push(`${label(m)} outcome ${outcome.status}@inv${invocation}: ${problem} — ${JSON.stringify(outcome)}`);
+  for (const unit of index.units) {
+    for (const { outcome, attributes, invocation } of unit.outcomes) {
+      const problem = outcomeProblem(unit, outcome) ?? (attributes.status === outcome.status ? undefined : `status attribute ${attributes.status}`);
+      if (problem) violations.push(`${label(unit)} outcome ${outcome.status}@inv${invocation}: ${problem} — ${JSON.stringify(outcome)}`);
     }
   }
   return violations;
 }
 
-function outcomeProblem(m: SentMessage, outcome: Outcome): string | undefined {
+function outcomeProblem(unit: Unit, outcome: Outcome): string | undefined {
+  const { message, target } = unit;
   if (outcome.trigger !== 'sqs') return `trigger ${outcome.trigger}`;
-  if (m.command === undefined) {
+  if (!message.command || !target) {
     if (outcome.status !== 'REJECTED' || outcome.error?.code !== 'INVALID_EVENT') return 'an invalid event must be REJECTED with INVALID_EVENT';
     if (!outcome.error.message) return 'INVALID_EVENT without a message';
     return undefined;
   }
-  const { accountId, symbol, leverage, dryRun } = m.command;
-  if (outcome.accountId !== accountId || outcome.symbol !== symbol || outcome.requestedLeverage !== leverage) return 'identity does not match the event';
-  if ((outcome.status === 'APPLIED' || outcome.status === 'DRY_RUN') && outcome.leverage !== leverage) return `${outcome.status} with leverage ${outcome.leverage}`;
+  const { accountId, dryRun } = message.command;
+  if (outcome.accountId !== accountId || outcome.symbol !== target.symbol || outcome.requestedLeverage !== target.leverage) return 'identity does not match the target';
+  if ((outcome.status === 'APPLIED' || outcome.status === 'DRY_RUN') && outcome.leverage !== target.leverage) return `${outcome.status} with leverage ${outcome.leverage}`;
   if (outcome.status === 'APPLIED' && dryRun) return 'APPLIED for a dry run';
   if (outcome.status === 'DRY_RUN' && !dryRun) return 'DRY_RUN for an event that is not one';
   if (outcome.status === 'FAILED' && outcome.error?.retryable !== true) return 'FAILED must be retryable';
@@ -112,7 +157,11 @@ function outcomeProblem(m: SentMessage, outcome: Outcome): string | undefined {
   return undefined;
 }
 
-/** Per invocation: acknowledged only once published; handed back (not final) means nothing published. */
+/**
+ * Per invocation: a record is acknowledged only once every target's outcome is out; a record
+ * handed back before its final receive published no FAILED outcome (and, with a single target,
+ * nothing at all); on its final receive, at most one outcome per target.
+ */
 function checkInvocations(trace: ChaosTrace, index: TraceIndex): string[] {
   const violations: string[] = [];
   const max = trace.scenario.maxReceiveCount;
@@ -121,20 +170,26 @@ function checkInvocations(trace: ChaosTrace, index: TraceIndex): string[] {
     if ('threw' in inv.result) violations.push(`inv${inv.index}: the SQS invocation threw ${String(inv.result.threw)}`);
     if (inv.settlement.wholeBatchKept) violations.push(`inv${inv.index}: whole batch kept: ${inv.settlement.wholeBatchKept}`);
     const inBatch = new Set(inv.batch.map((b) => b.messageId));
-    for (const [messageId, list] of index.outcomes) {
-      const here = list.filter((p) => p.invocation === inv.index);
-      const m = index.byId.get(messageId)!;
-      if (here.length > 0 && !inBatch.has(messageId)) violations.push(`inv${inv.index}: outcome for ${label(m)}, which was not in the batch`);
+    for (const unit of index.units) {
+      if (!inBatch.has(unit.message.messageId) && unit.outcomes.some((p) => p.invocation === inv.index)) {
+        violations.push(`inv${inv.index}: outcome for ${label(unit)}, which was not in the batch`);
+      }
     }
     for (const { messageId, receiveCount } of inv.batch) {
-      const m = index.byId.get(messageId)!;
-      const here = index.outcomes.get(messageId)!.filter((p) => p.invocation === inv.index);
-      if (inv.settlement.deleted.includes(messageId)) {
-        if (here.length === 0) violations.push(`inv${inv.index}: ${label(m)} acknowledged without an outcome published in that invocation`);
-      } else if (receiveCount < max) {
-        if (here.length > 0) violations.push(`inv${inv.index}: ${label(m)} handed back (receive ${receiveCount}/${max}) after publishing [${statuses(here)}]`);
-      } else if (here.length > 1 || here.some((p) => p.outcome.status !== 'FAILED')) {
-        violations.push(`inv${inv.index}: ${label(m)} handed back on its final receive after publishing [${statuses(here)}], expected at most one FAILED`);
+      const units = index.unitsOf.get(messageId)!;
+      const deleted = inv.settlement.deleted.includes(messageId);
+      for (const unit of units) {
+        const here = unit.outcomes.filter((p) => p.invocation === inv.index);
+        const upToHere = unit.outcomes.filter((p) => p.invocation <= inv.index);
+        if (deleted) {
+          if (upToHere.length === 0) violations.push(`inv${inv.index}: ${label(unit)} acknowledged before its outcome was published`);
+        } else if (receiveCount < max) {
+          if (units.length === 1 ? here.length > 0 : here.some((p) => p.outcome.status === 'FAILED')) {
+            violations.push(`inv${inv.index}: ${label(unit)} handed back (receive ${receiveCount}/${max}) after publishing [${statuses(here)}]`);
+          }
+        } else if (here.length > 1) {
+          violations.push(`inv${inv.index}: ${label(unit)} handed back on its final receive after publishing [${statuses(here)}]`);
+        }
       }
     }
   }
@@ -142,55 +197,60 @@ function checkInvocations(trace: ChaosTrace, index: TraceIndex): string[] {
 }
 
 /**
- * Per account+symbol, the changes that reached the exchange follow arrival order: a re-sent
- * event may repeat, but never after a newer one of its key was applied. Leverages are unique per
- * key (planMessages), so each write names its event.
+ * Per account+symbol, the changes that reached the exchange follow arrival order (which is also
+ * issuedAt order): a re-sent event may repeat, but never after a newer one of its key was applied.
  */
-function checkExchangeOrder(trace: ChaosTrace): string[] {
+function checkExchangeOrder(trace: ChaosTrace, index: TraceIndex): string[] {
   const violations: string[] = [];
-  const newestApplied = new Map<string, SentMessage>();
+  const newest = new Map<string, Unit>();
   for (const [n, write] of trace.writes.entries()) {
     const key = keyOf(write.account, write.symbol);
-    const author = writerOf(trace, key, write.leverage);
+    const author = index.writers[n];
     if (author === undefined) {
-      violations.push(`write #${n} ${key} ×${write.leverage} matches no event of that key`);
+      violations.push(`write #${n} ${key} ×${write.leverage} matches no target of that key`);
       continue;
     }
-    const newest = newestApplied.get(key);
-    if (newest !== undefined && author.seq < newest.seq) {
-      violations.push(`write #${n}: ${label(author)} reached the exchange after the newer ${label(newest)}`);
+    const latest = newest.get(key);
+    if (latest !== undefined && author.message.seq < latest.message.seq) {
+      violations.push(`write #${n}: ${label(author)} reached the exchange after the newer ${label(latest)}`);
     } else {
-      newestApplied.set(key, author);
+      newest.set(key, author);
     }
   }
   return violations;
 }
 
-/** Outcomes that say this event changed nothing at the exchange. */
-const NOTHING_CHANGED: ReadonlySet<string> = new Set(['REJECTED', 'SKIPPED', 'DRY_RUN']);
-
 /**
- * REJECTED, SKIPPED and DRY_RUN mean the change never reached the exchange; the final leverage of each key is what its
- * last APPLIED event asked for, unless a later event that ended in the DLQ (FAILED: outcome
- * unknown) got through.
+ * REJECTED, SKIPPED and DRY_RUN mean the change never reached the exchange (SKIPPED SUPERSEDED may
+ * follow this event's own earlier change, as long as a newer event's change did replace it); the
+ * final leverage of each key is what its last APPLIED target asked for, unless a later target whose
+ * outcome is FAILED (or missing: SNS refused it on the final receive) got through.
  */
 function checkFinalLeverage(trace: ChaosTrace, index: TraceIndex): string[] {
   const violations: string[] = [];
-  const writers = new Set(trace.writes.map((w) => writerOf(trace, keyOf(w.account, w.symbol), w.leverage)).filter((m) => m !== undefined));
-  for (const m of writers) {
-    for (const { outcome } of index.outcomes.get(m.messageId)!) {
-      if (NOTHING_CHANGED.has(outcome.status)) violations.push(`${label(m)} ended ${outcome.status} (${outcome.error?.code ?? ''}) but its change reached the exchange`);
+  const writers = new Set(index.writers.filter((u) => u !== undefined));
+  const replacedByNewer = (unit: Unit) => {
+    const last = index.writers.lastIndexOf(unit);
+    return index.writers.some((w, n) => n > last && w !== undefined && w.symbol === unit.symbol && w.message.command!.accountId === unit.message.command!.accountId && w.message.seq > unit.message.seq);
+  };
+  for (const unit of writers) {
+    for (const { outcome } of unit.outcomes) {
+      if (!NOTHING_CHANGED.has(outcome.status)) continue;
+      if (outcome.error?.code === 'SUPERSEDED' && replacedByNewer(unit)) continue;
+      violations.push(`${label(unit)} ended ${outcome.status} (${outcome.error?.code ?? ''}) but its change reached the exchange`);
     }
   }
   for (const [key, final] of trace.finalLeverage) {
-    const ofKey = trace.messages.filter((m) => m.command && keyOf(m.command.accountId, m.command.symbol) === key);
-    const lastApplied = ofKey.findLast((m) => index.outcomes.get(m.messageId)!.some((p) => p.outcome.status === 'APPLIED'));
-    const laterWriters = ofKey.filter((m) => writers.has(m) && (lastApplied === undefined || m.seq > lastApplied.seq));
-    for (const m of laterWriters) {
-      if (!index.dlq.has(m.messageId)) violations.push(`${key}: ${label(m)} changed the exchange after the last APPLIED event but did not end in the DLQ`);
+    const ofKey = index.units.filter((u) => u.target && keyOf(u.message.command!.accountId, u.symbol) === key);
+    const lastApplied = ofKey.findLast((u) => u.outcomes.some((p) => p.outcome.status === 'APPLIED'));
+    const laterWriters = ofKey.filter((u) => writers.has(u) && (lastApplied === undefined || u.message.seq > lastApplied.message.seq));
+    for (const unit of laterWriters) {
+      if (unit.outcomes.some((p) => TERMINAL_STATUSES.has(p.outcome.status))) {
+        violations.push(`${key}: ${label(unit)} changed the exchange after the last APPLIED target but ended [${statuses(unit.outcomes)}]`);
+      }
     }
     if (laterWriters.length > 0) continue;
-    const expected = lastApplied?.command?.leverage ?? trace.initialLeverage.get(key);
+    const expected = lastApplied?.target?.leverage ?? trace.initialLeverage.get(key);
     if (final !== expected) {
       violations.push(`${key}: final leverage ${final}, expected ${expected} (${lastApplied ? `last APPLIED ${label(lastApplied)}` : 'initial, nothing applied'})`);
     }
@@ -202,6 +262,8 @@ function checkFinalLeverage(trace: ChaosTrace, index: TraceIndex): string[] {
  * Known bugs, each with a skipped test asserting the correct behaviour (tests/chaos/known-bugs.test.ts).
  * Tolerating one means reading its wrong outcome as the right one, narrowly, before the checks.
  */
+type KnownBug = (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) => boolean;
+
 export const KNOWN_BUGS = {
   /**
    * A reduce-only event whose change reached the exchange, but whose APPLIED outcome could not be
@@ -209,31 +271,28 @@ export const KNOWN_BUGS = {
    * SKIPPED NOT_A_REDUCTION ("current leverage 17 is not above the requested 17"): the outcome
    * says nothing changed when this very event changed it. Read as APPLIED.
    */
-  reduceOnlyRedeliverySkipped: (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) =>
+  reduceOnlyRedeliverySkipped: (m, outcome, wroteOwnLeverage) =>
     m.command?.mode === 'reduce-only' && outcome.status === 'SKIPPED' && outcome.error?.code === 'NOT_A_REDUCTION' && wroteOwnLeverage,
   /**
    * An event whose change applied behind an unknown execution (timeout, reset, -1007) that the
    * read-back could not confirm is redelivered, and the new attempt gets a permanent HTTP 4xx
    * without Binance's JSON (a WAF page): REJECTED, although the change is in force. Read as APPLIED.
    */
-  rejectedAfterUnconfirmedChange: (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) =>
+  rejectedAfterUnconfirmedChange: (m, outcome, wroteOwnLeverage) =>
     m.command !== undefined && outcome.status === 'REJECTED' && /^HTTP_4\d\d$/.test(String(outcome.error?.code)) && wroteOwnLeverage,
-} satisfies Record<string, (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) => boolean>;
+} satisfies Record<string, KnownBug>;
 
 function tolerateKnownBugs(trace: ChaosTrace): ChaosTrace {
-  const wrote = new Set(trace.writes.map((w) => writerOf(trace, keyOf(w.account, w.symbol), w.leverage)));
-  const byEventId = new Map(trace.messages.flatMap((m) => (m.eventId ? [[m.eventId, m] as const] : [])));
+  const index = indexTrace(trace);
+  const wrote = new Set(index.writers.filter((u) => u !== undefined));
+  const unitOf = new Map(index.units.flatMap((u) => u.outcomes.map((p) => [p, u] as const)));
   const published = trace.published.map((p) => {
-    const m = byEventId.get(p.outcome.eventId);
-    if (m === undefined || !Object.values(KNOWN_BUGS).some((bug) => bug(m, p.outcome, wrote.has(m)))) return p;
+    const unit = unitOf.get(p);
+    if (unit?.target === undefined || !Object.values(KNOWN_BUGS).some((bug: KnownBug) => bug(unit.message, p.outcome, wrote.has(unit)))) return p;
     const { error: _error, ...rest } = p.outcome;
-    return { ...p, outcome: { ...rest, status: 'APPLIED' as const, leverage: m.command!.leverage }, attributes: { ...p.attributes, status: 'APPLIED' } };
+    return { ...p, outcome: { ...rest, status: 'APPLIED' as const, leverage: unit.target.leverage }, attributes: { ...p.attributes, status: 'APPLIED' } };
   });
   return { ...trace, published };
-}
-
-function writerOf(trace: ChaosTrace, key: string, leverage: number): SentMessage | undefined {
-  return trace.messages.find((m) => m.command && keyOf(m.command.accountId, m.command.symbol) === key && m.command.leverage === leverage);
 }
 
 function idsOf(m: SentMessage): string[] {
@@ -246,14 +305,20 @@ function lastInvocationOf(trace: ChaosTrace, messageId: string): number | undefi
 
 /** A compact account of a run, for failure messages. */
 export function describeTrace(trace: ChaosTrace): string {
-  const lines = [`maxReceiveCount ${trace.scenario.maxReceiveCount}, batch ${trace.scenario.batchSize}, ${trace.messages.length} messages`];
+  const { scenario } = trace;
+  const setup = scenario.stateStore ? `state store, ${scenario.queueMode}${scenario.queueMode === 'standard' ? ` (invisible ${scenario.visibilityRounds})` : ''}` : 'no state store, fifo';
+  const lines = [`maxReceiveCount ${scenario.maxReceiveCount}, batch ${scenario.batchSize}, ${setup}, ${trace.messages.length} messages:`];
+  for (const m of trace.messages) lines.push(`  ${describeMessage(m)}${m.command?.issuedAt ? ` issued ${m.command.issuedAt}` : ''}`);
   for (const inv of trace.invocations) {
     const result = inv.result === undefined ? '' : 'threw' in inv.result ? ` threw ${String(inv.result.threw)}` : ` kept [${inv.settlement?.kept.join(', ')}]`;
     lines.push(`inv${inv.index}: [${inv.batch.map((b) => `${b.messageId}#${b.receiveCount}`).join(', ')}]${inv.deadLettered.length ? ` dlq+[${inv.deadLettered.join(', ')}]` : ''}${result}`);
   }
   for (const p of trace.published) {
-    lines.push(`published inv${p.invocation} ${p.outcome.eventId} ${p.outcome.status}${p.outcome.error ? ` ${p.outcome.error.code}: ${p.outcome.error.message}` : ''}`);
+    const { eventId, symbol, status, error } = p.outcome;
+    lines.push(`published inv${p.invocation} ${eventId} ${symbol ?? ''} ${status}${error ? ` ${error.code}: ${error.message}` : ''}`);
   }
+  for (const r of trace.refused) lines.push(`SNS refused inv${r.invocation} ${r.eventId}`);
+  for (const f of trace.stateFailures) lines.push(`state store failed inv${f.invocation} ${f.method} ${f.ref.eventId} ${f.ref.symbol}`);
   lines.push(`writes: ${trace.writes.map((w) => `${w.account} ${w.symbol} ×${w.leverage}`).join(' | ') || 'none'}`);
   return lines.join('\n');
 }

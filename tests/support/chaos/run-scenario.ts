@@ -17,6 +17,7 @@ import {
   snsPublisher,
 } from './handler-factory.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { FlakyStateStore, ScriptedPauseSwitch, type StateFailure } from './state-fakes.ts';
 import { type ChaosScenario, DEFAULT_INVOCATION, type PlannedMessage, planMessages, UNLISTED_SYMBOLS } from './scenario.ts';
 import { type Settlement, SqsQueueModel } from './sqs-queue-model.ts';
 
@@ -48,6 +49,8 @@ export interface ChaosTrace {
   invocations: InvocationTrace[];
   published: PublishedOutcome[];
   refused: RefusedPublish[];
+  /** State store calls that failed (state store runs). */
+  stateFailures: StateFailure[];
   deleted: string[];
   dlq: string[];
   /** Still in the queue when the run gave up (should be empty). */
@@ -62,32 +65,43 @@ export interface ChaosTrace {
 export const keyOf = (accountId: string, symbol: string) => `${accountId} ${symbol}`;
 
 /** Receives per message is bounded by maxReceiveCount + 1; this is far past any legitimate run. */
-const MAX_ROUNDS = 400;
+const MAX_ROUNDS = 2000;
 
 export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosScenario): Promise<ChaosTrace> {
   const { sim } = env;
   sim.reset();
   for (const rule of scenario.exchangeFaults) sim.injectFault(structuredClone(rule));
   const waves = planMessages(scenario);
-  const keys = new Set(waves.flat().flatMap((m) => (m.command && !UNLISTED_SYMBOLS.has(m.command.symbol) ? [m.command] : [])).map((c) => keyOf(c.accountId, c.symbol)));
+  const keys = new Set(
+    waves.flat().flatMap((m) => (m.command?.targets ?? []).filter((t) => !UNLISTED_SYMBOLS.has(t.symbol)).map((t) => keyOf(m.command!.accountId, t.symbol))),
+  );
   const leverages = () => new Map([...keys].map((key) => [key, sim.leverageOf(...(key.split(' ') as [string, string]))]));
   const initialLeverage = leverages();
 
   const secretsManager = new FakeSecretsManager(scenario.secretsFailures);
   const sns = new FakeSns(scenario.snsFailures);
+  const state = scenario.stateStore ? new FlakyStateStore(scenario.stateFailures) : undefined;
+  const pause = scenario.stateStore ? new ScriptedPauseSwitch() : undefined;
   const coldStart = (): InvokableHandler => {
     const handler: InvokableHandler = buildHandler(
       {
         exchange: simulatorExchange(sim.url, env.requestTimeoutMs),
         credentials: secretsManagerCredentials(secretsManager, scenario.credentialsTtlMs),
         publisher: snsPublisher(sns),
+        state,
+        pause,
       },
       { maxReceiveCount: scenario.maxReceiveCount, requestTimeoutMs: env.requestTimeoutMs },
     );
     return env.wrapHandler ? env.wrapHandler(handler) : handler;
   };
 
-  const queue = new SqsQueueModel({ maxReceiveCount: scenario.maxReceiveCount, batchSize: scenario.batchSize });
+  const standard = scenario.stateStore && scenario.queueMode === 'standard';
+  const queue = new SqsQueueModel({
+    maxReceiveCount: scenario.maxReceiveCount,
+    batchSize: scenario.batchSize,
+    mode: standard ? { kind: 'standard', visibilityRounds: scenario.visibilityRounds } : { kind: 'fifo' },
+  });
   const messages: SentMessage[] = [];
   const invocations: InvocationTrace[] = [];
   const recorder = recordLeverageWrites();
@@ -95,7 +109,7 @@ export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosSce
   try {
     for (let round = 0; round < MAX_ROUNDS && (round < waves.length || queue.depth > 0); round++) {
       for (const planned of waves[round] ?? []) {
-        const message = queue.send(planned.body);
+        const message = queue.send(planned.body, undefined, planned.groupId);
         messages.push({ ...planned, messageId: message.messageId, seq: message.seq });
       }
       const conditions = scenario.invocations[round] ?? DEFAULT_INVOCATION;
@@ -111,6 +125,8 @@ export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosSce
       invocations.push(trace);
       if (batch.messages.length === 0) continue;
       sns.invocation = trace.index;
+      if (state) state.invocation = trace.index;
+      if (pause) pause.state = conditions.paused ?? 'no';
       trace.result = await invoke(handler, batch.event, lambdaContext(conditions.budgetMs));
       trace.settlement = queue.settle(batch, trace.result);
     }
@@ -126,6 +142,7 @@ export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosSce
     invocations,
     published: sns.published,
     refused: sns.refused,
+    stateFailures: state?.failures ?? [],
     deleted: [...deleted],
     dlq: [...dlq],
     undrained: messages.filter((m) => !deleted.has(m.messageId) && !dlq.has(m.messageId)).map((m) => m.messageId),

@@ -37,7 +37,18 @@ export const INVALID_VARIANTS = [
 export type InvalidVariant = (typeof INVALID_VARIANTS)[number];
 
 export type EventSpec =
-  | { kind: 'valid'; account: number; symbol: number; leverage: number; omitAccount: boolean; reason?: string; reduceOnly?: boolean; dryRun?: boolean }
+  | {
+      kind: 'valid';
+      account: number;
+      symbol: number;
+      leverage: number;
+      omitAccount: boolean;
+      reason?: string;
+      reduceOnly?: boolean;
+      dryRun?: boolean;
+      /** More symbols (a `targets` event), used in runs with a state store. */
+      extraSymbols?: number[];
+    }
   | { kind: 'invalid'; variant: InvalidVariant; withEventId: boolean };
 
 export interface InvocationSpec {
@@ -47,6 +58,8 @@ export interface InvocationSpec {
   coldStart: boolean;
   /** Wall-clock pause before the receive (time for a Retry-After or a ban to pass). */
   pauseMs: number;
+  /** The operators' pause switch during this invocation (runs with a pause switch only). */
+  paused?: 'no' | 'yes' | 'unreadable';
 }
 
 export interface ChaosScenario {
@@ -58,6 +71,20 @@ export interface ChaosScenario {
   exchangeFaults: FaultRule[];
   secretsFailures: boolean[];
   snsFailures: boolean[];
+  /**
+   * With the DynamoDB state store (a semantic fake, failing calls per `stateFailures`) and the
+   * pause switch; events carry issuedAt and may name several targets. Without it, the function
+   * runs as with STATE_TABLE_NAME and PAUSE_PARAMETER unset.
+   */
+  stateStore: boolean;
+  stateFailures: boolean[];
+  /**
+   * fifo: strict arrival order, MessageGroupId per account+symbol (per account for targets events).
+   * standard (state store runs only): a handed-back record is invisible for `visibilityRounds`
+   * receives, so newer records overtake it and the state store must keep the order.
+   */
+  queueMode: 'fifo' | 'standard';
+  visibilityRounds: number;
   /** Invocation n's conditions; past the end, DEFAULT_INVOCATION. */
   invocations: InvocationSpec[];
 }
@@ -78,6 +105,7 @@ const eventSpec: fc.Arbitrary<EventSpec> = fc.oneof(
         reason: fc.constantFrom('margin ratio breach', 'scheduled de-risk', 'näive ünïcode ✓'),
         reduceOnly: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
         dryRun: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        extraSymbols: fc.oneof({ weight: 3, arbitrary: fc.constant<number[]>([]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 2 }) }),
       },
       { requiredKeys: ['kind', 'account', 'symbol', 'leverage', 'omitAccount'] },
     ),
@@ -125,6 +153,7 @@ const invocationSpec: fc.Arbitrary<InvocationSpec> = fc.record({
   budgetMs: fc.oneof({ weight: 1, arbitrary: fc.constantFrom(600, 900, 1500) }, { weight: 4, arbitrary: fc.constant(4000) }),
   coldStart: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 5, arbitrary: fc.constant(false) }),
   pauseMs: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(50, 250) }),
+  paused: fc.oneof({ weight: 8, arbitrary: fc.constant('no' as const) }, { weight: 1, arbitrary: fc.constantFrom('yes' as const, 'unreadable' as const) }),
 });
 
 /** Mostly successes: a failure every few calls. */
@@ -138,6 +167,8 @@ export interface ScenarioLimits {
   maxFaults?: number;
   /** Faults to draw from; every simulator fault by default. */
   faults?: fc.Arbitrary<Fault>;
+  /** Only runs with (true) or without (false) the state store; both by default. */
+  stateStore?: boolean;
 }
 
 export function chaosScenario(limits: ScenarioLimits = {}): fc.Arbitrary<ChaosScenario> {
@@ -153,16 +184,25 @@ export function chaosScenario(limits: ScenarioLimits = {}): fc.Arbitrary<ChaosSc
     secretsFailures: failureSchedule,
     snsFailures: failureSchedule,
     invocations: fc.array(invocationSpec, { maxLength: 16 }),
+    stateStore: limits.stateStore === undefined ? fc.boolean() : fc.constant(limits.stateStore),
+    stateFailures: failureSchedule,
+    queueMode: fc.constantFrom('fifo' as const, 'standard' as const),
+    visibilityRounds: fc.integer({ min: 1, max: 3 }),
   });
 }
 
 /** A risk event as the producer meant it (valid events only). */
-export interface IntendedCommand {
-  accountId: string;
+export interface IntendedTarget {
   symbol: string;
   leverage: number;
+}
+
+export interface IntendedCommand {
+  accountId: string;
+  targets: IntendedTarget[];
   mode: 'set' | 'reduce-only';
   dryRun: boolean;
+  issuedAt?: string;
 }
 
 export interface PlannedMessage {
@@ -172,14 +212,17 @@ export interface PlannedMessage {
   eventId?: string;
   command?: IntendedCommand;
   invalid?: InvalidVariant;
+  /** FIFO MessageGroupId. */
+  groupId: string;
 }
 
 /**
  * Turns the specs into message bodies. Event ids are unique per run; leverages are made unique
  * per account+symbol (bumped to the next free value), so every change the exchange applied can be
- * traced back to exactly one event.
+ * traced back to exactly one event and target. In state store runs every event carries issuedAt,
+ * increasing with arrival order from `issuedFrom` (ms).
  */
-export function planMessages(scenario: ChaosScenario): PlannedMessage[][] {
+export function planMessages(scenario: ChaosScenario, issuedFrom = Date.now()): PlannedMessage[][] {
   const used = new Map<string, Set<number>>();
   let counter = 0;
   return scenario.waves.map((wave, waveIndex) =>
@@ -187,15 +230,23 @@ export function planMessages(scenario: ChaosScenario): PlannedMessage[][] {
       const eventId = `evt-${++counter}`;
       if (spec.kind === 'invalid') return invalidMessage(waveIndex, spec.variant, spec.withEventId ? eventId : undefined);
       const accountId = ACCOUNTS[spec.account]!;
-      const symbol = SYMBOLS[spec.symbol]!;
-      const leverage = freeLeverage(used, `${accountId} ${symbol}`, spec.leverage);
-      const body: Record<string, unknown> = { eventId, symbol, leverage };
+      const symbols = [...new Set([spec.symbol, ...(scenario.stateStore ? (spec.extraSymbols ?? []) : [])])].map((n) => SYMBOLS[n]!);
+      const targets = symbols.map((symbol, n) => ({ symbol, leverage: freeLeverage(used, `${accountId} ${symbol}`, ((spec.leverage + 7 * n - 1) % 125) + 1) }));
+      const body: Record<string, unknown> = { eventId, ...(targets.length === 1 ? targets[0] : { targets }) };
       if (!(spec.omitAccount && accountId === 'default')) body.accountId = accountId;
       if (spec.reason !== undefined) body.reason = spec.reason;
       if (spec.reduceOnly) body.mode = 'reduce-only';
       if (spec.dryRun) body.dryRun = true;
-      const command: IntendedCommand = { accountId, symbol, leverage, mode: spec.reduceOnly ? 'reduce-only' : 'set', dryRun: spec.dryRun ?? false };
-      return { wave: waveIndex, body: JSON.stringify(body), eventId, command };
+      if (scenario.stateStore) body.issuedAt = new Date(issuedFrom + counter).toISOString();
+      const command: IntendedCommand = {
+        accountId,
+        targets,
+        mode: spec.reduceOnly ? 'reduce-only' : 'set',
+        dryRun: spec.dryRun ?? false,
+        ...(typeof body.issuedAt === 'string' ? { issuedAt: body.issuedAt } : {}),
+      };
+      const groupId = targets.length === 1 ? `${accountId}:${targets[0]!.symbol}` : accountId;
+      return { wave: waveIndex, body: JSON.stringify(body), eventId, command, groupId };
     }),
   );
 }
@@ -229,5 +280,5 @@ function invalidMessage(wave: number, variant: InvalidVariant, eventId: string |
   const body = bodies[variant]() as string;
   // The outcome carries the body's eventId only when the body could be parsed as an object.
   const parsedEventId = ['notJson', 'emptyBody', 'array', 'null'].includes(variant) ? undefined : eventId;
-  return { wave, body, invalid: variant, ...(parsedEventId === undefined ? {} : { eventId: parsedEventId }) };
+  return { wave, body, invalid: variant, groupId: 'invalid', ...(parsedEventId === undefined ? {} : { eventId: parsedEventId }) };
 }

@@ -1,15 +1,17 @@
 /**
  * An in-memory model of an SQS queue drained by Lambda's event source mapping with
  * ReportBatchItemFailures, as the function sees it:
- * - a receive hands out up to `batchSize` messages in arrival order (strict order, as a FIFO
- *   queue whose message groups are account+symbol keeps it; a record handed back keeps its place),
- *   each with `ApproximateReceiveCount` incremented;
+ * - a receive hands out up to `batchSize` visible messages in arrival order, each with
+ *   `ApproximateReceiveCount` incremented. FIFO (default): a record handed back keeps its place and
+ *   is visible again at once, so nothing overtakes it (as a FIFO queue keeps each message group in
+ *   order), and records carry their MessageGroupId. Standard: a record handed back is invisible for
+ *   `visibilityRounds` receives (its visibility timeout), so newer records overtake it;
  * - a message already received `maxReceiveCount` times is moved to the DLQ on its next receive
  *   instead of being delivered (that is when SQS applies the redrive policy);
  * - after the invocation, the messages listed in `batchItemFailures` stay, the others are deleted;
  *   a thrown invocation or an invalid response (not a batch response, an itemIdentifier that is
  *   missing, empty or not in the batch) keeps the whole batch.
- * Time does not pass by itself: handed-back messages are visible again on the next receive.
+ * Time is counted in receives, not milliseconds.
  */
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -25,6 +27,9 @@ export interface QueueMessage {
   receiveCount: number;
   sentAt: number;
   firstReceivedAt?: number;
+  groupId?: string;
+  /** Standard queues: invisible until this receive number. */
+  visibleFrom?: number;
 }
 
 export interface ReceivedBatch {
@@ -46,6 +51,8 @@ export interface QueueOptions {
   maxReceiveCount: number;
   batchSize?: number;
   now?: () => number;
+  /** Default fifo. */
+  mode?: { kind: 'fifo' } | { kind: 'standard'; visibilityRounds: number };
 }
 
 export class SqsQueueModel {
@@ -53,6 +60,7 @@ export class SqsQueueModel {
   readonly deleted: QueueMessage[] = [];
   private readonly visible: QueueMessage[] = [];
   private sent = 0;
+  private receives = 0;
   private readonly batchSize: number;
   private readonly now: () => number;
 
@@ -62,8 +70,9 @@ export class SqsQueueModel {
     if (this.batchSize < 1 || this.batchSize > 10) throw new Error('SQS batch size is 1 to 10');
   }
 
-  send(body: string, messageId = `msg-${this.sent}`): QueueMessage {
+  send(body: string, messageId = `msg-${this.sent}`, groupId?: string): QueueMessage {
     const message: QueueMessage = { messageId, body, seq: this.sent++, receiveCount: 0, sentAt: this.now() };
+    if (groupId !== undefined && this.options.mode?.kind !== 'standard') message.groupId = groupId;
     this.visible.push(message);
     return message;
   }
@@ -76,8 +85,10 @@ export class SqsQueueModel {
   receive(): ReceivedBatch | undefined {
     const messages: QueueMessage[] = [];
     const deadLettered: QueueMessage[] = [];
+    this.receives += 1;
     for (const message of [...this.visible]) {
       if (messages.length === this.batchSize) break;
+      if ((message.visibleFrom ?? 0) > this.receives) continue;
       if (message.receiveCount >= this.options.maxReceiveCount) {
         this.remove(message);
         this.dlq.push(message);
@@ -98,9 +109,12 @@ export class SqsQueueModel {
     const keep = 'keepAll' in verdict ? new Set(ids) : verdict.failures;
     const settlement: Settlement = { deleted: [], kept: [] };
     if ('keepAll' in verdict) settlement.wholeBatchKept = verdict.keepAll;
+    const mode = this.options.mode;
     for (const id of ids) {
       if (keep.has(id)) {
         settlement.kept.push(id);
+        const message = this.visible.find((m) => m.messageId === id);
+        if (message && mode?.kind === 'standard') message.visibleFrom = this.receives + 1 + mode.visibilityRounds;
         continue;
       }
       const message = this.visible.find((m) => m.messageId === id);
@@ -145,11 +159,12 @@ function toSqsRecord(message: QueueMessage): SQSRecord {
       SentTimestamp: String(message.sentAt),
       SenderId: 'AIDACHAOSPRODUCER',
       ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
+      ...(message.groupId === undefined ? {} : { MessageGroupId: message.groupId }),
     },
     messageAttributes: {},
     md5OfBody: createHash('md5').update(message.body).digest('hex'),
     eventSource: 'aws:sqs',
-    eventSourceARN: QUEUE_ARN,
+    eventSourceARN: message.groupId === undefined ? QUEUE_ARN : `${QUEUE_ARN}.fifo`,
     awsRegion: 'us-east-1',
   };
 }
