@@ -46,7 +46,9 @@ try {
       interruptAfterTimeLimit: minutes * 60_000,
       markInterruptAsFailure: false,
       reporter: (details) => {
-        if (details.failed) throw new Error(fc.defaultReportMessage(details));
+        if (!details.failed) return;
+        const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+        throw new Error(`${fc.defaultReportMessage(details)}\n\n${cause}`);
       },
     },
   );
