@@ -48,6 +48,8 @@ export interface InitSummary {
   importCpuMs: Spread;
   /** Paired per round: this bundle's import minus the function's import in the same round. */
   importDeltaMs: Spread;
+  /** The same for the CPU time of the import (steadier on a busy machine). */
+  importCpuDeltaMs: Spread;
   /** Fresh process spawn to handler module loaded. */
   processToReadyMs: Spread;
   peakRssMiB: Spread;
@@ -62,6 +64,8 @@ export interface FunctionSummary {
     variants: InitSummary[];
     /** Paired per round: the function's import ÷ the bare SDK bundle's. */
     ratioToSdk: Spread;
+    /** The same for import CPU time. */
+    cpuRatioToSdk: Spread;
   };
   /** CPU (user + system) per record, warm batches of 10, configured as deployed. */
   cpuPerRecordMs: Spread;
@@ -107,6 +111,7 @@ export async function benchFunction(
     const runs = inits.get(b.id)!;
     return {
       importDeltaMs: spread(runs.map((r, round) => r.result.importMs - functionRuns[round]!.result.importMs)),
+      importCpuDeltaMs: spread(runs.map((r, round) => r.result.importCpuMs - functionRuns[round]!.result.importCpuMs)),
       id: b.id,
       label: b.label,
       bundleBytes: statSync(b.path).size,
@@ -168,8 +173,9 @@ export async function benchFunction(
 
   const sdkRuns = inits.get('sdk-only')!;
   const initRatio = spread(functionRuns.map((r, round) => r.result.importMs / sdkRuns[round]!.result.importMs));
+  const initCpuRatio = spread(functionRuns.map((r, round) => r.result.importCpuMs / sdkRuns[round]!.result.importCpuMs));
   return {
-    init: { function: fn, sdkOnly: sdk, variants, ratioToSdk: initRatio },
+    init: { function: fn, sdkOnly: sdk, variants, ratioToSdk: initRatio, cpuRatioToSdk: initCpuRatio },
     cpuPerRecordMs: spread(cpu.get('as-deployed')!),
     cpuPerRecordLogsSilentMs: spread(cpu.get('logs-silent')!),
     cpuPerRecordNoStateMs: spread(cpu.get('no-state')!),
