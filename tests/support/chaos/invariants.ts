@@ -260,39 +260,73 @@ function checkFinalLeverage(trace: ChaosTrace, index: TraceIndex): string[] {
 
 /**
  * Known bugs, each with a skipped test asserting the correct behaviour (tests/chaos/known-bugs.test.ts).
- * Tolerating one means reading its wrong outcome as the right one, narrowly, before the checks.
- * One more is avoided rather than tolerated: a failed release of an applied claim loses the order
- * record, so runs that tolerate known bugs never fail a release (ChaosEnvironment.avoidKnownBugs).
+ * Tolerating one means reading its wrong outcome as the right one (or as never published),
+ * narrowly, before the checks. One more is avoided rather than tolerated: a failed release of an
+ * applied claim loses the order record, so runs that tolerate known bugs never fail a release
+ * (ChaosEnvironment.avoidKnownBugs).
  */
-type KnownBug = (m: SentMessage, outcome: Outcome, wroteOwnLeverage: boolean) => boolean;
+interface KnownBugContext {
+  message: SentMessage;
+  outcome: Outcome;
+  /** The target's own change reached the exchange. */
+  wroteOwnLeverage: boolean;
+  /** Outcomes published for the same target before this one. */
+  earlier: Outcome[];
+}
+
+interface KnownBug {
+  matches(context: KnownBugContext): boolean;
+  readAs: 'APPLIED' | 'unpublished';
+}
 
 export const KNOWN_BUGS = {
   /**
    * A reduce-only event whose change reached the exchange, but whose APPLIED outcome could not be
    * published (or whose read-back failed), is redelivered, reads its own leverage back and ends
    * SKIPPED NOT_A_REDUCTION ("current leverage 17 is not above the requested 17"): the outcome
-   * says nothing changed when this very event changed it. Read as APPLIED.
+   * says nothing changed when this very event changed it.
    */
-  reduceOnlyRedeliverySkipped: (m, outcome, wroteOwnLeverage) =>
-    m.command?.mode === 'reduce-only' && outcome.status === 'SKIPPED' && outcome.error?.code === 'NOT_A_REDUCTION' && wroteOwnLeverage,
+  reduceOnlyRedeliverySkipped: {
+    matches: ({ message, outcome, wroteOwnLeverage }) =>
+      message.command?.mode === 'reduce-only' && outcome.status === 'SKIPPED' && outcome.error?.code === 'NOT_A_REDUCTION' && wroteOwnLeverage,
+    readAs: 'APPLIED',
+  },
   /**
    * An event whose change applied behind an unknown execution (timeout, reset, -1007) that the
    * read-back could not confirm is redelivered, and the new attempt gets a permanent HTTP 4xx
-   * without Binance's JSON (a WAF page): REJECTED, although the change is in force. Read as APPLIED.
+   * without Binance's JSON (a WAF page): REJECTED, although the change is in force.
    */
-  rejectedAfterUnconfirmedChange: (m, outcome, wroteOwnLeverage) =>
-    m.command !== undefined && outcome.status === 'REJECTED' && /^HTTP_4\d\d$/.test(String(outcome.error?.code)) && wroteOwnLeverage,
+  rejectedAfterUnconfirmedChange: {
+    matches: ({ message, outcome, wroteOwnLeverage }) =>
+      message.command !== undefined && outcome.status === 'REJECTED' && /^HTTP_4\d\d$/.test(String(outcome.error?.code)) && wroteOwnLeverage,
+    readAs: 'APPLIED',
+  },
+  /**
+   * A targets event whose record is handed back with some targets already decided (and marked
+   * completed) gets, on its final receive, FAILED for every target when the whole record is blocked
+   * (paused, time budget, held behind an earlier record) or fails before the targets (credentials):
+   * a second, contradicting outcome for the targets that were already decided.
+   */
+  completedTargetFailedAgain: {
+    matches: ({ message, outcome, earlier }) =>
+      (message.command?.targets.length ?? 0) > 1 && outcome.status === 'FAILED' && earlier.some((o) => TERMINAL_STATUSES.has(o.status)),
+    readAs: 'unpublished',
+  },
 } satisfies Record<string, KnownBug>;
 
 function tolerateKnownBugs(trace: ChaosTrace): ChaosTrace {
   const index = indexTrace(trace);
   const wrote = new Set(index.writers.filter((u) => u !== undefined));
   const unitOf = new Map(index.units.flatMap((u) => u.outcomes.map((p) => [p, u] as const)));
-  const published = trace.published.map((p) => {
+  const published = trace.published.flatMap((p) => {
     const unit = unitOf.get(p);
-    if (unit?.target === undefined || !Object.values(KNOWN_BUGS).some((bug: KnownBug) => bug(unit.message, p.outcome, wrote.has(unit)))) return p;
+    if (unit?.target === undefined) return [p];
+    const context = { message: unit.message, outcome: p.outcome, wroteOwnLeverage: wrote.has(unit), earlier: unit.outcomes.slice(0, unit.outcomes.indexOf(p)).map((e) => e.outcome) };
+    const bug = Object.values(KNOWN_BUGS).find((known: KnownBug) => known.matches(context));
+    if (bug === undefined) return [p];
+    if (bug.readAs === 'unpublished') return [];
     const { error: _error, ...rest } = p.outcome;
-    return { ...p, outcome: { ...rest, status: 'APPLIED' as const, leverage: unit.target.leverage }, attributes: { ...p.attributes, status: 'APPLIED' } };
+    return [{ ...p, outcome: { ...rest, status: 'APPLIED' as const, leverage: unit.target.leverage }, attributes: { ...p.attributes, status: 'APPLIED' } }];
   });
   return { ...trace, published };
 }
