@@ -21,6 +21,8 @@ export interface ClientSettings {
   sequentialCalls: number;
   concurrentCalls: number;
   inFlight: number;
+  /** Extra processes per contender that only make the cold change (cold numbers are the noisiest). */
+  coldOnlyRounds: number;
 }
 
 /** One contender process's measures. */
@@ -51,13 +53,24 @@ export type ClientMeasure = Exclude<keyof ClientSample, 'round'>;
 
 export interface ClientSummary {
   contender: ClientContender;
+  /** Full processes: cold change, then warm calls. */
   samples: ClientSample[];
+  /** Processes that only made the cold change. */
+  coldSamples: ClientSample[];
   errors: string[];
+}
+
+const COLD_MEASURES: ReadonlySet<ClientMeasure> = new Set(['coldMs', 'loadMs', 'firstCallMs']);
+
+/** Cold measures come from every process (full and cold-only); the others from full processes. */
+function samplesFor(summary: ClientSummary, name: ClientMeasure): ClientSample[] {
+  return COLD_MEASURES.has(name) ? [...summary.samples, ...summary.coldSamples] : summary.samples;
 }
 
 /** Spread of one measure over a contender's processes (undefined when every run failed). */
 export function measure(summary: ClientSummary | undefined, name: ClientMeasure): Spread | undefined {
-  return summary && summary.samples.length > 0 ? spread(summary.samples.map((s) => s[name])) : undefined;
+  const samples = summary ? samplesFor(summary, name) : [];
+  return samples.length > 0 ? spread(samples.map((s) => s[name])) : undefined;
 }
 
 /**
@@ -66,8 +79,9 @@ export function measure(summary: ClientSummary | undefined, name: ClientMeasure)
  */
 export function pairedRatio(a: ClientSummary | undefined, b: ClientSummary | undefined, name: ClientMeasure): Spread | undefined {
   if (!a || !b) return undefined;
-  const ratios = a.samples.flatMap((x) => {
-    const y = b.samples.find((s) => s.round === x.round);
+  const others = samplesFor(b, name);
+  const ratios = samplesFor(a, name).flatMap((x) => {
+    const y = others.find((s) => s.round === x.round);
     return y ? [x[name] / y[name]] : [];
   });
   return ratios.length > 0 ? spread(ratios) : undefined;
@@ -107,18 +121,21 @@ export async function benchClients(
     weightLimitPerMinute,
   };
   const expectedCalls = 1 + settings.warmupCalls + settings.sequentialCalls + settings.concurrentCalls + 1;
-  const summaries = contenders.map((contender): ClientSummary => ({ contender, samples: [], errors: [] }));
+  const coldJob: ClientJob = { ...job, warmupCalls: 0, sequentialCalls: 0, concurrentCalls: 0 };
+  const summaries = contenders.map((contender): ClientSummary => ({ contender, samples: [], coldSamples: [], errors: [] }));
 
-  for (let round = 0; round < settings.rounds; round++) {
+  // Cold-only rounds are numbered after the full ones, so pairing never mixes the two kinds.
+  for (let round = 0; round < settings.rounds + settings.coldOnlyRounds; round++) {
+    const coldOnly = round >= settings.rounds;
     for (const summary of rotate(summaries, round)) {
       const { id, script } = summary.contender;
       simulator.reset();
       try {
         const cpuBefore = process.cpuUsage();
-        const { result: r, spawnedAt } = await runChildProcess<ClientResult>(childPath(script), job, env);
+        const { result: r, spawnedAt } = await runChildProcess<ClientResult>(childPath(script), coldOnly ? coldJob : job, env);
         const cpu = process.cpuUsage(cpuBefore);
-        const requests = verify(simulator, r, expectedCalls);
-        const otherRequests = requests - expectedCalls;
+        const requests = verify(simulator, r, coldOnly ? 2 : expectedCalls);
+        const otherRequests = requests - (coldOnly ? 2 : expectedCalls);
         const sample: ClientSample = {
           round,
           coldMs: r.coldConfirmedAt - spawnedAt,
@@ -135,6 +152,10 @@ export async function benchClients(
           peakRssMiB: r.rss.peakKiB / 1024,
           maxRssMiB: r.rss.maxRssKiB / 1024,
         };
+        if (coldOnly) {
+          summary.coldSamples.push(sample);
+          continue;
+        }
         summary.samples.push(sample);
         progress(
           `  ${id} round ${round + 1}: cold ${sample.coldMs.toFixed(0)} ms, p50 ${sample.p50Ms.toFixed(3)} ms at ${sample.cpuPerCallUs.toFixed(0)} µs CPU/call, ` +

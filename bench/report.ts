@@ -95,7 +95,8 @@ function clientTable(clients: ClientSummary[]): { header: Row; rows: Row[] } {
     'peak RSS MiB',
   ];
   const rows = clients.map((c) => {
-    const runs = c.errors.length ? `${c.samples.length} (+${c.errors.length} failed)` : String(c.samples.length);
+    const counts = `${c.samples.length} + ${c.coldSamples.length} cold-only`;
+    const runs = c.errors.length ? `${counts} (+${c.errors.length} failed)` : counts;
     if (c.samples.length === 0) return [c.contender.label, runs, `FAILED: ${c.errors[0] ?? 'no result'}`, ...header.slice(3).map(() => '')];
     return [
       c.contender.label,
@@ -202,7 +203,7 @@ ${report.method.map((line) => `- ${line}`).join('\n')}
 
 ## Exchange client: one leverage change
 
-Median (min–max) over fresh processes. "×base" columns are paired: in each round, the contender's value divided by the baseline's value from the same round, then the median (min–max) of those ratios. Pairing cancels most of the machine's drift between rounds.
+Median (min–max) over fresh processes; "runs" counts full processes + processes that only made the cold change (cold columns use both, the others only full ones). "×base" columns are paired: in each round, the contender's value divided by the baseline's value from the same round, then the median (min–max) of those ratios. Pairing cancels most of the machine's drift between rounds.
 
 ${markdownTable(c.header, c.rows)}
 
