@@ -75,7 +75,8 @@ async function applyWithClaim(command: RiskCommand, target: Target, ref: TargetR
   let applied = false;
   try {
     let currentLeverage = target.currentLeverage;
-    if (command.mode === 'reduce-only') {
+    // A redelivery after this event's own change applied finds the leverage it set: not a reason to skip.
+    if (command.mode === 'reduce-only' && !(claim?.claimed && claim.appliedBefore)) {
       currentLeverage ??= (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline)).leverage;
       checkReduction(currentLeverage, target.leverage);
     }

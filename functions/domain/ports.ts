@@ -39,7 +39,14 @@ export interface TargetRef {
   symbol: string;
 }
 
-export type Claim = { claimed: true; release(applied: boolean): Promise<void> } | { claimed: false; lastIssuedAt: string };
+export type Claim =
+  | {
+      claimed: true;
+      /** This very event's change was applied on an earlier delivery (its outcome was not published). */
+      appliedBefore?: boolean;
+      release(applied: boolean): Promise<void>;
+    }
+  | { claimed: false; lastIssuedAt: string };
 
 /**
  * Shared state across invocations and containers (DynamoDB). Without it (STATE_TABLE_NAME unset)
@@ -50,8 +57,8 @@ export interface StateStore {
   isCompleted(ref: TargetRef): Promise<boolean>;
   markCompleted(ref: TargetRef): Promise<void>;
   /**
-   * Takes the account+symbol for one change, refusing events issued before the last applied one.
-   * Throws a RetryableError while another event holds it.
+   * Takes the account+symbol for one change, refusing events issued before the last applied one
+   * (or before one in flight). Throws a RetryableError while another event holds it.
    */
   claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim>;
   /** The issuedAt of the last applied change, for read-only checks (dry run). */

@@ -201,11 +201,22 @@ async function settle(
   if (pending.length === 0) return result;
   for (const { target, error, decided } of pending) {
     log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
-    if (record.finalAttempt && !decided && !(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
+    if (!record.finalAttempt || decided || (await completedEarlier(command, target, deps))) continue;
+    if (!(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
       published.push({ symbol: target?.symbol, status: 'FAILED', code: error.code });
     }
   }
   return { ...result, disposition: 'retry', error: pending[0]!.error };
+}
+
+/**
+ * A record blocked as a whole (paused, held behind an earlier one, out of time) may hold targets
+ * that completed on an earlier delivery; they already have their outcome. If the state store
+ * cannot say, FAILED is published: a duplicate is better than silence.
+ */
+async function completedEarlier(command: RiskCommand, target: Target | undefined, deps: BatchDeps): Promise<boolean> {
+  if (!target || !deps.state) return false;
+  return deps.state.isCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol }).catch(() => false);
 }
 
 /** Best effort: the outcome is already out; a missing marker only risks a duplicate on redelivery. */

@@ -1,7 +1,10 @@
 /**
  * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
  * - `key#<account>#<symbol>`: the issuedAt of the last applied change, and a lease that
- *   serialises changes to that key across concurrent invocations (conditional writes);
+ *   serialises changes to that key across concurrent invocations (conditional writes). The lease
+ *   also carries the issuedAt of the change in flight (`pendingIssuedAtMs`), written before the
+ *   change is sent: if recording the applied change fails afterwards, an older event still finds
+ *   it and is SUPERSEDED instead of overtaking it;
  * - `done#<account>#<symbol>#<eventId>`: this event's target already ended with a published
  *   outcome (kept 24 h), so a redelivery is acknowledged without calling Binance again.
  */
@@ -49,13 +52,20 @@ export class DynamoDbStateStore implements StateStore {
     const now = this.now();
     const issuedAtMs = issuedAt === undefined ? undefined : Date.parse(issuedAt);
     const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
-    const inOrder = ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)';
+    const inOrder =
+      ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
+      ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued)';
+    let previous: Item | undefined;
     try {
-      await this.request('UpdateItem', {
+      const reply = await this.request<{ Attributes?: Item }>('UpdateItem', {
         TableName: this.tableName,
         Key: { pk: text(keyOf(ref)) },
-        UpdateExpression: 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires',
+        UpdateExpression:
+          issuedAtMs === undefined
+            ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires'
+            : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingIssuedAtMs = :issued',
         ConditionExpression: issuedAtMs === undefined ? free : free + inOrder,
+        ReturnValues: 'ALL_OLD',
         ExpressionAttributeValues: {
           ':owner': text(ref.eventId),
           ':now': number(now),
@@ -64,32 +74,35 @@ export class DynamoDbStateStore implements StateStore {
           ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
         },
       });
+      previous = reply.Attributes;
     } catch (error) {
       if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
       const current = await this.get(keyOf(ref));
-      const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
-      if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
-        return { claimed: false, lastIssuedAt: readText(current?.lastIssuedAt) ?? new Date(lastIssuedAtMs).toISOString() };
+      const newest = Math.max(readNumber(current?.lastIssuedAtMs) ?? -Infinity, readNumber(current?.pendingIssuedAtMs) ?? -Infinity);
+      if (issuedAtMs !== undefined && newest > issuedAtMs) {
+        return { claimed: false, lastIssuedAt: new Date(newest).toISOString() };
       }
       throw new RetryableError('KEY_BUSY', `event ${readText(current?.lockOwner) ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
     }
-    return { claimed: true, release: (applied) => this.release(ref, applied ? issuedAt : undefined) };
+    return {
+      claimed: true,
+      appliedBefore: readText(previous?.lastEventId) === ref.eventId,
+      release: (applied) => this.release(ref, applied, issuedAt),
+    };
   }
 
-  /** Frees the key and, after an applied change, records its issuedAt. A lost lease changes nothing. */
-  private async release(ref: TargetRef, appliedIssuedAt: string | undefined): Promise<void> {
-    const record = appliedIssuedAt !== undefined;
+  /** Frees the key and, after an applied change, records which event it was and its issuedAt. A lost lease changes nothing. */
+  private async release(ref: TargetRef, applied: boolean, issuedAt: string | undefined): Promise<void> {
+    const recorded = applied ? ['lastEventId = :owner', ...(issuedAt === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])] : [];
     try {
       await this.request('UpdateItem', {
         TableName: this.tableName,
         Key: { pk: text(keyOf(ref)) },
-        UpdateExpression: record
-          ? 'SET lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued, lastEventId = :owner REMOVE lockOwner, lockedUntil'
-          : 'REMOVE lockOwner, lockedUntil',
+        UpdateExpression: `${recorded.length > 0 ? `SET ${recorded.join(', ')} ` : ''}REMOVE lockOwner, lockedUntil, pendingIssuedAtMs`,
         ConditionExpression: 'lockOwner = :owner',
         ExpressionAttributeValues: {
           ':owner': text(ref.eventId),
-          ...(record ? { ':issuedMs': number(Date.parse(appliedIssuedAt)), ':issued': text(appliedIssuedAt) } : {}),
+          ...(applied && issuedAt !== undefined ? { ':issuedMs': number(Date.parse(issuedAt)), ':issued': text(issuedAt) } : {}),
         },
       });
     } catch (error) {

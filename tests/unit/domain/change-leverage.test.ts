@@ -263,6 +263,14 @@ describe('executeTarget: reduce-only', () => {
     expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(true) ETHUSDT']);
   });
 
+  test('a redelivery after this event already applied its change is not skipped: applied again (idempotent), APPLIED', async () => {
+    const h = harness();
+    h.state.claimReplies.push(answer({ claimed: true, appliedBefore: true, release: async () => undefined }));
+    h.exchange.onChange(answer(setting(10, '50000')));
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(applied(10, '50000'));
+    expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
+  });
+
   test('a current leverage known from the position is used without a read', async () => {
     const h = harness();
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' }), { ...ETH, currentLeverage: 8 }))).toEqual(notAReduction(8, 10));

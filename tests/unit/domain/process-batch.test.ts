@@ -598,6 +598,15 @@ describe('processBatch: the pause switch', () => {
     expect(h.exchange.calls).toEqual([]);
   });
 
+  test('paused on the final attempt: targets completed on an earlier delivery get no second outcome', async () => {
+    const h = harness({ pause: new FakePauseSwitch(answer(true)), state: true });
+    const [first, second, third] = THREE_TARGETS.map((target) => target.symbol);
+    h.state.completedAlready('evt-1', 'default', second!);
+    await h.run([record('msg-1', multi('evt-1'), { finalAttempt: true })]);
+    expect(h.published()).toEqual([['evt-1', 'FAILED', 'PAUSED'], ['evt-1', 'FAILED', 'PAUSED']]);
+    expect(h.publisher.outcomes.map((o) => o.symbol)).toEqual([first, third]);
+  });
+
   test('not paused: processed as usual, the switch read once per batch', async () => {
     const pause = new FakePauseSwitch(answer(false));
     const h = harness({ pause });

@@ -13,7 +13,9 @@ const ISSUED_MS = Date.parse(ISSUED);
 const KEY = { pk: { S: 'key#desk-2#BTCUSDT' } };
 const DONE = { pk: { S: 'done#desk-2#BTCUSDT#evt-1' } };
 const FREE = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
-const IN_ORDER = ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)';
+const IN_ORDER =
+  ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
+  ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued)';
 
 const conditionFailed = () => new AwsServiceError('ConditionalCheckFailedException', 'The conditional request failed', 400);
 const throttled = () => new AwsServiceError('ProvisionedThroughputExceededException', 'Rate of requests exceeds the allowed throughput', 400);
@@ -73,8 +75,11 @@ describe('DynamoDbStateStore: claim', () => {
   const claimInput = (withIssuedAt: boolean) => ({
     TableName: TABLE,
     Key: KEY,
-    UpdateExpression: 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires',
+    UpdateExpression: withIssuedAt
+      ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingIssuedAtMs = :issued'
+      : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires',
     ConditionExpression: withIssuedAt ? FREE + IN_ORDER : FREE,
+    ReturnValues: 'ALL_OLD',
     ExpressionAttributeValues: {
       ':owner': { S: 'evt-1' },
       ':now': { N: String(NOW) },
@@ -95,7 +100,9 @@ describe('DynamoDbStateStore: claim', () => {
 
   test.each([
     ['a newer change was applied: superseded, with its issuedAt', ISSUED, { lastIssuedAt: { S: '2026-11-25T10:00:00Z' }, lastIssuedAtMs: { N: String(ISSUED_MS + 60_000) } },
-      { claimed: false, lastIssuedAt: '2026-11-25T10:00:00Z' }],
+      { claimed: false, lastIssuedAt: '2026-11-25T10:00:00.000Z' }],
+    ['a newer change is in flight (or its release failed): superseded by it', ISSUED, { lastIssuedAtMs: { N: String(ISSUED_MS - 60_000) }, pendingIssuedAtMs: { N: String(ISSUED_MS + 1) } },
+      { claimed: false, lastIssuedAt: '2026-11-25T09:59:00.001Z' }],
     ['a newer change without its text: the instant as ISO', ISSUED, { lastIssuedAtMs: { N: String(ISSUED_MS + 1) } },
       { claimed: false, lastIssuedAt: '2026-11-25T09:59:00.001Z' }],
   ])('condition failed, %s', async (_name, issuedAt, attributes, expected) => {
@@ -141,25 +148,38 @@ describe('DynamoDbStateStore: claim', () => {
   });
 });
 
+describe('DynamoDbStateStore: a change applied on an earlier delivery of the same event', () => {
+  test.each([
+    ['the key was last changed by this event', { lastEventId: { S: 'evt-1' } }, true],
+    ['the key was last changed by another event', { lastEventId: { S: 'evt-0' } }, false],
+    ['the key is new', undefined, false],
+  ])('%s: appliedBefore %s', async (_name, attributes, appliedBefore) => {
+    const { store } = storeWith(answer(attributes ? { Attributes: { ...KEY, ...attributes } } : {}));
+    expect((await claimed(store.claim(REF, ISSUED, 15_000))).appliedBefore).toBe(appliedBefore);
+  });
+});
+
 describe('DynamoDbStateStore: release', () => {
-  const releaseInput = (record: boolean) => ({
+  const releaseInput = (record: 'issuedAt' | 'event' | 'nothing') => ({
     TableName: TABLE,
     Key: KEY,
-    UpdateExpression: record
-      ? 'SET lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued, lastEventId = :owner REMOVE lockOwner, lockedUntil'
-      : 'REMOVE lockOwner, lockedUntil',
+    UpdateExpression: record === 'issuedAt'
+      ? 'SET lastEventId = :owner, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued REMOVE lockOwner, lockedUntil, pendingIssuedAtMs'
+      : record === 'event'
+        ? 'SET lastEventId = :owner REMOVE lockOwner, lockedUntil, pendingIssuedAtMs'
+        : 'REMOVE lockOwner, lockedUntil, pendingIssuedAtMs',
     ConditionExpression: 'lockOwner = :owner',
     ExpressionAttributeValues: {
       ':owner': { S: 'evt-1' },
-      ...(record ? { ':issuedMs': { N: String(ISSUED_MS) }, ':issued': { S: ISSUED } } : {}),
+      ...(record === 'issuedAt' ? { ':issuedMs': { N: String(ISSUED_MS) }, ':issued': { S: ISSUED } } : {}),
     },
   });
 
   test.each([
-    ['applied, with issuedAt: records the issuedAt and frees the key', ISSUED, true, true],
-    ['not applied: only frees the key', ISSUED, false, false],
-    ['applied, without issuedAt: nothing to record, only frees the key', undefined, true, false],
-  ])('%s', async (_name, issuedAt, applied, record) => {
+    ['applied, with issuedAt: records the event and its issuedAt, frees the key', ISSUED, true, 'issuedAt'],
+    ['not applied: only frees the key', ISSUED, false, 'nothing'],
+    ['applied, without issuedAt: records the event, frees the key', undefined, true, 'event'],
+  ] as const)('%s', async (_name, issuedAt, applied, record) => {
     const { requests, store } = storeWith();
     const claim = await claimed(store.claim(REF, issuedAt, 15_000));
     await expect(claim.release(applied)).resolves.toBeUndefined();
