@@ -12,6 +12,7 @@ import { SnsOutcomePublisher } from '../adapters/sns/outcome-publisher.ts';
 import { SsmPauseSwitch } from '../adapters/ssm/pause-switch.ts';
 import { loadConfig } from '../commons/config.ts';
 import { loggerFor } from '../commons/logger.ts';
+import { exchangeMetrics } from '../commons/metrics.ts';
 import { createChangeLeverageHandler } from './handler.ts';
 
 // Cold start: fail fast on bad configuration; clients live for the container's life.
@@ -24,6 +25,7 @@ export const handler = createChangeLeverageHandler({
     recvWindowMs: config.recvWindowMs,
     requestTimeoutMs: config.requestTimeoutMs,
     weightLimitPerMinute: config.weightLimitPerMinute,
+    observer: exchangeMetrics,
   }),
   credentials: new SecretsManagerCredentialStore(new SecretsManagerClient({}), {
     secretIdTemplate: config.secretIdTemplate,

@@ -4,6 +4,7 @@
  * watch `Outcomes{status=FAILED}`; the README lists every metric.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ExchangeObserver } from '../adapters/binance/papi-client.ts';
 import type { RecordResult } from '../domain/process-batch.ts';
 import { SERVICE_NAME } from './logger.ts';
 
@@ -35,3 +36,17 @@ export function recordInvocationMetrics(results: RecordResult[]): void {
     metrics.singleMetric().addDimensions(dimensions).addMetric(metric, MetricUnit.Count, value);
   }
 }
+
+/** The exchange client's observations: latency, used weight, clock offset, in-invocation retries. */
+export const exchangeMetrics: ExchangeObserver = {
+  request(path, latencyMs, usedWeight) {
+    metrics.addMetric('ExchangeLatency', MetricUnit.Milliseconds, latencyMs);
+    if (usedWeight !== undefined) metrics.addMetric('UsedWeight', MetricUnit.Count, usedWeight);
+  },
+  clockOffset(offsetMs) {
+    metrics.addMetric('ClockOffset', MetricUnit.Milliseconds, offsetMs);
+  },
+  retry(reason) {
+    metrics.singleMetric().addDimension('reason', reason).addMetric('ExchangeRetries', MetricUnit.Count, 1);
+  },
+};

@@ -11,6 +11,16 @@ import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from 
 import { encodeParams, signerFor, signQuery } from './signing.ts';
 import { WeightPacer, type WeightReservation } from './weight-pacer.ts';
 
+/** What the client reports for metrics; the handler wires it to CloudWatch EMF. */
+export interface ExchangeObserver {
+  request(path: string, latencyMs: number, usedWeight: number | undefined): void;
+  clockOffset(offsetMs: number): void;
+  /** A request repeated or held within the invocation. */
+  retry(reason: 'CLOCK_SKEW' | 'RATE_LIMITED' | 'WEIGHT_BUDGET'): void;
+}
+
+const NO_OBSERVER: ExchangeObserver = { request() {}, clockOffset() {}, retry() {} };
+
 export interface PapiClientOptions {
   papiUrl: string;
   timeUrl: string;
@@ -20,6 +30,7 @@ export interface PapiClientOptions {
   weightLimitPerMinute?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  observer?: ExchangeObserver;
 }
 
 type Params = ReadonlyArray<readonly [string, string | number]>;
@@ -42,17 +53,17 @@ export class BinancePapiClient implements Exchange {
   private clockSync: Promise<void> | undefined;
   private quietUntil = 0;
   private banned = false;
-  /** Latest X-MBX-USED-WEIGHT-1M seen. */
-  usedWeight: number | undefined;
 
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pacer: WeightPacer;
+  private readonly observer: ExchangeObserver;
 
   constructor(private readonly options: PapiClientOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.pacer = new WeightPacer(options.weightLimitPerMinute);
+    this.observer = options.observer ?? NO_OBSERVER;
   }
 
   async changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number, deadline: Deadline): Promise<LeverageSetting> {
@@ -118,13 +129,17 @@ export class BinancePapiClient implements Exchange {
       } catch (error) {
         if (error instanceof ClockSkewError && !clockResynced) {
           clockResynced = true;
+          this.observer.retry('CLOCK_SKEW');
           await this.syncClock(deadline);
           continue;
         }
         if (error instanceof RateLimitedError) {
           this.enterQuietPeriod(error);
           rateLimitedAttempts += 1;
-          if (!error.banned && rateLimitedAttempts < MAX_RATE_LIMITED_ATTEMPTS && this.canWait(error.retryAfterMs ?? 0, deadline)) continue;
+          if (!error.banned && rateLimitedAttempts < MAX_RATE_LIMITED_ATTEMPTS && this.canWait(error.retryAfterMs ?? 0, deadline)) {
+            this.observer.retry('RATE_LIMITED');
+            continue;
+          }
         }
         throw error;
       }
@@ -136,9 +151,10 @@ export class BinancePapiClient implements Exchange {
     deadline: Deadline,
     mutating: boolean,
   ): Promise<HttpResponse> {
+    const startedAt = this.now();
     try {
       const response = await send({ ...request, timeoutMs: this.requestBudget(deadline) });
-      this.usedWeight = usedWeight(response) ?? this.usedWeight;
+      this.observer.request(request.url.pathname, this.now() - startedAt, usedWeight(response));
       return response;
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
@@ -165,6 +181,7 @@ export class BinancePapiClient implements Exchange {
           false,
         );
       }
+      this.observer.retry('WEIGHT_BUDGET');
       await this.sleep(decision.waitMs);
     }
   }
@@ -232,6 +249,7 @@ export class BinancePapiClient implements Exchange {
     if (typeof serverTime !== 'number') throw new RetryableError('CLOCK_SYNC_FAILED', 'server time response has no serverTime');
     // The server read its clock roughly half-way through the round trip.
     this.clockOffsetMs = serverTime - (sentAt + receivedAt) / 2;
+    this.observer.clockOffset(this.clockOffsetMs);
   }
 }
 

@@ -134,5 +134,20 @@ describe('metrics (CloudWatch EMF in the log)', () => {
     expect(find('OutcomesByCode', { status: 'REJECTED', code: '-4028' })).toHaveLength(1);
     expect(find('HandedBack', { code: '-1001' })).toHaveLength(1);
     expect(find('Records', {}).map((line) => line.Records)).toEqual([1, 1, 1]);
+    const exchange = find('ExchangeLatency', {});
+    expect(exchange).toHaveLength(3);
+    expect(exchange.every((line) => Array.isArray(line.ExchangeLatency) || typeof line.ExchangeLatency === 'number')).toBe(true);
+    expect(exchange.some((line) => typeof line.UsedWeight === 'number' || Array.isArray(line.UsedWeight))).toBe(true);
+  });
+
+  test('clock offset when measured, and in-invocation retries by reason', async () => {
+    guard.host.stop(); // a cold container measures the clock offset
+    guard.host.logs.length = 0;
+    guard.simulator.injectFault({ fault: { type: 'rateLimit', retryAfterSeconds: 0 }, symbol: 'XRPUSDT' });
+    await guard.invoke(riskEvent({ symbol: 'XRPUSDT', leverage: 3 }));
+    await guard.readOutcomes(1);
+    const emf = guard.host.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => '_aws' in line);
+    expect(emf.some((line) => typeof line.ClockOffset === 'number')).toBe(true);
+    expect(emf.filter((line) => line.reason === 'RATE_LIMITED').map((line) => line.ExchangeRetries)).toEqual([1]);
   });
 });

@@ -201,11 +201,21 @@ describe('the signed leverage request', () => {
     expect(new URLSearchParams(server.posts()[0]?.query).get('timestamp')).toBe(String(LOCAL_T0));
   });
 
-  test('the used weight header is remembered', async () => {
+  test('the observer hears each request with its latency and used weight, and the measured clock offset', async () => {
     server.script(LEVERAGE, { body: { leverage: 21, maxNotionalValue: 1000000 }, headers: { 'x-mbx-used-weight-1m': '42' } });
-    const { papi } = clientFor(server);
+    const heard: unknown[][] = [];
+    const observer = {
+      request: (...args: unknown[]) => heard.push(['request', ...args]),
+      clockOffset: (...args: unknown[]) => heard.push(['clockOffset', ...args]),
+      retry: (...args: unknown[]) => heard.push(['retry', ...args]),
+    };
+    const { papi } = clientFor(server, { observer });
     await expect(papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy)).resolves.toEqual({ leverage: 21, maxNotionalValue: '1000000' });
-    expect(papi.usedWeight).toBe(42);
+    expect(heard).toEqual([
+      ['request', TIME, 0, undefined],
+      ['clockOffset', expect.any(Number)],
+      ['request', LEVERAGE, 0, 42],
+    ]);
   });
 });
 
