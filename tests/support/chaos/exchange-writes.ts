@@ -13,9 +13,16 @@ export interface LeverageWrite {
   account: string;
   symbol: string;
   leverage: number;
+  /** The invocation running when it happened, as the recorder was told. */
+  invocation?: number;
 }
 
-const recorders = new Set<LeverageWrite[]>();
+interface Recorder {
+  writes: LeverageWrite[];
+  invocation?: number;
+}
+
+const recorders = new Set<Recorder>();
 let installed = false;
 
 function install(): void {
@@ -24,16 +31,18 @@ function install(): void {
   const original = SimulatorState.prototype.setLeverage;
   SimulatorState.prototype.setLeverage = function setLeverage(this: SimulatorState, account: Account, symbol: string, leverage: number) {
     original.call(this, account, symbol, leverage);
-    for (const writes of recorders) writes.push({ account: account.name, symbol, leverage });
+    for (const recorder of recorders) {
+      recorder.writes.push({ account: account.name, symbol, leverage, ...(recorder.invocation === undefined ? {} : { invocation: recorder.invocation }) });
+    }
   };
 }
 
-/** Starts recording writes into the returned list; `stop()` ends it. */
-export function recordLeverageWrites(): { writes: LeverageWrite[]; stop(): void } {
+/** Starts recording writes into `writes`, each tagged with `invocation` as set at the time; `stop()` ends it. */
+export function recordLeverageWrites(): Recorder & { stop(): void } {
   install();
-  const writes: LeverageWrite[] = [];
-  recorders.add(writes);
-  return { writes, stop: () => recorders.delete(writes) };
+  const recorder: Recorder = { writes: [] };
+  recorders.add(recorder);
+  return Object.assign(recorder, { stop: () => void recorders.delete(recorder) });
 }
 
 /**

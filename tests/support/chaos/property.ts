@@ -27,8 +27,7 @@ export interface PropertyOptions {
 
 export function nothingIsLostProperty(sim: BinanceSimulator, options: PropertyOptions = {}) {
   return fc.asyncProperty(chaosScenario(options.limits), async (scenario) => {
-    const tolerate = options.invariants?.tolerateKnownBugs !== false;
-    const trace = await runChaosScenario({ sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS, avoidKnownBugs: tolerate, ...options.env }, scenario);
+    const trace = await runChaosScenario({ sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS, ...options.env }, scenario);
     const violations = checkInvariants(trace, options.invariants);
     if (violations.length > 0) throw new InvariantViolation(violations, describeTrace(trace));
   });

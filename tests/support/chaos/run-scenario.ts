@@ -17,7 +17,7 @@ import {
   snsPublisher,
 } from './handler-factory.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { FlakyStateStore, ScriptedPauseSwitch, type StateFailure } from './state-fakes.ts';
+import { ChaosAws, type StateFailure } from './state-fakes.ts';
 import { type ChaosScenario, DEFAULT_INVOCATION, type PlannedMessage, planMessages, UNLISTED_SYMBOLS } from './scenario.ts';
 import { type Settlement, SqsQueueModel } from './sqs-queue-model.ts';
 
@@ -25,8 +25,6 @@ export interface ChaosEnvironment {
   sim: BinanceSimulator;
   /** The exchange client's per-request timeout (also the handler's minimum time to start a record). */
   requestTimeoutMs: number;
-  /** Keep clear of the failures known bugs need (see KNOWN_BUGS in invariants.ts); default false. */
-  avoidKnownBugs?: boolean;
   /** Test hook: replace the handler (to prove the invariants catch a broken one). */
   wrapHandler?: (handler: InvokableHandler) => InvokableHandler;
 }
@@ -66,6 +64,9 @@ export interface ChaosTrace {
 
 export const keyOf = (accountId: string, symbol: string) => `${accountId} ${symbol}`;
 
+/** How far the state store's clock moves per invocation: past a claim's lease and the pause cache. */
+const STATE_CLOCK_STEP_MS = 15_000;
+
 /** Receives per message is bounded by maxReceiveCount + 1; this is far past any legitimate run. */
 const MAX_ROUNDS = 2000;
 
@@ -82,16 +83,15 @@ export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosSce
 
   const secretsManager = new FakeSecretsManager(scenario.secretsFailures);
   const sns = new FakeSns(scenario.snsFailures);
-  const state = scenario.stateStore ? new FlakyStateStore(scenario.stateFailures, env.avoidKnownBugs ?? false) : undefined;
-  const pause = scenario.stateStore ? new ScriptedPauseSwitch() : undefined;
+  const aws = scenario.stateStore ? new ChaosAws(scenario.stateFailures) : undefined;
   const coldStart = (): InvokableHandler => {
     const handler: InvokableHandler = buildHandler(
       {
         exchange: simulatorExchange(sim.url, env.requestTimeoutMs),
         credentials: secretsManagerCredentials(secretsManager, scenario.credentialsTtlMs),
         publisher: snsPublisher(sns),
-        state,
-        pause,
+        state: aws?.stateStore(),
+        pause: aws?.pauseSwitch(),
       },
       { maxReceiveCount: scenario.maxReceiveCount, requestTimeoutMs: env.requestTimeoutMs },
     );
@@ -127,8 +127,13 @@ export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosSce
       invocations.push(trace);
       if (batch.messages.length === 0) continue;
       sns.invocation = trace.index;
-      if (state) state.invocation = trace.index;
-      if (pause) pause.state = conditions.paused ?? 'no';
+      recorder.invocation = trace.index;
+      if (aws) {
+        aws.invocation = trace.index;
+        aws.pause = conditions.paused ?? 'no';
+        // Redeliveries come a visibility timeout apart: leases and the pause cache expire.
+        aws.skewMs += STATE_CLOCK_STEP_MS;
+      }
       trace.result = await invoke(handler, batch.event, lambdaContext(conditions.budgetMs));
       trace.settlement = queue.settle(batch, trace.result);
     }
@@ -144,7 +149,7 @@ export async function runChaosScenario(env: ChaosEnvironment, scenario: ChaosSce
     invocations,
     published: sns.published,
     refused: sns.refused,
-    stateFailures: state?.failures ?? [],
+    stateFailures: aws?.failures ?? [],
     deleted: [...deleted],
     dlq: [...dlq],
     undrained: messages.filter((m) => !deleted.has(m.messageId) && !dlq.has(m.messageId)).map((m) => m.messageId),

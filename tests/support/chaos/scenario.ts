@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import type { Fault, FaultRule } from '../../../local/binance-simulator/index.ts';
+import type { CallFailure } from './state-fakes.ts';
 
 export const ACCOUNTS = ['default', 'desk-1', 'desk-2', 'desk-3'] as const;
 /** FOOUSDT matches the symbol pattern but the exchange does not list it (-1121). */
@@ -72,12 +73,12 @@ export interface ChaosScenario {
   secretsFailures: boolean[];
   snsFailures: boolean[];
   /**
-   * With the DynamoDB state store (a semantic fake, failing calls per `stateFailures`) and the
-   * pause switch; events carry issuedAt and may name several targets. Without it, the function
-   * runs as with STATE_TABLE_NAME and PAUSE_PARAMETER unset.
+   * With the DynamoDB state store and the SSM pause switch (real adapters over in-memory fakes,
+   * DynamoDB calls failing per `stateFailures`); events carry issuedAt and may name several
+   * targets. Without it, the function runs as with STATE_TABLE_NAME and PAUSE_PARAMETER unset.
    */
   stateStore: boolean;
-  stateFailures: boolean[];
+  stateFailures: CallFailure[];
   /**
    * fifo: strict arrival order, MessageGroupId per account+symbol (per account for targets events).
    * standard (state store runs only): a handed-back record is invisible for `visibilityRounds`
@@ -185,7 +186,10 @@ export function chaosScenario(limits: ScenarioLimits = {}): fc.Arbitrary<ChaosSc
     snsFailures: failureSchedule,
     invocations: fc.array(invocationSpec, { maxLength: 16 }),
     stateStore: limits.stateStore === undefined ? fc.boolean() : fc.constant(limits.stateStore),
-    stateFailures: failureSchedule,
+    stateFailures: fc.array(
+      fc.oneof({ weight: 6, arbitrary: fc.constant<CallFailure>(false) }, { weight: 1, arbitrary: fc.constantFrom<CallFailure>('before', 'after') }),
+      { maxLength: 40 },
+    ),
     queueMode: fc.constantFrom('fifo' as const, 'standard' as const),
     visibilityRounds: fc.integer({ min: 1, max: 3 }),
   });

@@ -1,70 +1,84 @@
 /**
- * The safety rails' shared state, for chaos runs: the semantic in-memory StateStore of
- * tests/support/fakes.ts (it behaves like the DynamoDB one: completed targets, last applied
- * issuedAt per key, claims refused for older events) behind a decorator that fails calls per a
- * schedule the way the DynamoDB adapter reports an unusable table, and a pause switch the driver
- * sets per invocation.
+ * The safety rails' AWS side for chaos runs: the REAL DynamoDbStateStore and SsmPauseSwitch over
+ * in-process fakes of their AWS JSON calls. DynamoDB is the benchmark's in-memory table
+ * (bench/fake-dynamodb.ts: conditions and updates evaluated as DynamoDB does), plus ReturnValues
+ * ALL_OLD and a failure schedule: call n fails `before` it takes effect or `after` (the write
+ * happened, the reply was lost). The pause parameter answers what the driver sets per invocation.
+ * Time: `now` is the wall clock plus `skewMs`, which the driver advances between receives, so
+ * leases and the pause cache expire as they would across SQS visibility timeouts.
  */
-import { RetryableError } from '../../../functions/domain/errors.ts';
-import type { Claim, PauseSwitch, StateStore, TargetRef } from '../../../functions/domain/ports.ts';
-import { FakeStateStore } from '../fakes.ts';
+import { DynamoDbError, FakeDynamoDb, type Item } from '../../../bench/fake-dynamodb.ts';
+import { type AwsJsonCall, AwsServiceError } from '../../../functions/adapters/aws-json/aws-json-client.ts';
+import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
+import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
+import type { PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
+
+export const STATE_TABLE = 'leverage-guard-chaos-state';
+export const PAUSE_PARAMETER = '/leverage-guard/chaos/paused';
+
+export type CallFailure = false | 'before' | 'after';
 
 export interface StateFailure {
-  method: 'isCompleted' | 'markCompleted' | 'claim' | 'release' | 'lastAppliedIssuedAt';
-  ref: TargetRef;
+  operation: string;
+  /** The item's key, e.g. done#desk-1#BTCUSDT#evt-3 or key#desk-1#BTCUSDT. */
+  pk: string;
+  when: 'before' | 'after';
   invocation: number;
 }
 
-export class FlakyStateStore implements StateStore {
+export class ChaosAws {
   readonly failures: StateFailure[] = [];
   /** Set by whoever drives invocations. */
   invocation = 0;
+  pause: 'no' | 'yes' | 'unreadable' = 'no';
+  skewMs = 0;
+  readonly now = () => Date.now() + this.skewMs;
+  private readonly table = new FakeDynamoDb();
   private calls = 0;
 
-  /**
-   * @param spareRelease never fail a claim's release (the known bug in tests/chaos/known-bugs.test.ts
-   *   makes any failed release after an applied change break the order).
-   */
-  constructor(
-    private readonly schedule: readonly boolean[],
-    private readonly spareRelease = false,
-    readonly inner: StateStore = new FakeStateStore(),
-  ) {}
+  constructor(private readonly schedule: readonly CallFailure[]) {}
 
-  isCompleted(ref: TargetRef): Promise<boolean> {
-    return this.guard('isCompleted', ref, () => this.inner.isCompleted(ref));
+  /** One container's adapters (each container has its own pause cache). */
+  stateStore(): StateStore {
+    return new DynamoDbStateStore(this.dynamodb, STATE_TABLE, this.now);
   }
 
-  markCompleted(ref: TargetRef): Promise<void> {
-    return this.guard('markCompleted', ref, () => this.inner.markCompleted(ref));
+  pauseSwitch(): PauseSwitch {
+    return new SsmPauseSwitch(this.ssm, PAUSE_PARAMETER, this.now);
   }
 
-  lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
-    return this.guard('lastAppliedIssuedAt', ref, () => this.inner.lastAppliedIssuedAt(ref));
-  }
-
-  async claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim> {
-    const claim = await this.guard('claim', ref, () => this.inner.claim(ref, issuedAt, leaseMs));
-    if (!claim.claimed) return claim;
-    return { claimed: true, release: (applied) => (this.spareRelease ? claim.release(applied) : this.guard('release', ref, () => claim.release(applied))) };
-  }
-
-  private async guard<T>(method: StateFailure['method'], ref: TargetRef, call: () => Promise<T>): Promise<T> {
+  private readonly dynamodb: AwsJsonCall = async <T>(operation: string, input: object) => {
     await new Promise((resolve) => setImmediate(resolve));
-    if (this.schedule[this.calls++] ?? false) {
-      this.failures.push({ method, ref, invocation: this.invocation });
-      throw new RetryableError('STATE_STORE_UNAVAILABLE', `the state table could not be used (chaos: ${method} failed)`);
+    const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string };
+    const pk = String(Object.values((request.Key ?? request.Item)?.pk ?? {})[0] ?? '');
+    const failure = this.schedule[this.calls++] ?? false;
+    const fail = (when: 'before' | 'after') => {
+      this.failures.push({ operation, pk, when, invocation: this.invocation });
+      return new AwsServiceError('InternalServerError', `chaos: ${operation} ${when === 'after' ? 'applied, but its reply was lost' : 'failed'}`, 500);
+    };
+    if (failure === 'before') throw fail('before');
+    let reply: object;
+    try {
+      const old = request.ReturnValues === 'ALL_OLD' ? (this.table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
+      reply = this.table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+      if (old !== undefined) reply = { ...reply, Attributes: old };
+    } catch (error) {
+      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
+      throw error;
     }
-    return call();
-  }
+    if (failure === 'after') throw fail('after');
+    return reply as T;
+  };
+
+  private readonly ssm: AwsJsonCall = async <T>(operation: string) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (operation !== 'GetParameter') throw new AwsServiceError('InvalidAction', operation, 400);
+    if (this.pause === 'unreadable') throw new AwsServiceError('InternalServerError', 'chaos: SSM is having a bad day', 500);
+    return { Parameter: { Name: PAUSE_PARAMETER, Type: 'String', Value: this.pause === 'yes' ? 'true' : 'false' } } as T;
+  };
 }
 
-/** Paused, not paused or unreadable, as the driver says for the current invocation. */
-export class ScriptedPauseSwitch implements PauseSwitch {
-  state: 'no' | 'yes' | 'unreadable' = 'no';
-
-  async isPaused(): Promise<boolean> {
-    if (this.state === 'unreadable') throw new Error('ParameterNotFound (chaos)');
-    return this.state === 'yes';
-  }
+/** Did the state store fail to record this target as completed (so a redelivery may decide it again)? */
+export function completionMarkerFailed(failures: readonly StateFailure[], accountId: string, symbol: string, eventId: string | undefined): boolean {
+  return failures.some((f) => f.operation === 'PutItem' && f.when === 'before' && f.pk === `done#${accountId}#${symbol}#${eventId}`);
 }
