@@ -78,10 +78,14 @@ export async function expectSqsBatchHandled(items: BatchItem[]): Promise<void> {
   const { result, outcomes } = await publishedDuring(() => invoke(handler, batch.event, lambdaContext(30_000)));
   expect(result).toEqual({ returned: { batchItemFailures: [] } });
   expect(queue.settle(batch, result).kept).toEqual([]);
-  expect(outcomes).toHaveLength(items.length);
+  expect(outcomes).toHaveLength(items.reduce((sum, item) => sum + (item.valid?.targets.length ?? 1), 0));
   for (const { item, messageId } of messages) {
     if (item.bad) expectRejectedAsInvalid(outcomes, item.bad, messageId);
-    else expect(outcomes.filter((o) => o.eventId === item.valid.eventId)).toMatchObject([{ status: 'APPLIED', leverage: item.valid.leverage }]);
+    else {
+      const mine = outcomes.filter((o) => o.eventId === item.valid.eventId).map((o) => ({ symbol: o.symbol, status: o.status, leverage: o.leverage }));
+      expect(mine).toEqual(expect.arrayContaining(item.valid.targets.map((t) => ({ ...t, status: 'APPLIED' }))));
+      expect(mine).toHaveLength(item.valid.targets.length);
+    }
   }
   expectPrototypeClean();
 }

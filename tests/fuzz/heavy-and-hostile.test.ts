@@ -4,7 +4,7 @@
  * 10k levels of nesting, prototype keys.
  */
 import { expectPrototypeClean, expectSingleEventHandled, expectSqsBatchHandled } from './harness.ts';
-import { type BadInput, DEEP, freshEventId, HUGE, validInput } from './inputs.ts';
+import { type BadInput, DEEP, freshEventId, HUGE, type ValidInput, validInput } from './inputs.ts';
 import fc from 'fast-check';
 
 const deepArray = '['.repeat(DEEP) + ']'.repeat(DEEP);
@@ -57,8 +57,9 @@ const cases: [string, () => BadInput][] = [
 
 describe.each(cases)('%s', (_name, input) => {
   test('SQS: REJECTED, and a valid record next to it is APPLIED', async () => {
-    const [valid] = fc.sample(validInput, 1) as [typeof validInput extends fc.Arbitrary<infer T> ? T : never];
-    await expectSqsBatchHandled([{ valid }, { bad: input() }, { valid: { ...valid, eventId: `${valid.eventId}-2`, text: valid.text.replace(valid.eventId, `${valid.eventId}-2`) } }]);
+    const [valid] = fc.sample(validInput, { numRuns: 1, seed: 1 }) as [ValidInput];
+    const [next] = fc.sample(validInput, { numRuns: 1, seed: 2 }) as [ValidInput];
+    await expectSqsBatchHandled([{ valid }, { bad: input() }, { valid: next }]);
   });
 
   test('EventBridge and direct: REJECTED, the invocation returns', async () => {
@@ -78,7 +79,7 @@ describe.each(cases)('%s', (_name, input) => {
 // EventBridge/direct event fails and is retried instead of being REJECTED.
 // Expected: REJECTED INVALID_EVENT "metadata: …" for that record only; the others proceed.
 test.skip('BUG: metadata nested 10k levels deep is REJECTED like any other bad metadata', async () => {
-  const [valid] = fc.sample(validInput, 1) as [typeof validInput extends fc.Arbitrary<infer T> ? T : never];
+  const [valid] = fc.sample(validInput, { numRuns: 1, seed: 1 }) as [ValidInput];
   const bad = () => eventWith({ metadata: deepObject }, ['metadata:']);
   await expectSqsBatchHandled([{ valid }, { bad: bad() }]);
   await expectSingleEventHandled('eventBridge', bad());

@@ -29,7 +29,8 @@ export interface BadInput {
 export interface ValidInput {
   text: string;
   eventId: string;
-  leverage: number;
+  /** One APPLIED outcome each. */
+  targets: { symbol: string; leverage: number }[];
 }
 
 const parses = (text: string) => {
@@ -254,7 +255,20 @@ export const badJsonInput: fc.Arbitrary<BadInput> = fc.oneof(
   },
 );
 
-export const validInput: fc.Arbitrary<ValidInput> = baseEvent.map((base) => {
+const validTargets = fc.uniqueArray(fc.record({ symbol: validSymbol, leverage: fc.integer({ min: 1, max: 125 }) }), {
+  minLength: 1,
+  maxLength: 4,
+  selector: (t) => t.symbol,
+});
+
+/** A valid event: the plain shape, or `targets` (one outcome per symbol). */
+export const validInput: fc.Arbitrary<ValidInput> = fc.oneof(
+  { weight: 3, arbitrary: baseEvent.map((base) => ({ fields: base as Record<string, unknown>, targets: [{ symbol: base.symbol, leverage: base.leverage }] })) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(baseEvent, validTargets).map(([{ symbol: _symbol, leverage: _leverage, ...rest }, targets]) => ({ fields: { ...rest, targets }, targets })),
+  },
+).map(({ fields, targets }) => {
   const eventId = freshEventId('fz-ok');
-  return { text: JSON.stringify({ eventId, ...base }), eventId, leverage: base.leverage };
+  return { text: JSON.stringify({ eventId, ...fields }), eventId, targets };
 });
