@@ -158,6 +158,11 @@ function targetRows(targets: Target[]): Row[] {
   return targets.map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS']);
 }
 
+/** More runnable work than cores at the start or the end of the run. */
+function busy(m: Machine): boolean {
+  return Math.max(...m.load) > m.cores;
+}
+
 export function renderConsole(report: RunReport): string {
   const c = clientTable(report.clients);
   const f = functionTable(report.fn);
@@ -226,6 +231,7 @@ ${markdownTable(i.header, i.rows)}
 ## Targets
 
 ${markdownTable(['target', 'goal', 'measured', 'result'], targetRows(report.targets))}
+${busy(m) ? `\n> The machine was busy during this run (1-minute load average ${fmt(m.load[0], 2)} → ${fmt(m.load[1], 2)} on ${m.cores} cores). Wall-time verdicts (throughput, cold change, batch latency) can flip on a quieter machine: read their ranges. CPU-time measures are the steadier ones.\n` : ''}
 
 ${misses.length === 0 ? 'Every target is met in this run.' : misses.map((t) => `**MISS: ${t.name}.** ${t.why ?? ''}`).join('\n\n')}
 

