@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, about 3 minutes) and `npm run bench -- --quick` (about 1 minute).
+ * `npm run bench` (full, about 3 to 4 minutes) and `npm run bench -- --quick` (under 1 minute).
  * Builds the children, starts the PAPI simulator and the AWS fakes on loopback, runs the
  * exchange-client comparison and the function measures, prints the tables and writes
  * docs/benchmarks.md (a quick run writes bench/.build/benchmarks-quick.md instead, so it never
@@ -23,7 +23,7 @@ const quick = process.argv.includes('--quick');
 
 const CLIENT_SETTINGS: ClientSettings = quick
   ? { rounds: 3, warmupCalls: 200, sequentialCalls: 500, concurrentCalls: 2000, inFlight: 10, coldOnlyRounds: 2 }
-  : { rounds: 9, warmupCalls: 200, sequentialCalls: 1000, concurrentCalls: 5000, inFlight: 10, coldOnlyRounds: 12 };
+  : { rounds: 9, warmupCalls: 200, sequentialCalls: 1000, concurrentCalls: 5000, inFlight: 10, coldOnlyRounds: 8 };
 /** Over TLS: fewer rounds and calls (a connector that handshakes per call is slow), same method. */
 const TLS_SETTINGS: ClientSettings = quick
   ? { rounds: 2, warmupCalls: 100, sequentialCalls: 200, concurrentCalls: 500, inFlight: 10, coldOnlyRounds: 0 }
@@ -69,7 +69,6 @@ if (!functionCheck.same) {
 
 const testCredentials = JSON.parse(readFileSync('local/binance-simulator/test-credentials.json', 'utf8')) as Record<string, Credentials>;
 const credentials = testCredentials[ACCOUNT]!;
-// The benchmark sends far more than Binance's 6000 weight a minute; that limit is not under test.
 /**
  * Far above Binance's 6000 so the limit is not what is measured; leverage-guard's client and the
  * function are told the same limit (their pacing keeps its bookkeeping but never waits).
