@@ -7,7 +7,7 @@ import { ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, a
 import { checkCap, checkReduction, type Policy } from './policy.ts';
 import type { RiskCommand, Target } from './risk-event.ts';
 import type { Verdict } from './outcome.ts';
-import type { ApiCredentials, Deadline, Exchange, LeverageSetting, Log, StateStore, TargetRef } from './ports.ts';
+import type { ApiCredentials, ClaimEnd, Deadline, Exchange, LeverageSetting, Log, StateStore, TargetRef } from './ports.ts';
 
 export interface ExecutionDeps {
   exchange: Exchange;
@@ -72,20 +72,30 @@ async function dryRun(command: RiskCommand, target: Target, ref: TargetRef, cred
 async function applyWithClaim(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
   const claim = deps.state ? await deps.state.claim(ref, command.issuedAt, deps.deadline.remainingMs() + LEASE_MARGIN_MS) : undefined;
   if (claim && !claim.claimed) throw superseded(claim.lastIssuedAt);
-  let applied = false;
+  let end: ClaimEnd = 'not-applied';
   try {
     let currentLeverage = target.currentLeverage;
-    // A redelivery after this event's own change applied finds the leverage it set: not a reason to skip.
-    if (command.mode === 'reduce-only' && !(claim?.claimed && claim.appliedBefore)) {
-      currentLeverage ??= (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline)).leverage;
+    if (command.mode === 'reduce-only') {
+      const read = currentLeverage === undefined ? await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline) : undefined;
+      currentLeverage = read?.leverage ?? currentLeverage!;
+      if (claim?.seenBefore && currentLeverage === target.leverage) {
+        // This event's own change, from an earlier delivery whose outcome was lost, is in force:
+        // that is APPLIED, not "not a reduction". (Never re-sent: a reduce-only must not raise.)
+        const setting = read ?? (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline));
+        end = 'applied';
+        return { status: 'APPLIED', ...setting, currentLeverage };
+      }
       checkReduction(currentLeverage, target.leverage);
     }
     const setting = await changeLeverage(credentials, target, deps);
-    applied = true;
+    end = 'applied';
     return { status: 'APPLIED', ...setting, currentLeverage };
+  } catch (error) {
+    if (asGuardError(error).retryable) end = 'retrying';
+    throw error;
   } finally {
     if (claim?.claimed) {
-      await claim.release(applied).catch((error: unknown) =>
+      await claim.release(end).catch((error: unknown) =>
         deps.log.warn('could not release the claim; it expires with its lease', { symbol: target.symbol, detail: String(error) }),
       );
     }

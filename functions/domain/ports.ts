@@ -39,12 +39,19 @@ export interface TargetRef {
   symbol: string;
 }
 
+/**
+ * How a claim ends: `applied` records the change; `not-applied` forgets the event; `retrying`
+ * keeps its issuedAt as in flight (its change may have executed, and it will come back), so an
+ * older event cannot slip in meanwhile.
+ */
+export type ClaimEnd = 'applied' | 'not-applied' | 'retrying';
+
 export type Claim =
   | {
       claimed: true;
-      /** This very event's change was applied on an earlier delivery (its outcome was not published). */
-      appliedBefore?: boolean;
-      release(applied: boolean): Promise<void>;
+      /** This very event was applied, or in flight, on an earlier delivery. */
+      seenBefore?: boolean;
+      release(end: ClaimEnd): Promise<void>;
     }
   | { claimed: false; lastIssuedAt: string };
 

@@ -7,6 +7,7 @@ import type { Outcome } from '../../functions/domain/outcome.ts';
 import type {
   ApiCredentials,
   Claim,
+  ClaimEnd,
   CredentialStore,
   Deadline,
   Exchange,
@@ -142,7 +143,7 @@ export type StateCall =
   | RefCall<'markCompleted'>
   | RefCall<'lastAppliedIssuedAt'>
   | { method: 'claim'; ref: TargetRef; issuedAt: string | undefined; leaseMs: number }
-  | { method: 'release'; ref: TargetRef; applied: boolean };
+  | { method: 'release'; ref: TargetRef; end: ClaimEnd };
 
 /**
  * An in-memory StateStore that behaves like the DynamoDB one unless scripted: `completed` holds
@@ -190,7 +191,7 @@ export class FakeStateStore implements StateStore {
     if (issuedAt !== undefined && last !== undefined && Date.parse(last) > Date.parse(issuedAt)) {
       return Promise.resolve({ claimed: false, lastIssuedAt: last });
     }
-    return Promise.resolve({ claimed: true, release: (applied) => this.release(ref, issuedAt, applied) });
+    return Promise.resolve({ claimed: true, release: (end) => this.release(ref, issuedAt, end) });
   }
 
   lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
@@ -198,19 +199,19 @@ export class FakeStateStore implements StateStore {
     return Promise.resolve(this.lastApplied.get(keyOf(ref)));
   }
 
-  /** [method, symbol] of every call, in order; release shows `release(true)` / `release(false)`. */
+  /** [method, symbol] of every call, in order; release shows how the claim ended, e.g. `release(applied)`. */
   log(): string[] {
-    return this.calls.map((call) => `${call.method === 'release' ? `release(${call.applied})` : call.method} ${call.ref.symbol}`);
+    return this.calls.map((call) => `${call.method === 'release' ? `release(${call.end})` : call.method} ${call.ref.symbol}`);
   }
 
   callsOf<M extends StateCall['method']>(method: M): Extract<StateCall, { method: M }>[] {
     return this.calls.filter((call): call is Extract<StateCall, { method: M }> => call.method === method);
   }
 
-  private async release(ref: TargetRef, issuedAt: string | undefined, applied: boolean): Promise<void> {
-    this.calls.push({ method: 'release', ref, applied });
+  private async release(ref: TargetRef, issuedAt: string | undefined, end: ClaimEnd): Promise<void> {
+    this.calls.push({ method: 'release', ref, end });
     await play(this.releaseReplies.shift() ?? answer(undefined));
-    if (applied && issuedAt !== undefined) this.lastApplied.set(keyOf(ref), issuedAt);
+    if (end === 'applied' && issuedAt !== undefined) this.lastApplied.set(keyOf(ref), issuedAt);
   }
 }
 

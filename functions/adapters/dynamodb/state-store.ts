@@ -2,14 +2,15 @@
  * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
  * - `key#<account>#<symbol>`: the issuedAt of the last applied change, and a lease that
  *   serialises changes to that key across concurrent invocations (conditional writes). The lease
- *   also carries the issuedAt of the change in flight (`pendingIssuedAtMs`), written before the
- *   change is sent: if recording the applied change fails afterwards, an older event still finds
- *   it and is SUPERSEDED instead of overtaking it;
+ *   also carries the event in flight and its issuedAt (`pendingEventId`, `pendingIssuedAtMs`),
+ *   written before the change is sent and kept while that event is being retried: if recording
+ *   the applied change fails, or the change's fate is unknown, an older event still finds it and
+ *   is SUPERSEDED instead of overtaking it;
  * - `done#<account>#<symbol>#<eventId>`: this event's target already ended with a published
  *   outcome (kept 24 h), so a redelivery is acknowledged without calling Binance again.
  */
 import { RetryableError } from '../../domain/errors.ts';
-import type { Claim, StateStore, TargetRef } from '../../domain/ports.ts';
+import type { Claim, ClaimEnd, StateStore, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
 const COMPLETED_TTL_SECONDS = 24 * 3600;
@@ -62,8 +63,8 @@ export class DynamoDbStateStore implements StateStore {
         Key: { pk: text(keyOf(ref)) },
         UpdateExpression:
           issuedAtMs === undefined
-            ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires'
-            : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingIssuedAtMs = :issued',
+            ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner'
+            : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingIssuedAtMs = :issued',
         ConditionExpression: issuedAtMs === undefined ? free : free + inOrder,
         ReturnValues: 'ALL_OLD',
         ExpressionAttributeValues: {
@@ -86,19 +87,24 @@ export class DynamoDbStateStore implements StateStore {
     }
     return {
       claimed: true,
-      appliedBefore: readText(previous?.lastEventId) === ref.eventId,
-      release: (applied) => this.release(ref, applied, issuedAt),
+      seenBefore: readText(previous?.lastEventId) === ref.eventId || readText(previous?.pendingEventId) === ref.eventId,
+      release: (end) => this.release(ref, end, issuedAt),
     };
   }
 
-  /** Frees the key and, after an applied change, records which event it was and its issuedAt. A lost lease changes nothing. */
-  private async release(ref: TargetRef, applied: boolean, issuedAt: string | undefined): Promise<void> {
+  /**
+   * Frees the key. After an applied change, records which event it was and its issuedAt; after a
+   * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
+   */
+  private async release(ref: TargetRef, end: ClaimEnd, issuedAt: string | undefined): Promise<void> {
+    const applied = end === 'applied';
     const recorded = applied ? ['lastEventId = :owner', ...(issuedAt === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])] : [];
+    const removed = end === 'retrying' ? ['lockOwner', 'lockedUntil'] : ['lockOwner', 'lockedUntil', 'pendingIssuedAtMs', 'pendingEventId'];
     try {
       await this.request('UpdateItem', {
         TableName: this.tableName,
         Key: { pk: text(keyOf(ref)) },
-        UpdateExpression: `${recorded.length > 0 ? `SET ${recorded.join(', ')} ` : ''}REMOVE lockOwner, lockedUntil, pendingIssuedAtMs`,
+        UpdateExpression: `${recorded.length > 0 ? `SET ${recorded.join(', ')} ` : ''}REMOVE ${removed.join(', ')}`,
         ConditionExpression: 'lockOwner = :owner',
         ExpressionAttributeValues: {
           ':owner': text(ref.eventId),

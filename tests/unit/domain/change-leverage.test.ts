@@ -178,7 +178,7 @@ describe('executeTarget: the claim on account+symbol', () => {
     expect(h.state.callsOf('claim')).toEqual([
       { method: 'claim', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' }, issuedAt: ISSUED, leaseMs: REMAINING_MS + 5000 },
     ]);
-    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(true) ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(applied) ETHUSDT']);
     expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
   });
 
@@ -207,17 +207,17 @@ describe('executeTarget: the claim on account+symbol', () => {
     expect(h.exchangeLog()).toEqual([]);
   });
 
-  type Row = [string, Reply<ReturnType<typeof setting>>, Record<string, unknown>];
+  type Row = [string, Reply<ReturnType<typeof setting>>, Record<string, unknown>, string];
   test.each<Row>([
     ['a permanent failure', raise(new PermanentError(-4028, 'Binance -4028: Invalid leverage')),
-      { status: 'REJECTED', error: { type: 'PermanentError', code: -4028, message: 'Binance -4028: Invalid leverage' } }],
-    ['a retryable failure', raise(new RetryableError('NETWORK_ERROR', 'ECONNRESET')),
-      { status: 'RETRY', error: { type: 'RetryableError', code: 'NETWORK_ERROR', message: 'ECONNRESET' } }],
-  ])('released as not applied after %s', async (_name, reply, verdict) => {
+      { status: 'REJECTED', error: { type: 'PermanentError', code: -4028, message: 'Binance -4028: Invalid leverage' } }, 'not-applied'],
+    ['a retryable failure (the event stays in flight)', raise(new RetryableError('NETWORK_ERROR', 'ECONNRESET')),
+      { status: 'RETRY', error: { type: 'RetryableError', code: 'NETWORK_ERROR', message: 'ECONNRESET' } }, 'retrying'],
+  ])('released after %s', async (_name, reply, verdict, end) => {
     const h = harness();
     h.exchange.onChange(reply);
     expect(view(await h.execute())).toEqual(verdict);
-    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(false) ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', `release(${end}) ETHUSDT`]);
     expect(h.state.lastApplied.size).toBe(0);
   });
 
@@ -252,7 +252,7 @@ describe('executeTarget: reduce-only', () => {
     h.exchange.onRead(answer(setting(current)));
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(notAReduction(current, 10));
     expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
-    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(false) ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(not-applied) ETHUSDT']);
   });
 
   test('current leverage higher: the read happens inside the claim, then APPLIED with the current leverage', async () => {
@@ -260,15 +260,19 @@ describe('executeTarget: reduce-only', () => {
     h.exchange.onRead(answer(setting(20))).onChange(answer(setting(10, '50000')));
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(applied(10, '50000', 20));
     expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT', 'changeLeverage ETHUSDT']);
-    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(true) ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(applied) ETHUSDT']);
   });
 
-  test('a redelivery after this event already applied its change is not skipped: applied again (idempotent), APPLIED', async () => {
+  test.each([
+    ['seen before, its leverage in force: APPLIED without sending anything', true, 10, applied(10, '50000', 10), ['readLeverage ETHUSDT']],
+    ['seen before, leverage since lowered further: still never raised', true, 4, notAReduction(4, 10), ['readLeverage ETHUSDT']],
+    ['not seen before, leverage equal: SKIPPED as usual', false, 10, notAReduction(10, 10), ['readLeverage ETHUSDT']],
+  ])('a redelivery of a reduce-only event, %s', async (_name, seenBefore, current, verdict, exchangeCalls) => {
     const h = harness();
-    h.state.claimReplies.push(answer({ claimed: true, appliedBefore: true, release: async () => undefined }));
-    h.exchange.onChange(answer(setting(10, '50000')));
-    expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(applied(10, '50000'));
-    expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
+    h.state.claimReplies.push(answer({ claimed: true, seenBefore, release: async () => undefined }));
+    h.exchange.onRead(answer(setting(current, '50000')));
+    expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(verdict);
+    expect(h.exchangeLog()).toEqual(exchangeCalls);
   });
 
   test('a current leverage known from the position is used without a read', async () => {
@@ -277,11 +281,11 @@ describe('executeTarget: reduce-only', () => {
     expect(h.exchangeLog()).toEqual([]);
   });
 
-  test('the read failing: RETRY, released unapplied', async () => {
+  test('the read failing: RETRY, released as retrying', async () => {
     const h = harness();
     h.exchange.onRead(raise(new RetryableError('TIMEOUT', 'no response within 5000 ms')));
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))?.status).toBe('RETRY');
-    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(false) ETHUSDT']);
+    expect(h.state.log()).toEqual(['isCompleted ETHUSDT', 'claim ETHUSDT', 'release(retrying) ETHUSDT']);
   });
 
   test('mode "set" does not read the current leverage, but reports one known from the position', async () => {
@@ -332,12 +336,12 @@ describe('executeTarget: the change and its read-back', () => {
     expect(verdict && 'error' in verdict && verdict.error.cause).toBe(readFailure);
   });
 
-  test('a confirmed read-back is released as applied; a mismatch as not applied', async () => {
+  test('a confirmed read-back is released as applied; a mismatch as retrying (its issuedAt stays in flight)', async () => {
     const h = harness();
     h.exchange.onChange(raise(unknown()), raise(unknown())).onRead(answer(setting(10)), answer(setting(20)));
     await h.execute();
     await h.execute();
-    expect(h.state.callsOf('release').map((call) => call.applied)).toEqual([true, false]);
+    expect(h.state.callsOf('release').map((call) => call.end)).toEqual(['applied', 'retrying']);
   });
 
   test('the unknown execution is logged before the read-back', async () => {

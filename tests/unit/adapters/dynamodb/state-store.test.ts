@@ -76,8 +76,8 @@ describe('DynamoDbStateStore: claim', () => {
     TableName: TABLE,
     Key: KEY,
     UpdateExpression: withIssuedAt
-      ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingIssuedAtMs = :issued'
-      : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires',
+      ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingIssuedAtMs = :issued'
+      : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner',
     ConditionExpression: withIssuedAt ? FREE + IN_ORDER : FREE,
     ReturnValues: 'ALL_OLD',
     ExpressionAttributeValues: {
@@ -148,26 +148,29 @@ describe('DynamoDbStateStore: claim', () => {
   });
 });
 
-describe('DynamoDbStateStore: a change applied on an earlier delivery of the same event', () => {
+describe('DynamoDbStateStore: the same event seen on an earlier delivery', () => {
   test.each([
     ['the key was last changed by this event', { lastEventId: { S: 'evt-1' } }, true],
+    ['this event was in flight (retrying)', { lastEventId: { S: 'evt-0' }, pendingEventId: { S: 'evt-1' } }, true],
     ['the key was last changed by another event', { lastEventId: { S: 'evt-0' } }, false],
     ['the key is new', undefined, false],
-  ])('%s: appliedBefore %s', async (_name, attributes, appliedBefore) => {
+  ])('%s: seenBefore %s', async (_name, attributes, seenBefore) => {
     const { store } = storeWith(answer(attributes ? { Attributes: { ...KEY, ...attributes } } : {}));
-    expect((await claimed(store.claim(REF, ISSUED, 15_000))).appliedBefore).toBe(appliedBefore);
+    expect((await claimed(store.claim(REF, ISSUED, 15_000))).seenBefore).toBe(seenBefore);
   });
 });
 
 describe('DynamoDbStateStore: release', () => {
-  const releaseInput = (record: 'issuedAt' | 'event' | 'nothing') => ({
+  const FORGET_PENDING = 'REMOVE lockOwner, lockedUntil, pendingIssuedAtMs, pendingEventId';
+  const releaseInput = (record: 'issuedAt' | 'event' | 'nothing' | 'keep-pending') => ({
     TableName: TABLE,
     Key: KEY,
-    UpdateExpression: record === 'issuedAt'
-      ? 'SET lastEventId = :owner, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued REMOVE lockOwner, lockedUntil, pendingIssuedAtMs'
-      : record === 'event'
-        ? 'SET lastEventId = :owner REMOVE lockOwner, lockedUntil, pendingIssuedAtMs'
-        : 'REMOVE lockOwner, lockedUntil, pendingIssuedAtMs',
+    UpdateExpression: {
+      issuedAt: `SET lastEventId = :owner, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued ${FORGET_PENDING}`,
+      event: `SET lastEventId = :owner ${FORGET_PENDING}`,
+      nothing: FORGET_PENDING,
+      'keep-pending': 'REMOVE lockOwner, lockedUntil',
+    }[record],
     ConditionExpression: 'lockOwner = :owner',
     ExpressionAttributeValues: {
       ':owner': { S: 'evt-1' },
@@ -176,13 +179,14 @@ describe('DynamoDbStateStore: release', () => {
   });
 
   test.each([
-    ['applied, with issuedAt: records the event and its issuedAt, frees the key', ISSUED, true, 'issuedAt'],
-    ['not applied: only frees the key', ISSUED, false, 'nothing'],
-    ['applied, without issuedAt: records the event, frees the key', undefined, true, 'event'],
-  ] as const)('%s', async (_name, issuedAt, applied, record) => {
+    ['applied, with issuedAt: records the event and its issuedAt, frees the key', ISSUED, 'applied', 'issuedAt'],
+    ['not applied: frees the key and forgets the event', ISSUED, 'not-applied', 'nothing'],
+    ['retrying: frees the key, the event stays in flight', ISSUED, 'retrying', 'keep-pending'],
+    ['applied, without issuedAt: records the event, frees the key', undefined, 'applied', 'event'],
+  ] as const)('%s', async (_name, issuedAt, end, record) => {
     const { requests, store } = storeWith();
     const claim = await claimed(store.claim(REF, issuedAt, 15_000));
-    await expect(claim.release(applied)).resolves.toBeUndefined();
+    await expect(claim.release(end)).resolves.toBeUndefined();
     expect(requests[1]).toEqual(['UpdateItem', releaseInput(record)]);
     expect(requests).toHaveLength(2);
   });
@@ -190,14 +194,14 @@ describe('DynamoDbStateStore: release', () => {
   test('a lost lease (someone else holds the key now) is ignored', async () => {
     const { requests, store } = storeWith(answer({}), raise(conditionFailed()));
     const claim = await claimed(store.claim(REF, ISSUED, 15_000));
-    await expect(claim.release(true)).resolves.toBeUndefined();
+    await expect(claim.release('applied')).resolves.toBeUndefined();
     expect(requests).toHaveLength(2);
   });
 
   test('any other failure: RetryableError STATE_STORE_UNAVAILABLE', async () => {
     const { store } = storeWith(answer({}), raise(throttled()));
     const claim = await claimed(store.claim(REF, ISSUED, 15_000));
-    const error = await rejectionOf<RetryableError>(claim.release(false));
+    const error = await rejectionOf<RetryableError>(claim.release('not-applied'));
     expect([error.code, error.message]).toEqual([
       'STATE_STORE_UNAVAILABLE',
       'the state table could not be used (ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput)',
