@@ -79,6 +79,10 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, t
   return targets.map((t) => (t.pass ? t : { ...t, why: EXPLANATIONS[t.name]?.(context) ?? 'no analysis recorded for this target yet.' }));
 }
 
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${fmt(value, 1)}`;
+}
+
 interface Context {
   ours: ClientSummary | undefined;
   ablation: ClientSummary | undefined;
@@ -142,7 +146,7 @@ const EXPLANATIONS: Record<string, (c: Context) => string> = {
         : '';
     return (
       `Import is ${range(fn.init.function.importMs)} ms vs ${range(fn.init.sdkOnly.importMs)} ms for the bare SDK bundle ` +
-      `(+${fmt(full - fn.init.sdkOnly.importMs.median, 1)} ms); in CPU time ${fmt(fn.init.function.importCpuMs.median)} vs ${fmt(fn.init.sdkOnly.importCpuMs.median)} ms, ${ratioRange(fn.init.cpuRatioToSdk)} paired. ` +
+      `(${signed(full - fn.init.sdkOnly.importMs.median)} ms); in CPU time ${fmt(fn.init.function.importCpuMs.median)} vs ${fmt(fn.init.sdkOnly.importCpuMs.median)} ms, ${ratioRange(fn.init.cpuRatioToSdk)} paired. ` +
       `Leave-one-out CPU saving of each part (paired medians): ${parts}. ${undici}` +
       'The remainder is the function\'s own modules and adapters (exchange client, state table, pause switch, validation) evaluated at init.'
     );
