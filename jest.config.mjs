@@ -22,5 +22,11 @@ export default {
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
     { ...shared, displayName: 'chaos', testMatch: ['<rootDir>/tests/chaos/**/*.test.ts'] },
     { ...shared, displayName: 'fuzz', testMatch: ['<rootDir>/tests/fuzz/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'load',
+      testMatch: ['<rootDir>/tests/load/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/integration/global-setup.ts',
+    },
   ],
 };
