@@ -4,13 +4,14 @@
  * - child scripts and contenders: bundled, npm packages left external (resolved from
  *   bench/node_modules as `node` would load them for any app);
  * - the bare-SDK Lambda bundle: the function's esbuild options (LAMBDA_BUILD_OPTIONS, kept
- *   equal to scripts/build.ts; `checkLambdaOptions` rebuilds the function with them and
+ *   shared with scripts/build.ts via scripts/bundle-options.ts; `checkLambdaOptions` rebuilds the function with them and
  *   compares the bytes with dist/ to catch drift).
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LAMBDA_BUILD_OPTIONS } from '../scripts/bundle-options.ts';
 
 export const BENCH_DIR = path.resolve('bench');
 export const OUT_DIR = path.join(BENCH_DIR, '.build');
@@ -18,19 +19,7 @@ export const FUNCTION_BUNDLE = path.resolve('dist/change-leverage/index.mjs');
 const FUNCTION_ENTRY = 'functions/change-leverage/index.ts';
 export const SDK_ONLY_BUNDLE = path.join(OUT_DIR, 'sdk-only/index.mjs');
 
-/** Same as scripts/build.ts. */
-export const LAMBDA_BUILD_OPTIONS: BuildOptions = {
-  bundle: true,
-  minify: true,
-  sourcemap: 'linked',
-  sourcesContent: false,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  legalComments: 'none',
-  logLevel: 'warning',
-};
+export { LAMBDA_BUILD_OPTIONS };
 
 export const CHILD_SCRIPTS = {
   baseline: 'contenders/baseline.ts',

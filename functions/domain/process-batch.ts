@@ -15,7 +15,7 @@ import { asGuardError, type ErrorCode, type GuardError, RetryableError, SkipDeci
 import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict } from './change-leverage.ts';
 import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
 import { checkFreshness, type Policy } from './policy.ts';
-import { parseJsonBody, type RiskCommand, type Target, validateRiskEvent } from './risk-event.ts';
+import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { type Lanes, Sequencer } from './sequencer.ts';
 import type { CredentialStore, Deadline, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore } from './ports.ts';
 
@@ -88,10 +88,15 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
   );
 }
 
-function decode(record: InboundRecord) {
-  if ('value' in record.body) return validateRiskEvent(record.body.value);
-  const parsed = parseJsonBody(record.body.text);
-  return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false as const, message: parsed.message, partial: {} };
+/** Never throws: whatever the input does to the validator, it ends as this record's rejection, not the batch's crash. */
+function decode(record: InboundRecord): Validation {
+  try {
+    if ('value' in record.body) return validateRiskEvent(record.body.value);
+    const parsed = parseJsonBody(record.body.text);
+    return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false, message: parsed.message, partial: {} };
+  } catch (error) {
+    return { ok: false, message: `event could not be validated (${asGuardError(error).message})`, partial: {} };
+  }
 }
 
 /** The operators' switch is read once per invocation; if it cannot be read, we stay paused. */

@@ -44,10 +44,7 @@ const reasonSchema = v.pipe(
 );
 const metadataSchema = v.pipe(
   v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'),
-  v.check(
-    (metadata) => Buffer.byteLength(JSON.stringify(metadata)) <= MAX_METADATA_BYTES,
-    `must serialise to at most ${MAX_METADATA_BYTES} bytes`,
-  ),
+  v.check((metadata) => serialisedBytes(metadata) <= MAX_METADATA_BYTES, `must serialise to at most ${MAX_METADATA_BYTES} bytes`),
 );
 
 const targetSchema = v.strictObject(
@@ -193,6 +190,15 @@ function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   const type = typeof value;
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** Nesting too deep for JSON.stringify (thousands of levels) is too big by any measure. */
+function serialisedBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /** isoTimestamp checks the shape only; 2026-02-30 has the right shape. */

@@ -156,7 +156,7 @@ export class Session {
     const matched = await readMatchedEvents(this.sqs, guard.resources.eventTargetQueueUrl, READ);
     for (const envelope of matched) {
       // Events put by someone else (e.g. `aws events put-events` in --serve) are tracked on arrival.
-      const event = tracker.findByRecordId(envelope.id) ?? tracker.add('eventbridge', envelope.detail, envelope.id);
+      const event = tracker.findDelivered('eventbridge', envelope.id, envelope.detail) ?? tracker.add('eventbridge', envelope.detail, envelope.id);
       this.invokeAsync(event, envelope);
     }
   }

@@ -112,6 +112,19 @@ export class Tracker {
     return this.events.find((event) => event.recordIds.has(recordId));
   }
 
+  /**
+   * The event a delivery stands for: by its record id, or else a sent event of that channel and
+   * eventId whose record id is not known yet (the delivery can arrive before the send returns).
+   */
+  findDelivered(channel: Channel, recordId: string, body: unknown): TrackedEvent | undefined {
+    const known = this.findByRecordId(recordId);
+    if (known) return known;
+    const eventId = declaredEventId(body);
+    const sent = this.events.find((event) => event.channel === channel && event.recordIds.size === 0 && eventId !== undefined && event.eventId === eventId);
+    if (sent) this.learnRecordId(sent, recordId);
+    return sent;
+  }
+
   /** A record id the function may report for this event; re-matches outcomes that came early. */
   learnRecordId(event: TrackedEvent, recordId: string): void {
     event.recordIds.add(recordId);

@@ -94,18 +94,9 @@ describe('open', () => {
     expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
   });
 
-  // BUG: functions/domain/change-leverage.ts:72-92 (applyWithClaim, release at :88) releases the claim with
-  // applied=false whenever changeLeverage throws, including an ExecutionUnknownError whose read-back
-  // failed, and functions/adapters/dynamodb/state-store.ts:95-101 (release) then REMOVEs
-  // pendingIssuedAtMs. The change may well be in force, but the key no longer says so: an OLDER event
-  // handed back earlier (standard queue) claims the key and is applied over it. If the newer event
-  // then runs out of retries (DLQ), the older command stays in force.
-  // Input: desk-1 SOLUSDT, state store, standard queue; evt-1 ×5 (older) gets 500 -1001 and is handed
-  // back; evt-2 ×6 (newer): POST times out after the simulator applied it, the read-back gets 500;
-  // evt-1 is redelivered first. Expected: evt-1 SKIPPED SUPERSEDED, exchange 6 throughout.
-  // Actual: evt-1 APPLIED, exchange 6 → 5 → 6 (evt-2's retry). (A fix: keep the pending issuedAt,
-  // or record it as applied, when the change's outcome is unknown.)
-  test.skip('BUG: an older event does not overtake a newer one whose change is unconfirmed', async () => {
+  // Regression: a claim whose change is unconfirmed ends as `retrying`, so the key keeps the newer
+  // event's issuedAt in flight and an older redelivered event is SUPERSEDED instead of overtaking it.
+  test('an older event does not overtake a newer one whose change is unconfirmed', async () => {
     const trace = await runChaosScenario(
       { sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS },
       scenario({

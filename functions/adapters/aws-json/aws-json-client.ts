@@ -8,8 +8,7 @@
  * reaches moto in tests exactly as the SDK clients do.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import https from 'node:https';
-import http from 'node:http';
+import { http, https } from '../../commons/node-builtins.ts';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 

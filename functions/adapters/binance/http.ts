@@ -3,8 +3,8 @@
  * the Lambda container, so warm invocations reuse TLS connections (a fresh TLS handshake to
  * Binance costs more than the request itself).
  */
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { http, https } from '../../commons/node-builtins.ts';
 
 export interface HttpResponse {
   status: number;

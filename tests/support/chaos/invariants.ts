@@ -28,7 +28,7 @@ export function checkInvariants(observed: ChaosTrace, options: InvariantOptions 
     ...checkOneOutcomeEach(trace, index),
     ...checkOutcomeContents(index),
     ...checkInvocations(trace, index),
-    ...checkExchangeOrder(trace, index, options.tolerateKnownBugs !== false),
+    ...checkExchangeOrder(trace, index),
     ...checkFinalLeverage(trace, index),
     ...(trace.logMismatch ? [`exchange log: ${trace.logMismatch}`] : []),
   ];
@@ -200,13 +200,8 @@ function checkInvocations(trace: ChaosTrace, index: TraceIndex): string[] {
 /**
  * Per account+symbol, the changes that reached the exchange follow arrival order (which is also
  * issuedAt order): a re-sent event may repeat, but never after a newer one of its key was applied.
- * Known bug (tests/chaos/known-bugs.test.ts), tolerated on request: an older event overtaking a
- * newer one whose change reached the exchange unconfirmed (its record was handed back).
  */
-function checkExchangeOrder(trace: ChaosTrace, index: TraceIndex, tolerateKnownBugs: boolean): string[] {
-  const handedBackIn = (unit: Unit, invocation: number | undefined) =>
-    trace.invocations[invocation ?? -1]?.settlement?.kept.includes(unit.message.messageId) ?? false;
-  const lastWriteOf = new Map<Unit, number | undefined>();
+function checkExchangeOrder(trace: ChaosTrace, index: TraceIndex): string[] {
   const violations: string[] = [];
   const newest = new Map<string, Unit>();
   for (const [n, write] of trace.writes.entries()) {
@@ -218,11 +213,9 @@ function checkExchangeOrder(trace: ChaosTrace, index: TraceIndex, tolerateKnownB
     }
     const latest = newest.get(key);
     if (latest !== undefined && author.message.seq < latest.message.seq) {
-      if (tolerateKnownBugs && handedBackIn(latest, lastWriteOf.get(latest))) continue;
       violations.push(`write #${n}: ${label(author)} reached the exchange after the newer ${label(latest)}`);
     } else {
       newest.set(key, author);
-      lastWriteOf.set(author, write.invocation);
     }
   }
   return violations;
