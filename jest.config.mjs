@@ -1,7 +1,10 @@
-// Three projects, one per test layer, so a newcomer can run just the layer they touch:
-//   unit         pure modules, no I/O           (tests/unit)
-//   integration  built bundle + simulator + moto (tests/integration)
-//   e2e          whole local stack via npm start (tests/e2e)
+// One project per test layer, so a newcomer can run just the layer they touch:
+//   unit         pure modules, no I/O                                  (tests/unit)
+//   integration  built bundle + simulator + moto, packaged template    (tests/integration)
+//   e2e          whole local stack via npm start                       (tests/e2e)
+//   chaos        property: random batches x random faults, nothing lost (tests/chaos)
+//   fuzz         property: arbitrary bodies never crash a batch        (tests/fuzz)
+//   load         600 events through the local stack, paced, no 429    (tests/load)
 const transform = {
   '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
 };
