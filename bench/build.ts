@@ -7,7 +7,7 @@
  *   shared with scripts/build.ts via scripts/bundle-options.ts; `checkLambdaOptions` rebuilds the function with them and
  *   compares the bytes with dist/ to catch drift).
  */
-import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -39,7 +39,7 @@ export function recordInvocationMetrics(results: RecordResult[]): void {
 
 /** The exchange client's observations: latency, used weight, clock offset, in-invocation retries. */
 export const exchangeMetrics: ExchangeObserver = {
-  request(path, latencyMs, usedWeight) {
+  request(_path, latencyMs, usedWeight) {
     metrics.addMetric('ExchangeLatency', MetricUnit.Milliseconds, latencyMs);
     if (usedWeight !== undefined) metrics.addMetric('UsedWeight', MetricUnit.Count, usedWeight);
   },

@@ -47,11 +47,16 @@ export async function executeTarget(
       ? await dryRun(command, target, ref, credentials, deps)
       : await applyWithClaim(command, target, ref, credentials, deps);
   } catch (thrown) {
-    const error = asGuardError(thrown);
-    if (error.retryable) return { status: 'RETRY', error };
-    if (error instanceof SkipDecision) return { status: 'SKIPPED', error, currentLeverage: error.currentLeverage };
-    return { status: 'REJECTED', error };
+    return verdictForError(thrown);
   }
+}
+
+/** The taxonomy as a verdict: retryable → RETRY, a skip decision → SKIPPED, any other → REJECTED. */
+export function verdictForError(thrown: unknown): TargetVerdict {
+  const error = asGuardError(thrown);
+  if (error.retryable) return { status: 'RETRY', error };
+  if (error instanceof SkipDecision) return { status: 'SKIPPED', error, currentLeverage: error.currentLeverage };
+  return { status: 'REJECTED', error };
 }
 
 /** Everything but the change itself, including the read of the current leverage. */

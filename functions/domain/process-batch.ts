@@ -12,7 +12,7 @@
  *   the others, and with a state store only the failed symbols are redone on redelivery.
  */
 import { asGuardError, type ErrorCode, type GuardError, RetryableError, SkipDecision } from './errors.ts';
-import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict } from './change-leverage.ts';
+import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict, verdictForError } from './change-leverage.ts';
 import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
 import { checkFreshness, type Policy } from './policy.ts';
 import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
@@ -143,8 +143,8 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
     credentials = await deps.credentials.forAccount(command.accountId);
     targets = await resolveTargets(command, credentials, executionDeps);
   } catch (thrown) {
-    const error = asGuardError(thrown);
-    return report(known, known.map(() => eventLevelVerdict(error)));
+    const verdict = verdictForError(thrown);
+    return report(known, known.map(() => verdict));
   }
   if (targets.length === 0) {
     return report([undefined], [{ status: 'SKIPPED', error: new SkipDecision('NO_OPEN_POSITIONS', 'the account has no open positions') }]);
@@ -158,11 +158,6 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
 /** The symbols known before talking to the exchange; `undefined` stands for "the whole event". */
 function knownTargets(command: RiskCommand): (Target | undefined)[] {
   return command.scope.kind === 'targets' ? command.scope.targets : [undefined];
-}
-
-function eventLevelVerdict(error: GuardError): TargetVerdict {
-  if (error.retryable) return { status: 'RETRY', error };
-  return { status: error instanceof SkipDecision ? 'SKIPPED' : 'REJECTED', error };
 }
 
 /**
