@@ -67,17 +67,11 @@ describe('open', () => {
     expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
   });
 
-  // BUG: functions/domain/change-leverage.ts:95 (changeLeverage, read-back at :109) and :53
-  // (executeTarget turns any permanent error into REJECTED). An attempt whose change executed behind
-  // an unknown status (here a timeout after the simulator applied it) and whose read-back failed is
-  // handed back; nothing remembers that the change may be in force. If the redelivery's request then
-  // gets a permanent error that is not Binance's own (a WAF/CDN 403 page: HTTP_403), the event ends
-  // REJECTED ("the request itself is wrong"), while the leverage it asked for is in force.
-  // Input: desk-1 SOLUSDT (leverage 20) → 7; faults: POST timeout (applied), GET symbolConfig 500,
-  // POST 403 HTML. Expected: APPLIED 7 (e.g. read back before reporting a permanent error for a change
-  // that may have executed on an earlier delivery), or at least not REJECTED. Actual: REJECTED
-  // HTTP_403, exchange at 7.
-  test.skip('BUG: an event whose unconfirmed change applied is not REJECTED on redelivery', async () => {
+  // Regression: a change that executed behind an unknown status, whose read-back failed, met a WAF
+  // 403 page on redelivery and ended REJECTED while its leverage was in force. A 4xx without
+  // Binance's error body is now retried (Binance never judged the request), and the next delivery
+  // re-sends the same leverage (harmless) and reports APPLIED.
+  test('an event whose unconfirmed change applied is not REJECTED on redelivery', async () => {
     const trace = await runChaosScenario(
       { sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS },
       scenario({
@@ -89,7 +83,7 @@ describe('open', () => {
         ],
       }),
     );
-    expect(trace.writes.map((w) => w.leverage)).toEqual([7]);
+    expect(new Set(trace.writes.map((w) => w.leverage))).toEqual(new Set([7]));
     expect(trace.published.map((p) => p.outcome)).toMatchObject([{ status: 'APPLIED', leverage: 7 }]);
     expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
   });

@@ -53,8 +53,12 @@ function classifyFailure(status: number, body: BinanceErrorBody | undefined, res
   if (body?.code === -1021) return new ClockSkewError(code, message);
   if (isUnknownExecution(status, body, response.body)) return new ExecutionUnknownError(code, message);
   if (status >= 500 || body?.code === -1008) return new RetryableError(code, message);
-  // Any other 4xx: the request itself is wrong (bad symbol, leverage not allowed, key rejected…);
-  // sending it again gives the same answer.
+  // A 4xx without Binance's error body came from something in front of the exchange (a WAF 403,
+  // a proxy, a wrong base URL): Binance never judged the request, so it is not REJECTED; it is
+  // retried, and ends FAILED in the DLQ, to be redriven once the path is fixed.
+  if (!body) return new RetryableError(code, `${message} (not from Binance's matching engine; a WAF or proxy?)`);
+  // Binance's own 4xx: the request itself is wrong (bad symbol, leverage not allowed, key
+  // rejected…); sending it again gives the same answer.
   return new PermanentError(code, message);
 }
 

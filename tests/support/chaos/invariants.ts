@@ -290,16 +290,6 @@ export const KNOWN_BUGS = {
       message.command?.mode === 'reduce-only' && outcome.status === 'SKIPPED' && outcome.error?.code === 'NOT_A_REDUCTION' && wroteOwnLeverage,
     readAs: 'APPLIED',
   },
-  /**
-   * An event whose change applied behind an unknown execution (timeout, reset, -1007) that the
-   * read-back could not confirm is redelivered, and the new attempt gets a permanent HTTP 4xx
-   * without Binance's JSON (a WAF page): REJECTED, although the change is in force.
-   */
-  rejectedAfterUnconfirmedChange: {
-    matches: ({ message, outcome, wroteOwnLeverage }) =>
-      message.command !== undefined && outcome.status === 'REJECTED' && /^HTTP_4\d\d$/.test(String(outcome.error?.code)) && wroteOwnLeverage,
-    readAs: 'APPLIED',
-  },
 } satisfies Record<string, KnownBug>;
 
 function tolerateKnownBugs(trace: ChaosTrace): ChaosTrace {

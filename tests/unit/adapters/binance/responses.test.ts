@@ -50,6 +50,8 @@ describe('interpretResponse: 2xx', () => {
   });
 });
 
+const NOT_BINANCE = " (not from Binance's matching engine; a WAF or proxy?)";
+
 describe('interpretResponse: failures', () => {
   const UNKNOWN_MSG = 'Unknown error, please check your request or try again later.';
   const base = { retryAfterMs: undefined, banned: undefined };
@@ -103,8 +105,8 @@ describe('interpretResponse: failures', () => {
     permanent(-2014, 'API-key format invalid.', 401),
     permanent(-2023, 'User in liquidation mode now.'),
     permanent(-4161, 'Leverage reduction is not supported in Isolated Margin Mode with open positions.'),
-    ['403 WAF (HTML)', response(403, '<html><body>403 Forbidden</body></html>'), { ...base, type: 'PermanentError', code: 'HTTP_403', message: 'HTTP 403 with a body that is not Binance JSON', retryable: false }],
-    ['404 JSON without code/msg', response(404, { error: 'not found' }), { ...base, type: 'PermanentError', code: 'HTTP_404', message: 'HTTP 404 with a body that is not Binance JSON', retryable: false }],
+    ['403 WAF (HTML): not Binance\'s verdict, so retried', response(403, '<html><body>403 Forbidden</body></html>'), { ...base, type: 'RetryableError', code: 'HTTP_403', message: `HTTP 403 with a body that is not Binance JSON${NOT_BINANCE}`, retryable: true }],
+    ['404 JSON without code/msg: not Binance\'s verdict, so retried', response(404, { error: 'not found' }), { ...base, type: 'RetryableError', code: 'HTTP_404', message: `HTTP 404 with a body that is not Binance JSON${NOT_BINANCE}`, retryable: true }],
   ])('%s', (_name, reply, expected) => {
     expect(describeError(failureOf(reply))).toStrictEqual(expected);
   });
