@@ -52,8 +52,8 @@ export const INIT_VARIANTS = [
   { id: 'no-valibot', label: 'function without valibot', plugin: () => stubModules(/^valibot$/) },
   {
     id: 'no-exchange-http',
-    label: 'function without its exchange http module (functions/adapters/binance/http.ts)',
-    plugin: () => stubModules(/^\.\/http\.ts$/),
+    label: 'function without its http module (functions/commons/http.ts)',
+    plugin: () => stubModules(/commons\/http\.ts$/),
   },
   { id: 'no-sdk', label: 'function without the AWS SDK clients', plugin: () => stubModules(/^@aws-sdk\/client-(secrets-manager|sns)$/) },
   {

@@ -4,7 +4,7 @@
  * variable, rather than failing record by record.
  */
 import type { LeverageCaps } from '../domain/policy.ts';
-import { MAX_LEVERAGE, MIN_LEVERAGE } from '../domain/risk-event.ts';
+import { MAX_LEVERAGE, MIN_LEVERAGE, UM_SYMBOL } from '../domain/risk-event.ts';
 
 export interface Config {
   secretIdTemplate: string;
@@ -90,7 +90,7 @@ function leverageCaps(env: Env, name: string): LeverageCaps | undefined {
     throw new ConfigError(name, 'must be a JSON object of symbol → maximum leverage');
   }
   for (const [symbol, cap] of Object.entries(parsed)) {
-    if (symbol !== '*' && !/^[A-Z0-9]{2,32}(_[0-9]{6})?$/.test(symbol)) throw new ConfigError(name, `has an invalid symbol "${symbol}"`);
+    if (symbol !== '*' && !UM_SYMBOL.test(symbol)) throw new ConfigError(name, `has an invalid symbol "${symbol}"`);
     if (!Number.isInteger(cap) || cap < MIN_LEVERAGE || cap > MAX_LEVERAGE) {
       throw new ConfigError(name, `cap for ${symbol} must be a whole number from ${MIN_LEVERAGE} to ${MAX_LEVERAGE}, got ${JSON.stringify(cap)}`);
     }

@@ -64,6 +64,10 @@ export class ExecutionUnknownError extends RetryableError {}
 /** Anything thrown that is not ours (a bug, an SDK error we did not map) is treated as retryable. */
 export function asGuardError(error: unknown): GuardError {
   if (error instanceof GuardError) return error;
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new RetryableError('INTERNAL_ERROR', message, undefined, { cause: error });
+  return new RetryableError('INTERNAL_ERROR', describeError(error), undefined, { cause: error });
+}
+
+/** "Name: message" of anything thrown, for wrapping a foreign error in one of ours. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

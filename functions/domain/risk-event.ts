@@ -22,10 +22,11 @@ const accountIdSchema = v.pipe(
   v.string('must be a string'),
   v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"'),
 );
-// UM perpetuals (BTCUSDT, 1000PEPEUSDT) and dated delivery contracts (BTCUSDT_261225).
+/** UM perpetuals (BTCUSDT, 1000PEPEUSDT) and dated delivery contracts (BTCUSDT_261225). */
+export const UM_SYMBOL = /^[A-Z0-9]{2,32}(_[0-9]{6})?$/;
 const symbolSchema = v.pipe(
   v.string('must be a string'),
-  v.regex(/^[A-Z0-9]{2,32}(_[0-9]{6})?$/, 'must be an uppercase UM symbol such as BTCUSDT or BTCUSDT_261225'),
+  v.regex(UM_SYMBOL, 'must be an uppercase UM symbol such as BTCUSDT or BTCUSDT_261225'),
 );
 const leverageSchema = v.pipe(
   v.number('must be a number (not a string)'),

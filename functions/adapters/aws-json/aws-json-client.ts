@@ -8,9 +8,9 @@
  * reaches moto in tests exactly as the SDK clients do.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { http, https } from '../../commons/node-builtins.ts';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { send } from '../../commons/http.ts';
 
 export interface AwsJsonService {
   /** Signing name and default endpoint prefix, e.g. `dynamodb`, `ssm`. */
@@ -54,7 +54,8 @@ class NodeSha256 {
   }
 }
 
-const agent = { 'https:': new https.Agent({ keepAlive: true }), 'http:': new http.Agent({ keepAlive: true }) };
+/** State-table and pause-switch calls answer in milliseconds; anything slower is an outage. */
+const AWS_REQUEST_TIMEOUT_MS = 5000;
 
 export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input: object) => Promise<T>;
 
@@ -79,7 +80,7 @@ export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, st
       },
       body,
     });
-    const { status, text } = await post(endpoint, signed.headers, body);
+    const { status, body: text } = await send({ method: 'POST', url: endpoint, headers: signed.headers, body, timeoutMs: AWS_REQUEST_TIMEOUT_MS });
     if (status < 300) return (text ? JSON.parse(text) : {}) as T;
     const json = parseErrorBody(text);
     // __type is "namespace#ExceptionName" (DynamoDB) or "ExceptionName" (SSM), possibly with a
@@ -97,23 +98,4 @@ function parseErrorBody(text: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  const transport = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = transport.request(
-      url,
-      { method: 'POST', headers, agent: agent[url.protocol as 'https:' | 'http:'], timeout: 5000 },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('AWS request timed out after 5000 ms')));
-    request.on('error', reject);
-    request.end(body);
-  });
 }

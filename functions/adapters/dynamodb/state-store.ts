@@ -9,7 +9,7 @@
  * - `done#<account>#<symbol>#<eventId>`: this event's target already ended with a published
  *   outcome (kept 24 h), so a redelivery is acknowledged without calling Binance again.
  */
-import { RetryableError } from '../../domain/errors.ts';
+import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { Claim, ClaimEnd, StateStore, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
@@ -147,6 +147,6 @@ function doneKey(ref: TargetRef): string {
 
 function wrap(error: unknown): RetryableError {
   if (error instanceof RetryableError) return error;
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const reason = describeError(error);
   return new RetryableError('STATE_STORE_UNAVAILABLE', `the state table could not be used (${reason})`, undefined, { cause: error });
 }

@@ -4,7 +4,7 @@
  * at most once. A failed fetch is not cached. Secret values never appear in errors.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { RetryableError } from '../../domain/errors.ts';
+import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials, CredentialStore } from '../../domain/ports.ts';
 
 export interface CredentialStoreOptions {
@@ -44,7 +44,7 @@ export class SecretsManagerCredentialStore implements CredentialStore {
     try {
       ({ SecretString: secretString } = await this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const reason = describeError(error);
       throw new RetryableError('CREDENTIALS_UNAVAILABLE', `could not read secret ${secretId} (${reason})`, undefined, { cause: error });
     }
     return parseCredentials(secretId, secretString);

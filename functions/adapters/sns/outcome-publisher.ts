@@ -4,7 +4,7 @@
  * without its outcome.
  */
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { RetryableError } from '../../domain/errors.ts';
+import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { Outcome } from '../../domain/outcome.ts';
 import type { OutcomePublisher } from '../../domain/ports.ts';
 
@@ -20,7 +20,7 @@ export class SnsOutcomePublisher implements OutcomePublisher {
         new PublishCommand({ TopicArn: this.topicArn, Message: JSON.stringify(outcome), MessageAttributes: attributesOf(outcome) }),
       );
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const reason = describeError(error);
       throw new RetryableError('OUTCOME_PUBLISH_FAILED', `could not publish the outcome (${reason})`, undefined, { cause: error });
     }
   }

@@ -3,7 +3,7 @@
  * with no deploy. Read at most every 10 s per container; a missing parameter means "not paused",
  * any other failure to read it is an error (the caller then stays paused: fail closed).
  */
-import { RetryableError } from '../../domain/errors.ts';
+import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { PauseSwitch } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
@@ -35,7 +35,7 @@ export class SsmPauseSwitch implements PauseSwitch {
       return PAUSED_VALUES.test(reply.Parameter?.Value ?? '');
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ParameterNotFound') return false;
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const reason = describeError(error);
       throw new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `could not read ${this.parameterName} (${reason})`, undefined, { cause: error });
     }
   }

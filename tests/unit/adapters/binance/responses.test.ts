@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../../../../functions/adapters/binance/http.ts';
+import type { HttpResponse } from '../../../../functions/commons/http.ts';
 import {
   ClockSkewError,
   interpretResponse,

@@ -1,14 +1,20 @@
 /**
- * A minimal keep-alive HTTP client for the exchange. One agent per protocol lives for the life of
- * the Lambda container, so warm invocations reuse TLS connections (a fresh TLS handshake to
- * Binance costs more than the request itself).
+ * A minimal keep-alive HTTP client, shared by the Binance client and the DynamoDB/SSM client. One
+ * agent per protocol lives for the life of the Lambda container, so warm invocations reuse TLS
+ * connections (a fresh TLS handshake to Binance costs more than the request itself).
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import { http, https } from '../../commons/node-builtins.ts';
+import type * as Http from 'node:http';
+
+// Not an ES import: that builds the module's full namespace, reading every export, and
+// node:http's lazy WebSocket/MessageEvent getters then load Node's internal undici, about 8 ms of
+// CPU at every cold start for nothing (docs/benchmarks.md). getBuiltinModule hands the module over
+// untouched.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export interface HttpResponse {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: Http.IncomingHttpHeaders;
   body: string;
 }
 
@@ -16,6 +22,7 @@ export interface HttpRequest {
   method: 'GET' | 'POST';
   url: URL;
   headers?: Record<string, string>;
+  body?: string;
   timeoutMs: number;
 }
 
@@ -29,6 +36,8 @@ export class TransportError extends Error {
     readonly kind: 'timeout' | 'network',
     message: string,
     readonly maybeDelivered: boolean,
+    /** The system error code (ECONNREFUSED, ECONNRESET…), when there was one. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'TransportError';
@@ -64,8 +73,8 @@ export function send(request: HttpRequest): Promise<HttpResponse> {
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof TransportError) return reject(error);
       const code = error.code ?? 'UNKNOWN';
-      reject(new TransportError('network', `${code}: ${error.message}`, !NEVER_DELIVERED.has(code)));
+      reject(new TransportError('network', `${code}: ${error.message}`, !NEVER_DELIVERED.has(code), error.code));
     });
-    req.end();
+    req.end(request.body);
   });
 }
