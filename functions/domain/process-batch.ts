@@ -125,7 +125,7 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
   const startedAt = deps.now();
   const log = deps.logFor(command.eventId);
   const report = (targets: (Target | undefined)[], verdicts: TargetVerdict[]) =>
-    settle(record, command, targets, verdicts, startedAt, deps);
+    settle(record, command, targets, verdicts, startedAt, deps, log);
   const known = knownTargets(command);
 
   const blocker =
@@ -172,8 +172,8 @@ async function settle(
   verdicts: TargetVerdict[],
   startedAt: number,
   deps: BatchDeps,
+  log: Log,
 ): Promise<RecordResult> {
-  const log = deps.logFor(command.eventId);
   const outcomeFor = (target: Target | undefined, verdict: Verdict) =>
     outcomeOf(command, target, verdict, context(record, startedAt, deps));
   const published: RecordResult['outcomes'] = [];
@@ -188,7 +188,7 @@ async function settle(
       pending.push({ target, error: verdict.error, decided: false });
       continue;
     }
-    const publishError = await publish(outcomeFor(target, verdict), deps);
+    const publishError = await publish(outcomeFor(target, verdict), deps, log);
     if (publishError) {
       pending.push({ target, error: publishError, decided: true });
       continue;
@@ -202,7 +202,7 @@ async function settle(
   for (const { target, error, decided } of pending) {
     log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
     if (!record.finalAttempt || decided || (await completedEarlier(command, target, deps))) continue;
-    if (!(await publish(outcomeFor(target, { status: 'FAILED', error }), deps))) {
+    if (!(await publish(outcomeFor(target, { status: 'FAILED', error }), deps, log))) {
       published.push({ symbol: target?.symbol, status: 'FAILED', code: error.code });
     }
   }
@@ -246,8 +246,7 @@ async function rejectInvalid(record: InboundRecord, outcome: Outcome, deps: Batc
 }
 
 /** Returns the error instead of throwing: a failed publish means "hand back", never "acknowledge". */
-async function publish(outcome: Outcome, deps: BatchDeps): Promise<GuardError | undefined> {
-  const log = deps.logFor(outcome.eventId);
+async function publish(outcome: Outcome, deps: BatchDeps, log: Log = deps.logFor(outcome.eventId)): Promise<GuardError | undefined> {
   try {
     await deps.publisher.publish(outcome);
     log.info('outcome published', { symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
