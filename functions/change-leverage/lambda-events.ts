@@ -9,19 +9,24 @@ export type LambdaEvent = SQSEvent | EventBridgeEvent<string, unknown> | unknown
 
 export function normalise(event: LambdaEvent, context: Pick<Context, 'awsRequestId'>, maxReceiveCount: number): InboundRecord[] {
   if (isSqsEvent(event)) {
-    return event.Records.map((record) => ({
-      recordId: record.messageId,
-      trigger: 'sqs',
-      body: { text: record.body },
-      finalAttempt: Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount,
-      orderingGroup: record.attributes.MessageGroupId,
-    }));
+    return event.Records.map((record) => {
+      // An unreadable count counts as a redelivery: "maybe acted before" is the safe assumption.
+      const attempt = Number(record.attributes.ApproximateReceiveCount);
+      return {
+        recordId: record.messageId,
+        trigger: 'sqs',
+        body: { text: record.body },
+        finalAttempt: attempt >= maxReceiveCount,
+        attempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 2,
+        orderingGroup: record.attributes.MessageGroupId,
+      };
+    });
   }
   if (isEventBridgeEvent(event)) {
-    return [{ recordId: event.id, trigger: 'eventbridge', body: { value: event.detail }, finalAttempt: false }];
+    return [{ recordId: event.id, trigger: 'eventbridge', body: { value: event.detail }, finalAttempt: false, attempt: 1 }];
   }
   // Direct and EventBridge Scheduler invocations carry the risk event itself.
-  return [{ recordId: context.awsRequestId, trigger: 'direct', body: { value: event }, finalAttempt: false }];
+  return [{ recordId: context.awsRequestId, trigger: 'direct', body: { value: event }, finalAttempt: false, attempt: 1 }];
 }
 
 export class HandedBackError extends Error {

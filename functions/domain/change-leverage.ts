@@ -1,119 +1,202 @@
 /**
- * One event against the exchange: which symbols it touches, and for each one the guard rails
- * (cap, order, reduce-only, dry run) before the change itself, with a read-back whenever the
- * exchange cannot say whether the change executed.
+ * One event against the exchange: which symbols it touches, and for each one the decision, in
+ * this order, because each step depends on the one before:
+ * 1. what an earlier delivery already decided (its outcome is published, or still owed);
+ * 2. the claim on the account+symbol (only a newer APPLIED change supersedes; a newer one in
+ *    flight is waited for, or, when its fate is unknown, read back);
+ * 3. whether this event's own change is already in force (a redelivery after a lost outcome);
+ * 4. freshness, then cap and reduce-only on the leverage read after the claim, never on an
+ *    earlier snapshot (another container or a person may have changed it meanwhile);
+ * 5. the change, with a read-back whenever the exchange cannot say whether it executed.
  */
-import { ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
-import { checkCap, checkReduction, type Policy } from './policy.ts';
+import { AuthenticationError, ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
+import { checkCappedChange, checkNotStale, checkReduction, isStale, type LeveragePlan, planLeverage, type Policy } from './policy.ts';
 import type { RiskCommand, Target } from './risk-event.ts';
 import type { Verdict } from './outcome.ts';
-import type { ApiCredentials, ClaimEnd, Deadline, Exchange, LeverageSetting, Log, StateStore, TargetRef } from './ports.ts';
+import type { ApiCredentials, Claim, ClaimEnd, CredentialStore, Deadline, Exchange, LeverageSetting, Log, OpenPosition, StateStore, TargetRef } from './ports.ts';
 
 export interface ExecutionDeps {
   exchange: Exchange;
+  credentials: CredentialStore;
   state?: StateStore;
   policy: Policy;
   deadline: Deadline;
   log: Log;
+  now(): number;
 }
 
 /** A lease outlives the invocation holding it, so a crashed holder blocks the key only briefly. */
 const LEASE_MARGIN_MS = 5_000;
 
-/** `undefined`: this target already completed on an earlier delivery; nothing to do or report. */
-export type TargetVerdict = Verdict | { status: 'RETRY'; error: GuardError } | undefined;
+/** `ALREADY_PUBLISHED`: an earlier delivery decided this target and published its outcome. */
+export type TargetVerdict = Verdict | { status: 'RETRY'; error: GuardError } | { status: 'ALREADY_PUBLISHED' };
 
-export async function resolveTargets(command: RiskCommand, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Target[]> {
-  if (command.scope.kind === 'targets') return command.scope.targets;
-  const { leverage } = command.scope;
-  const positions = await deps.exchange.readOpenPositions(credentials, deps.deadline);
-  return positions.map((position) => ({ symbol: position.symbol, leverage, currentLeverage: position.leverage }));
+export type HeldClaim = Extract<Claim, { status: 'claimed' }>;
+
+/** What one target came to. The key stays claimed until the outcome is out (see process-batch). */
+export interface TargetWork {
+  verdict: TargetVerdict;
+  claim?: HeldClaim;
+  /** The verdict was decided by an earlier delivery and is already recorded as owed. */
+  recordedEarlier?: boolean;
 }
 
+/** The exchange as one account sees it: credentials fetched (cached) per call, a refused key fetched anew once. */
+export interface AccountExchange {
+  readLeverage(symbol: string): Promise<LeverageSetting>;
+  changeLeverage(symbol: string, leverage: number): Promise<LeverageSetting>;
+  readOpenPositions(): Promise<OpenPosition[]>;
+}
+
+export function accountExchange(accountId: string, deps: Pick<ExecutionDeps, 'exchange' | 'credentials' | 'deadline' | 'log'>): AccountExchange {
+  // A rotated key or a fixed IP whitelist must take effect now, not when the cache expires: on a
+  // refusal the cached credentials are dropped and the call is made once more with fresh ones.
+  const withCredentials = async <T>(call: (credentials: ApiCredentials) => Promise<T>): Promise<T> => {
+    const credentials = await deps.credentials.forAccount(accountId);
+    try {
+      return await call(credentials);
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      deps.log.warn('the exchange refused the account credentials; fetching them again and retrying once', { code: error.code });
+      await deps.credentials.invalidate(accountId, credentials);
+      return call(await deps.credentials.forAccount(accountId));
+    }
+  };
+  return {
+    readLeverage: (symbol) => withCredentials((credentials) => deps.exchange.readLeverage(credentials, symbol, deps.deadline)),
+    changeLeverage: (symbol, leverage) => withCredentials((credentials) => deps.exchange.changeLeverage(credentials, symbol, leverage, deps.deadline)),
+    readOpenPositions: () => withCredentials((credentials) => deps.exchange.readOpenPositions(credentials, deps.deadline)),
+  };
+}
+
+/** Positions only say which symbols are open; their leverage is read again after each claim. */
+export async function resolveTargets(command: RiskCommand, account: AccountExchange): Promise<Target[]> {
+  if (command.scope.kind === 'targets') return command.scope.targets;
+  const { leverage } = command.scope;
+  const positions = await account.readOpenPositions();
+  return positions.map((position) => ({ symbol: position.symbol, leverage }));
+}
+
+/** @param redelivered an earlier delivery of this record may have acted (SQS receive count above 1). */
 export async function executeTarget(
   command: RiskCommand,
   target: Target,
-  credentials: ApiCredentials,
+  account: AccountExchange,
   deps: ExecutionDeps,
-): Promise<TargetVerdict> {
+  redelivered: boolean,
+): Promise<TargetWork> {
   const ref: TargetRef = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
+  let claim: HeldClaim | undefined;
   try {
-    if (await deps.state?.isCompleted(ref)) {
-      deps.log.info('already completed on an earlier delivery', { symbol: target.symbol });
-      return undefined;
+    const earlier = await deps.state?.earlierDecision(ref);
+    if (earlier?.published) {
+      deps.log.info('already decided and published on an earlier delivery', { symbol: target.symbol });
+      return { verdict: { status: 'ALREADY_PUBLISHED' } };
     }
-    checkCap(deps.policy.caps, target.symbol, target.leverage);
-    return command.dryRun || deps.policy.dryRun
-      ? await dryRun(command, target, ref, credentials, deps)
-      : await applyWithClaim(command, target, ref, credentials, deps);
+    if (earlier) {
+      deps.log.info('decided on an earlier delivery; publishing that decision', { symbol: target.symbol, status: earlier.verdict.status });
+      return { verdict: earlier.verdict, recordedEarlier: true };
+    }
+    const plan = planLeverage(deps.policy.caps, target.symbol, target.leverage);
+    if (command.dryRun || deps.policy.dryRun) return { verdict: await dryRun(command, plan, ref, account, deps) };
+    claim = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
+    // Without a state table the receive count is the only hint that an earlier delivery acted.
+    const ownChangeMayBeInForce = claim?.seenBefore === 'in-flight' || (!deps.state && redelivered && isStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs));
+    return { verdict: await decideAndApply(command, target, plan, account, deps, claim?.seenBefore === 'applied', ownChangeMayBeInForce), claim };
   } catch (thrown) {
-    return verdictForError(thrown);
+    return { verdict: verdictForError(thrown), claim };
   }
 }
 
 /** The taxonomy as a verdict: retryable → RETRY, a skip decision → SKIPPED, any other → REJECTED. */
-export function verdictForError(thrown: unknown): TargetVerdict {
+export function verdictForError(thrown: unknown): Verdict | { status: 'RETRY'; error: GuardError } {
   const error = asGuardError(thrown);
   if (error.retryable) return { status: 'RETRY', error };
   if (error instanceof SkipDecision) return { status: 'SKIPPED', error, currentLeverage: error.currentLeverage };
   return { status: 'REJECTED', error };
 }
 
-/** Everything but the change itself, including the read of the current leverage. */
-async function dryRun(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
-  if (command.issuedAt && deps.state) {
-    const last = await deps.state.lastAppliedIssuedAt(ref);
-    if (last && Date.parse(last) > Date.parse(command.issuedAt)) throw superseded(last);
-  }
-  const currentLeverage = target.currentLeverage ?? (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline)).leverage;
-  if (command.mode === 'reduce-only') checkReduction(currentLeverage, target.leverage);
-  return { status: 'DRY_RUN', leverage: target.leverage, currentLeverage };
+/** How a claim ends for a verdict: only an unresolved "may have executed" stays in flight. */
+export function claimEndFor(verdict: TargetVerdict): ClaimEnd {
+  if (verdict.status === 'APPLIED') return 'applied';
+  if (verdict.status === 'RETRY' && verdict.error instanceof ExecutionUnknownError) return 'retrying';
+  return 'not-applied';
 }
 
 /**
- * The claim serialises changes to one account+symbol across concurrent invocations and refuses
- * an event issued before the last applied one, so an old "raise" can never undo a newer "lower".
+ * The claim serialises changes to one account+symbol across containers. Only a newer change that
+ * was applied supersedes this event; a newer one still in flight is waited for (this event is
+ * retried), and one whose fate is unknown (its holder crashed or is being retried) is read back:
+ * its leverage in force means it applied, anything else means this event goes ahead.
  */
-async function applyWithClaim(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
-  const claim = deps.state ? await deps.state.claim(ref, command.issuedAt, deps.deadline.remainingMs() + LEASE_MARGIN_MS) : undefined;
-  if (claim && !claim.claimed) throw superseded(claim.lastIssuedAt);
-  let end: ClaimEnd = 'not-applied';
-  try {
-    let currentLeverage = target.currentLeverage;
-    if (command.mode === 'reduce-only') {
-      const read = currentLeverage === undefined ? await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline) : undefined;
-      currentLeverage = read?.leverage ?? currentLeverage!;
-      if (claim?.seenBefore && currentLeverage === target.leverage) {
-        // This event's own change, from an earlier delivery whose outcome was lost, is in force:
-        // that is APPLIED, not "not a reduction". (Never re-sent: a reduce-only must not raise.)
-        const setting = read ?? (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline));
-        end = 'applied';
-        return { status: 'APPLIED', ...setting, currentLeverage };
-      }
-      checkReduction(currentLeverage, target.leverage);
-    }
-    const setting = await changeLeverage(credentials, target, deps);
-    end = 'applied';
-    return { status: 'APPLIED', ...setting, currentLeverage };
-  } catch (error) {
-    if (asGuardError(error).retryable) end = 'retrying';
-    throw error;
-  } finally {
-    if (claim?.claimed) {
-      await claim.release(end).catch((error: unknown) =>
-        deps.log.warn('could not release the claim; it expires with its lease', { symbol: target.symbol, detail: String(error) }),
-      );
-    }
+async function claimKey(state: StateStore, ref: TargetRef, command: RiskCommand, plan: LeveragePlan, account: AccountExchange, deps: ExecutionDeps): Promise<HeldClaim> {
+  const request = { issuedAtMs: command.issuedAtMs, leverage: plan.leverage, leaseMs: deps.deadline.remainingMs() + LEASE_MARGIN_MS };
+  let claim = await state.claim(ref, request);
+  if (claim.status === 'newer-in-flight' && !claim.leaseActive) {
+    const inForce = (await account.readLeverage(ref.symbol)).leverage;
+    if (inForce === claim.leverage) throw superseded(claim.issuedAtMs, `its leverage ${inForce} is in force`);
+    deps.log.info('a newer event in flight did not apply; going ahead', { symbol: ref.symbol, newerEventId: claim.eventId });
+    claim = await state.claim(ref, { ...request, replacing: claim.eventId });
   }
+  if (claim.status === 'superseded') throw superseded(claim.newerIssuedAtMs, 'it was applied');
+  if (claim.status === 'newer-in-flight') {
+    throw new RetryableError('NEWER_EVENT_IN_FLIGHT', `a newer event (issued ${new Date(claim.issuedAtMs).toISOString()}) is changing ${ref.symbol} on ${ref.accountId}; this one waits to learn whether it applied`);
+  }
+  return claim;
 }
 
-async function changeLeverage(credentials: ApiCredentials, target: Target, deps: ExecutionDeps): Promise<LeverageSetting> {
+/**
+ * @param appliedEarlier an earlier delivery of this event applied its change (its outcome was lost)
+ * @param ownChangeMayBeInForce an earlier delivery may have applied it: read back before anything else
+ */
+async function decideAndApply(
+  command: RiskCommand,
+  target: Target,
+  plan: LeveragePlan,
+  account: AccountExchange,
+  deps: ExecutionDeps,
+  appliedEarlier: boolean,
+  ownChangeMayBeInForce: boolean,
+): Promise<Verdict> {
+  const capped = plan.capped ? { capped: true } : {};
+  // Never sent again: the change is done, and the leverage may have moved since (a person, another system).
+  if (appliedEarlier) return { status: 'APPLIED', leverage: plan.leverage, ...capped };
+  let current: LeverageSetting | undefined;
+  if (ownChangeMayBeInForce) {
+    current = await account.readLeverage(target.symbol);
+    if (current.leverage === plan.leverage) return { status: 'APPLIED', ...current, ...capped };
+  }
+  checkNotStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);
+  let currentLeverage: number | undefined;
+  if (command.mode === 'reduce-only' || plan.capped) {
+    currentLeverage = (current ?? (await account.readLeverage(target.symbol))).leverage;
+    checkCappedChange(plan, target.symbol, currentLeverage);
+    if (command.mode === 'reduce-only') checkReduction(currentLeverage, plan.leverage);
+  }
+  const setting = await changeLeverage(account, target.symbol, plan.leverage, deps.log);
+  return { status: 'APPLIED', ...setting, currentLeverage, ...capped };
+}
+
+/** Everything but the change itself, including the read of the current leverage. */
+async function dryRun(command: RiskCommand, plan: LeveragePlan, ref: TargetRef, account: AccountExchange, deps: ExecutionDeps): Promise<Verdict> {
+  if (command.issuedAtMs !== undefined && deps.state) {
+    const last = await deps.state.lastAppliedIssuedAtMs(ref);
+    if (last !== undefined && last > command.issuedAtMs) throw superseded(last, 'it was applied');
+  }
+  checkNotStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);
+  const currentLeverage = (await account.readLeverage(ref.symbol)).leverage;
+  checkCappedChange(plan, ref.symbol, currentLeverage);
+  if (command.mode === 'reduce-only') checkReduction(currentLeverage, plan.leverage);
+  return { status: 'DRY_RUN', leverage: plan.leverage, currentLeverage, ...(plan.capped ? { capped: true } : {}) };
+}
+
+async function changeLeverage(account: AccountExchange, symbol: string, leverage: number, log: Log): Promise<LeverageSetting> {
   try {
-    return await deps.exchange.changeLeverage(credentials, target.symbol, target.leverage, deps.deadline);
+    return await account.changeLeverage(symbol, leverage);
   } catch (error) {
     if (!(error instanceof ExecutionUnknownError)) throw error;
-    deps.log.warn('execution status unknown; reading leverage back', { symbol: target.symbol, code: error.code, detail: error.message });
-    return confirmByReadBack(target, error, () => deps.exchange.readLeverage(credentials, target.symbol, deps.deadline));
+    log.warn('execution status unknown; reading leverage back', { symbol, code: error.code, detail: error.message });
+    return confirmByReadBack(leverage, error, () => account.readLeverage(symbol));
   }
 }
 
@@ -121,7 +204,7 @@ async function changeLeverage(credentials: ApiCredentials, target: Target, deps:
  * APPLIED only when the exchange confirms the requested leverage is in force. Setting the same
  * leverage twice is harmless, so a mismatch (or a failed read) hands the event back for a retry.
  */
-async function confirmByReadBack(target: Target, unknown: ExecutionUnknownError, readBack: () => Promise<LeverageSetting>): Promise<LeverageSetting> {
+async function confirmByReadBack(leverage: number, unknown: ExecutionUnknownError, readBack: () => Promise<LeverageSetting>): Promise<LeverageSetting> {
   let setting: LeverageSetting;
   try {
     setting = await readBack();
@@ -129,10 +212,10 @@ async function confirmByReadBack(target: Target, unknown: ExecutionUnknownError,
     const why = readError instanceof Error ? readError.message : String(readError);
     throw new ExecutionUnknownError(unknown.code, `${unknown.message}; read-back failed: ${why}`, undefined, { cause: readError });
   }
-  if (setting.leverage === target.leverage) return setting;
+  if (setting.leverage === leverage) return setting;
   throw new RetryableError(unknown.code, `${unknown.message}; read-back shows leverage ${setting.leverage}, so the change did not apply`);
 }
 
-function superseded(lastIssuedAt: string): SkipDecision {
-  return new SkipDecision('SUPERSEDED', `a newer event (issued ${lastIssuedAt}) was already applied to this account and symbol`);
+function superseded(newerIssuedAtMs: number, how: string): SkipDecision {
+  return new SkipDecision('SUPERSEDED', `a newer event (issued ${new Date(newerIssuedAtMs).toISOString()}) for this account and symbol takes precedence: ${how}`);
 }

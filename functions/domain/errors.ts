@@ -16,7 +16,7 @@ export abstract class GuardError extends Error {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(withoutAwsIdentity(message), options);
     this.name = new.target.name;
   }
 }
@@ -55,6 +55,13 @@ export class RetryableError extends GuardError {
 }
 
 /**
+ * The exchange refused the account's credentials (-2014, -2015, -1022), or they could not be
+ * read. Not the event's fault, and fixable by an operator (rotate the key, fix the IP whitelist,
+ * grant access): retried, never REJECTED, so the event ends FAILED in the DLQ and can be redriven.
+ */
+export class AuthenticationError extends RetryableError {}
+
+/**
  * The request reached the exchange and may or may not have executed (Binance 503 "Unknown error",
  * -1006/-1007, a timeout or reset after the request was sent). Never report it as applied or
  * failed without reading the state back.
@@ -69,5 +76,17 @@ export function asGuardError(error: unknown): GuardError {
 
 /** "Name: message" of anything thrown, for wrapping a foreign error in one of ours. */
 export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return withoutAwsIdentity(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+}
+
+const ARN = /\barn:aws[a-z-]*:[^\s"'`,;()<>]*/g;
+const ACCOUNT_ID = /(?<![\d.])\d{12}(?![\d.])/g;
+
+/**
+ * AWS errors name the caller ("User: arn:aws:sts::123456789012:assumed-role/…") and the resource
+ * ARN. Outcomes travel to other teams and logs are widely readable, so every message of ours drops
+ * ARNs and account ids; the error's name and code still say which dependency failed and how.
+ */
+export function withoutAwsIdentity(text: string): string {
+  return text.replace(ARN, '<arn>').replace(ACCOUNT_ID, '<account>');
 }

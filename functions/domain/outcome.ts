@@ -29,6 +29,8 @@ export interface Outcome {
   /** The leverage read from Binance before the change, whenever it was read. */
   currentLeverage?: number;
   maxNotionalValue?: string;
+  /** The request was above the leverage cap, so the cap was set (or, on DRY_RUN, would be) instead. */
+  capped?: true;
   /** Why, on REJECTED, FAILED and SKIPPED. */
   error?: OutcomeError;
   trigger: Trigger;
@@ -41,8 +43,8 @@ export interface Outcome {
 
 /** What happened to one target (or, without a target, to the whole event). */
 export type Verdict =
-  | { status: 'APPLIED'; leverage: number; maxNotionalValue: string; currentLeverage?: number }
-  | { status: 'DRY_RUN'; leverage: number; currentLeverage: number }
+  | { status: 'APPLIED'; leverage: number; maxNotionalValue?: string; currentLeverage?: number; capped?: boolean }
+  | { status: 'DRY_RUN'; leverage: number; currentLeverage: number; capped?: boolean }
   | { status: 'SKIPPED' | 'REJECTED' | 'FAILED'; error: GuardError; currentLeverage?: number };
 
 /** Where and when a record was processed: the part of every outcome that is not about the event. */
@@ -64,8 +66,9 @@ export function outcomeOf(command: RiskCommand, target: Target | undefined, verd
     mode: command.mode,
     status,
     leverage: 'leverage' in rest ? rest.leverage : undefined,
-    currentLeverage: rest.currentLeverage ?? target?.currentLeverage,
+    currentLeverage: rest.currentLeverage,
     maxNotionalValue: 'maxNotionalValue' in rest ? rest.maxNotionalValue : undefined,
+    capped: 'capped' in rest && rest.capped ? true : undefined,
     error,
     issuedAt: command.issuedAt,
     reason: command.reason,

@@ -2,7 +2,7 @@
  * What the domain needs from the outside world. Adapters (Binance HTTP, Secrets Manager, SNS)
  * implement these at the edge; tests swap in fakes. Nothing here knows about AWS or HTTP.
  */
-import type { Outcome } from './outcome.ts';
+import type { Outcome, Verdict } from './outcome.ts';
 
 /** The credential secret as operators store it (see README). The domain passes it through untouched. */
 export type ApiCredentials =
@@ -32,7 +32,7 @@ export interface Exchange {
   readOpenPositions(credentials: ApiCredentials, deadline: Deadline): Promise<OpenPosition[]>;
 }
 
-/** One event's work on one symbol (symbol `*` for an outcome about the whole event). */
+/** One event's work on one symbol. */
 export interface TargetRef {
   eventId: string;
   accountId: string;
@@ -40,45 +40,70 @@ export interface TargetRef {
 }
 
 /**
- * How a claim ends: `applied` records the change; `not-applied` forgets the event; `retrying`
- * keeps its issuedAt as in flight (its change may have executed, and it will come back), so an
- * older event cannot slip in meanwhile.
+ * How a claim ends: `applied` records the change; `not-applied` forgets the event (rejected,
+ * skipped, or certainly not executed); `retrying` keeps it as in flight (its change may have
+ * executed and it will come back), so an older event finds out before acting.
  */
 export type ClaimEnd = 'applied' | 'not-applied' | 'retrying';
 
+/** What an event finds when it asks for an account+symbol. */
 export type Claim =
   | {
-      claimed: true;
-      /** This very event was applied, or in flight, on an earlier delivery. */
-      seenBefore?: boolean;
+      status: 'claimed';
+      /** This very event was applied (`applied`) or left in flight (`in-flight`) by an earlier delivery. */
+      seenBefore?: 'applied' | 'in-flight';
       release(end: ClaimEnd): Promise<void>;
     }
-  | { claimed: false; lastIssuedAt: string };
+  /** A newer event's change was applied. */
+  | { status: 'superseded'; newerIssuedAtMs: number }
+  /**
+   * A newer event holds the key (`leaseActive`) or left it in flight with its fate unknown; its
+   * leverage is what it was going to set.
+   */
+  | { status: 'newer-in-flight'; eventId: string; issuedAtMs: number; leverage?: number; leaseActive: boolean };
+
+export interface ClaimRequest {
+  issuedAtMs?: number;
+  /** The leverage this event will set if it acts (after its cap). */
+  leverage: number;
+  leaseMs: number;
+  /** Take the key over from this in-flight event, whose change was found not to be in force. */
+  replacing?: string;
+}
+
+/** A target decided on an earlier delivery: its outcome was published, or is still owed. */
+export type EarlierDecision = { published: true } | { published: false; verdict: Verdict };
 
 /**
  * Shared state across invocations and containers (DynamoDB). Without it (STATE_TABLE_NAME unset)
  * ordering holds within a batch only and redeliveries are processed again.
  */
 export interface StateStore {
-  /** Whether this target already ended with a published outcome (kept 24 h). */
-  isCompleted(ref: TargetRef): Promise<boolean>;
-  markCompleted(ref: TargetRef): Promise<void>;
+  /** What an earlier delivery decided for this target (kept 24 h). */
+  earlierDecision(ref: TargetRef): Promise<EarlierDecision | undefined>;
+  /** Remembers the decision; `published: false` keeps the verdict so a redelivery republishes it unchanged. */
+  recordDecision(ref: TargetRef, decision: EarlierDecision): Promise<void>;
   /**
-   * Takes the account+symbol for one change, refusing events issued before the last applied one
-   * (or before one in flight). Throws a RetryableError while another event holds it.
+   * Takes the account+symbol for one change, unless a newer event was applied or is in flight.
+   * Throws a RetryableError while an event that is not newer holds it.
    */
-  claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim>;
+  claim(ref: TargetRef, request: ClaimRequest): Promise<Claim>;
   /** The issuedAt of the last applied change, for read-only checks (dry run). */
-  lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined>;
+  lastAppliedIssuedAtMs(ref: TargetRef): Promise<number | undefined>;
 }
+
+/** `unrecognisedValue`: the switch held something other than true/false, and so pauses (fail closed). */
+export type PauseState = { paused: false } | { paused: true; unrecognisedValue?: string };
 
 /** The operators' pause switch. */
 export interface PauseSwitch {
-  isPaused(): Promise<boolean>;
+  state(): Promise<PauseState>;
 }
 
 export interface CredentialStore {
   forAccount(accountId: string): Promise<ApiCredentials>;
+  /** The exchange refused these credentials: forget them if still cached (a rotated key is fetched anew). */
+  invalidate(accountId: string, refused: ApiCredentials): Promise<void>;
 }
 
 export interface OutcomePublisher {

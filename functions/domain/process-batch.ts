@@ -12,12 +12,12 @@
  *   the others, and with a state store only the failed symbols are redone on redelivery.
  */
 import { asGuardError, type ErrorCode, type GuardError, RetryableError, SkipDecision } from './errors.ts';
-import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict, verdictForError } from './change-leverage.ts';
+import { accountExchange, claimEndFor, type ExecutionDeps, executeTarget, type HeldClaim, resolveTargets, type TargetWork, verdictForError } from './change-leverage.ts';
 import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
-import { checkFreshness, type Policy } from './policy.ts';
+import { checkNotFromFuture, type Policy } from './policy.ts';
 import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { type Lanes, Sequencer } from './sequencer.ts';
-import type { CredentialStore, Deadline, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore } from './ports.ts';
+import type { CredentialStore, Deadline, EarlierDecision, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore, TargetRef } from './ports.ts';
 
 export interface InboundRecord {
   /** SQS messageId, EventBridge event id or Lambda request id: the fallback eventId. */
@@ -27,6 +27,8 @@ export interface InboundRecord {
   body: { text: string } | { value: unknown };
   /** The last delivery before the DLQ: a retryable failure now ends as a FAILED outcome. */
   finalAttempt: boolean;
+  /** Which delivery this is, counting from 1 (SQS receive count; 1 where the trigger does not say). */
+  attempt: number;
   /** FIFO MessageGroupId: records of one group keep their order. */
   orderingGroup?: string;
 }
@@ -68,7 +70,7 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
       const startedAt = deps.now();
       const validation = decode(record);
       if (!validation.ok) {
-        const reject = () => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps)), deps);
+        const reject = () => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, outcomeContext(record, startedAt, deps)), deps);
         if (!record.orderingGroup) return reject();
         // Even an invalid record keeps its place in a FIFO group.
         const group = [groupLane(record.orderingGroup)];
@@ -99,11 +101,16 @@ function decode(record: InboundRecord): Validation {
   }
 }
 
-/** The operators' switch is read once per invocation; if it cannot be read, we stay paused. */
+/** The operators' switch is read once per invocation; if it cannot be read or understood, we stay paused. */
 async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {
   if (!deps.pause) return undefined;
   try {
-    return (await deps.pause.isPaused()) ? new RetryableError('PAUSED', 'leverage-guard is paused by its operators') : undefined;
+    const state = await deps.pause.state();
+    if (!state.paused) return undefined;
+    if (state.unrecognisedValue === undefined) return new RetryableError('PAUSED', 'leverage-guard is paused by its operators');
+    const why = `the pause switch holds ${JSON.stringify(state.unrecognisedValue.slice(0, 40))}, which is neither "true" nor "false"; paused until it is one of them`;
+    deps.logFor('pause-switch').warn(why);
+    return new RetryableError('PAUSED', why);
   } catch (error) {
     return new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `the pause switch could not be read (${asGuardError(error).message})`);
   }
@@ -124,8 +131,7 @@ function lanesOf(record: InboundRecord, command: RiskCommand, sequencer: Sequenc
 async function processCommand(record: InboundRecord, command: RiskCommand, deps: BatchDeps, held: GuardError | undefined): Promise<RecordResult> {
   const startedAt = deps.now();
   const log = deps.logFor(command.eventId);
-  const report = (targets: (Target | undefined)[], verdicts: TargetVerdict[]) =>
-    settle(record, command, targets, verdicts, startedAt, deps, log);
+  const report = (targets: (Target | undefined)[], works: TargetWork[]) => settle(record, command, targets, works, startedAt, deps, log);
   const known = knownTargets(command);
 
   const blocker =
@@ -133,26 +139,27 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
     (deps.deadline.remainingMs() < deps.minimumTimeToStartMs
       ? new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event')
       : undefined);
-  if (blocker) return report(known, known.map(() => ({ status: 'RETRY', error: blocker })));
+  if (blocker) return report(known, known.map(() => ({ verdict: { status: 'RETRY', error: blocker } })));
 
   const executionDeps: ExecutionDeps = { ...deps, log };
+  // Fetched while the state table is consulted; a failure surfaces where the credentials are used.
+  deps.credentials.forAccount(command.accountId).catch(() => undefined);
+  const account = accountExchange(command.accountId, executionDeps);
   let targets: Target[];
-  let credentials;
   try {
-    checkFreshness(command.issuedAt, deps.now(), deps.policy.maxEventAgeMs);
-    credentials = await deps.credentials.forAccount(command.accountId);
-    targets = await resolveTargets(command, credentials, executionDeps);
+    checkNotFromFuture(command.issuedAtMs, deps.now());
+    targets = await resolveTargets(command, account);
   } catch (thrown) {
     const verdict = verdictForError(thrown);
-    return report(known, known.map(() => verdict));
+    return report(known, known.map(() => ({ verdict })));
   }
   if (targets.length === 0) {
-    return report([undefined], [{ status: 'SKIPPED', error: new SkipDecision('NO_OPEN_POSITIONS', 'the account has no open positions') }]);
+    return report([undefined], [{ verdict: { status: 'SKIPPED', error: new SkipDecision('NO_OPEN_POSITIONS', 'the account has no open positions') } }]);
   }
-  const verdicts = await mapWithConcurrency(targets, TARGET_CONCURRENCY, (target) =>
-    executeTarget(command, target, credentials, executionDeps),
+  const works = await mapWithConcurrency(targets, TARGET_CONCURRENCY, (target) =>
+    executeTarget(command, target, account, executionDeps, record.attempt > 1),
   );
-  return report(targets, verdicts);
+  return report(targets, works);
 }
 
 /** The symbols known before talking to the exchange; `undefined` stands for "the whole event". */
@@ -161,71 +168,91 @@ function knownTargets(command: RiskCommand): (Target | undefined)[] {
 }
 
 /**
- * Publishes each decided target's outcome (and remembers it as completed); hands the record back
- * if any target must be retried or its outcome could not be published. On the final attempt the
- * targets still pending get a FAILED outcome first, so the DLQ entry is never silent.
+ * Publishes each decided target's outcome, then releases its claim and records the decision
+ * (published, or still owed, so a redelivery republishes the same verdict instead of deciding
+ * again); hands the record back if any target must be retried or its outcome could not be
+ * published. On the final attempt the targets still pending get their outcome first (an owed
+ * earlier verdict, else FAILED), so the DLQ entry is never silent.
  */
 async function settle(
   record: InboundRecord,
   command: RiskCommand,
   targets: (Target | undefined)[],
-  verdicts: TargetVerdict[],
+  works: TargetWork[],
   startedAt: number,
   deps: BatchDeps,
   log: Log,
 ): Promise<RecordResult> {
   const outcomeFor = (target: Target | undefined, verdict: Verdict) =>
-    outcomeOf(command, target, verdict, context(record, startedAt, deps));
+    outcomeOf(command, target, verdict, outcomeContext(record, startedAt, deps));
+  const refOf = (target: Target | undefined): TargetRef | undefined =>
+    target && { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
   const published: RecordResult['outcomes'] = [];
   // `decided`: the outcome is known but could not be published; it must never be replaced by a
   // FAILED one (the change may have happened), so it only goes back for another publish attempt.
   const pending: { target: Target | undefined; error: GuardError; decided: boolean }[] = [];
+  const publishAndRecord = async (target: Target | undefined, verdict: Verdict, claim: HeldClaim | undefined, recordedEarlier: boolean) => {
+    const publishError = await publish(outcomeFor(target, verdict), deps, log);
+    const ref = refOf(target);
+    // FAILED is never recorded: a redriven event must be tried again, and may then end otherwise.
+    const record = ref && verdict.status !== 'FAILED' && !(publishError && recordedEarlier);
+    await Promise.all([
+      releaseClaim(claim, verdict, target, log),
+      record ? recordDecision(ref, publishError ? { published: false, verdict } : { published: true }, deps, log) : undefined,
+    ]);
+    if (!publishError) published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
+    return publishError;
+  };
 
   for (const [index, target] of targets.entries()) {
-    const verdict = verdicts[index];
-    if (verdict === undefined) continue;
+    const { verdict, claim, recordedEarlier = false } = works[index]!;
+    if (verdict.status === 'ALREADY_PUBLISHED') continue;
     if (verdict.status === 'RETRY') {
+      await releaseClaim(claim, verdict, target, log);
       pending.push({ target, error: verdict.error, decided: false });
       continue;
     }
-    const publishError = await publish(outcomeFor(target, verdict), deps, log);
-    if (publishError) {
-      pending.push({ target, error: publishError, decided: true });
-      continue;
-    }
-    published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
-    if (target) await markCompleted(command, target, deps, log);
+    const publishError = await publishAndRecord(target, verdict, claim, recordedEarlier);
+    if (publishError) pending.push({ target, error: publishError, decided: true });
   }
 
   const result: RecordResult = { recordId: record.recordId, eventId: command.eventId, disposition: 'acknowledge', outcomes: published };
   if (pending.length === 0) return result;
   for (const { target, error, decided } of pending) {
     log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
-    if (!record.finalAttempt || decided || (await completedEarlier(command, target, deps))) continue;
-    if (!(await publish(outcomeFor(target, { status: 'FAILED', error }), deps, log))) {
-      published.push({ symbol: target?.symbol, status: 'FAILED', code: error.code });
-    }
+    if (!record.finalAttempt || decided) continue;
+    // A record blocked as a whole (paused, held, out of time) may hold targets decided on an
+    // earlier delivery: their own verdict is the truthful outcome, not FAILED.
+    const earlier = await earlierDecisionOf(refOf(target), deps);
+    if (earlier?.published) continue;
+    await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error }, undefined, earlier !== undefined);
   }
   return { ...result, disposition: 'retry', error: pending[0]!.error };
 }
 
-/**
- * A record blocked as a whole (paused, held behind an earlier one, out of time) may hold targets
- * that completed on an earlier delivery; they already have their outcome. If the state store
- * cannot say, FAILED is published: a duplicate is better than silence.
- */
-async function completedEarlier(command: RiskCommand, target: Target | undefined, deps: BatchDeps): Promise<boolean> {
-  if (!target || !deps.state) return false;
-  return deps.state.isCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol }).catch(() => false);
+/** If the state store cannot say, FAILED is published: a duplicate is better than silence. */
+async function earlierDecisionOf(ref: TargetRef | undefined, deps: BatchDeps): Promise<EarlierDecision | undefined> {
+  if (!ref || !deps.state) return undefined;
+  return deps.state.earlierDecision(ref).catch(() => undefined);
 }
 
-/** Best effort: the outcome is already out; a missing marker only risks a duplicate on redelivery. */
-async function markCompleted(command: RiskCommand, target: Target, deps: BatchDeps, log: Log): Promise<void> {
+/**
+ * Best effort: the outcome is already out (or handed back). A missing "published" marker only
+ * risks a duplicate on redelivery; a missing "owed" verdict means a redelivery decides again.
+ */
+async function recordDecision(ref: TargetRef, decision: EarlierDecision, deps: BatchDeps, log: Log): Promise<void> {
   try {
-    await deps.state?.markCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol });
+    await deps.state?.recordDecision(ref, decision);
   } catch (error) {
-    log.warn('could not record the event as completed', { symbol: target.symbol, detail: asGuardError(error).message });
+    log.warn('could not record the decision', { symbol: ref.symbol, published: decision.published, detail: asGuardError(error).message });
   }
+}
+
+/** A failed release leaves the key to its lease, and an in-flight marker an older event will read back. */
+async function releaseClaim(claim: HeldClaim | undefined, verdict: Verdict | { status: 'RETRY'; error: GuardError }, target: Target | undefined, log: Log): Promise<void> {
+  await claim?.release(claimEndFor(verdict)).catch((error: unknown) =>
+    log.warn('could not release the claim; it expires with its lease', { symbol: target?.symbol, detail: asGuardError(error).message }),
+  );
 }
 
 function groupLane(group: string): string {
@@ -275,6 +302,6 @@ async function mapWithConcurrency<T, R>(items: T[], limit: number, task: (item: 
   return results;
 }
 
-function context(record: InboundRecord, startedAt: number, deps: BatchDeps): OutcomeContext {
+function outcomeContext(record: InboundRecord, startedAt: number, deps: BatchDeps): OutcomeContext {
   return { recordId: record.recordId, trigger: record.trigger, startedAt, now: deps.now() };
 }

@@ -36,8 +36,10 @@ const leverageSchema = v.pipe(
 );
 const issuedAtSchema = v.pipe(
   v.string('must be an ISO 8601 timestamp string'),
-  v.isoTimestamp('must be an ISO 8601 timestamp such as 2026-11-25T10:00:00Z'),
-  v.check(isCalendarDate, 'must be a real calendar date'),
+  v.check(
+    (text) => parseIssuedAt(text) !== undefined,
+    'must be a UTC or offset timestamp such as 2026-11-25T10:00:00Z, 2026-11-25T10:00:00.123Z or 2026-11-25T11:00:00+01:00 (a real calendar date and time)',
+  ),
 );
 const reasonSchema = v.pipe(
   v.string('must be a string'),
@@ -78,8 +80,6 @@ type RiskEventInput = v.InferOutput<typeof riskEventSchema>;
 export interface Target {
   symbol: string;
   leverage: number;
-  /** Known before the change (from positionRisk), so no extra read is needed. */
-  currentLeverage?: number;
 }
 
 /** Which symbols an event changes: named ones, or every open position of the account. */
@@ -91,7 +91,10 @@ export interface RiskCommand {
   scope: Scope;
   mode: 'set' | 'reduce-only';
   dryRun: boolean;
+  /** As the producer wrote it (echoed in outcomes). */
   issuedAt?: string;
+  /** `issuedAt` as epoch milliseconds: the only form decisions (freshness, ordering) use. */
+  issuedAtMs?: number;
   reason?: string;
   metadata?: Record<string, unknown>;
 }
@@ -121,7 +124,8 @@ export function validateRiskEvent(input: unknown): Validation {
   }
   const { symbol: _symbol, leverage: _leverage, targets: _targets, symbols: _symbols, ...rest } = result.output;
   const mode = scope.kind === 'all-open-positions' ? 'reduce-only' : rest.mode;
-  return { ok: true, command: { ...rest, mode, scope } };
+  const issuedAtMs = rest.issuedAt === undefined ? undefined : parseIssuedAt(rest.issuedAt);
+  return { ok: true, command: { ...rest, mode, scope, ...(issuedAtMs === undefined ? {} : { issuedAtMs }) } };
 }
 
 /**
@@ -202,11 +206,28 @@ function serialisedBytes(value: unknown): number {
   }
 }
 
-/** isoTimestamp checks the shape only; 2026-02-30 has the right shape. */
-function isCalendarDate(timestamp: string): boolean {
-  const [year, month, day] = timestamp.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+/**
+ * The accepted `issuedAt` forms, and nothing else: `YYYY-MM-DDTHH:MM[:SS[.fraction]]` followed by
+ * `Z` or a `±HH:MM` offset. Every part is checked by value (2026-02-30, 24:00, +05 without minutes
+ * are refused), because a timestamp that cannot be interpreted must never reach a freshness or
+ * ordering decision (NaN compares false, so it would pass both). Fractions beyond milliseconds are
+ * truncated.
+ */
+const ISSUED_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+export function parseIssuedAt(text: string): number | undefined {
+  const match = ISSUED_AT.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((group) => Number(match[group] ?? 0)) as [number, number, number, number, number, number];
+  const milliseconds = Number((match[7] ?? '').slice(0, 3).padEnd(3, '0'));
+  const [sign, offsetHours, offsetMins] = [match[8], Number(match[9] ?? 0), Number(match[10] ?? 0)];
+  const offsetMinutes = (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  if (hour > 23 || minute > 59 || second > 59 || offsetMins > 59 || Math.abs(offsetMinutes) > MAX_OFFSET_MINUTES) return undefined;
+  // Date.UTC rolls 2026-02-30 over to March and maps years 0-99 to 19xx: both are refused.
+  const midnight = new Date(Date.UTC(year, month - 1, day));
+  if (midnight.getUTCFullYear() !== year || midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== day) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, milliseconds) - offsetMinutes * 60_000;
 }
 
 function describeValue(value: unknown): string {

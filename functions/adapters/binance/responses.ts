@@ -2,7 +2,7 @@
  * Maps what Binance answered onto the error taxonomy. Pure, so every rule in the reference
  * (HTTP status × error code × message) has a unit test.
  */
-import { ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../domain/errors.ts';
+import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../domain/errors.ts';
 import type { HttpResponse } from '../../commons/http.ts';
 
 /** 429 / 418 / -1003: the exchange wants us quiet for `retryAfterMs`. */
@@ -24,6 +24,8 @@ export class ClockSkewError extends RetryableError {}
 const DEFAULT_RETRY_AFTER_MS = { rateLimited: 10_000, banned: 120_000 };
 const UNKNOWN_EXECUTION_CODES = new Set([-1006, -1007]);
 const NOT_EXECUTED_CODES = new Set([-1001, -1008]);
+/** API-key format invalid, key/IP/permissions refused, signature invalid: the key, not the event. */
+const AUTHENTICATION_CODES = new Set([-2014, -2015, -1022]);
 
 interface BinanceErrorBody {
   code: number;
@@ -51,6 +53,7 @@ function classifyFailure(status: number, body: BinanceErrorBody | undefined, res
     return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.rateLimited), false);
   }
   if (body?.code === -1021) return new ClockSkewError(code, message);
+  if (body && AUTHENTICATION_CODES.has(body.code)) return new AuthenticationError(code, `${message} (the account's API key was refused: check the key, its permissions and IP whitelist)`);
   if (isUnknownExecution(status, body, response.body)) return new ExecutionUnknownError(code, message);
   if (status >= 500 || body?.code === -1008) return new RetryableError(code, message);
   // A 4xx without Binance's error body came from something in front of the exchange (a WAF 403,

@@ -1,19 +1,21 @@
 /**
  * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
- * - `key#<account>#<symbol>`: the issuedAt of the last applied change, and a lease that
- *   serialises changes to that key across concurrent invocations (conditional writes). The lease
- *   also carries the event in flight and its issuedAt (`pendingEventId`, `pendingIssuedAtMs`),
- *   written before the change is sent and kept while that event is being retried: if recording
- *   the applied change fails, or the change's fate is unknown, an older event still finds it and
- *   is SUPERSEDED instead of overtaking it;
- * - `done#<account>#<symbol>#<eventId>`: this event's target already ended with a published
- *   outcome (kept 24 h), so a redelivery is acknowledged without calling Binance again.
+ * - `key#<account>#<symbol>`: the last applied change (`lastEventId`, `lastIssuedAtMs`,
+ *   `lastIssuedAt`), and a lease that serialises changes to that key across concurrent
+ *   invocations (`lockOwner`, `lockedUntil`, conditional writes). The event in flight is kept with
+ *   what it is about to set (`pendingEventId`, `pendingIssuedAtMs`, `pendingLeverage`), written
+ *   before the change is sent and kept while its fate is unknown, so an older event waits for it
+ *   or reads the leverage back to learn whether it applied;
+ * - `done#<account>#<symbol>#<eventId>`: what an earlier delivery decided for this target (kept
+ *   24 h): published (no `verdict`), or still owed (`verdict`, JSON), so a redelivery publishes
+ *   that decision instead of deciding again.
  */
-import { describeError, RetryableError } from '../../domain/errors.ts';
-import type { Claim, ClaimEnd, StateStore, TargetRef } from '../../domain/ports.ts';
+import { describeError, PermanentError, RetryableError, SkipDecision } from '../../domain/errors.ts';
+import type { Verdict } from '../../domain/outcome.ts';
+import type { Claim, ClaimEnd, ClaimRequest, EarlierDecision, StateStore, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
-const COMPLETED_TTL_SECONDS = 24 * 3600;
+const DECISION_TTL_SECONDS = 24 * 3600;
 /** Key items only matter while events for the key can still arrive; let idle ones expire. */
 const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -32,74 +34,100 @@ export class DynamoDbStateStore implements StateStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async isCompleted(ref: TargetRef): Promise<boolean> {
-    const item = await this.get(doneKey(ref));
-    // TTL deletion can lag by hours: an expired marker no longer counts.
-    return item !== undefined && (readNumber(item.expiresAt) ?? 0) > this.nowSeconds();
+  async earlierDecision(ref: TargetRef): Promise<EarlierDecision | undefined> {
+    const item = await this.get(decisionKey(ref));
+    // TTL deletion can lag by hours: an expired record no longer counts.
+    if (item === undefined || (readNumber(item.expiresAt) ?? 0) <= this.nowSeconds()) return undefined;
+    const verdict = readText(item.verdict);
+    return verdict === undefined ? { published: true } : { published: false, verdict: decodeVerdict(verdict) };
   }
 
-  async markCompleted(ref: TargetRef): Promise<void> {
+  async recordDecision(ref: TargetRef, decision: EarlierDecision): Promise<void> {
     await this.request('PutItem', {
       TableName: this.tableName,
-      Item: { pk: text(doneKey(ref)), expiresAt: number(this.nowSeconds() + COMPLETED_TTL_SECONDS) },
+      Item: {
+        pk: text(decisionKey(ref)),
+        expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
+        ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
+      },
     });
   }
 
-  async lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
-    return readText((await this.get(keyOf(ref)))?.lastIssuedAt);
+  async lastAppliedIssuedAtMs(ref: TargetRef): Promise<number | undefined> {
+    return readNumber((await this.get(keyOf(ref)))?.lastIssuedAtMs);
   }
 
-  async claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim> {
+  async claim(ref: TargetRef, request: ClaimRequest): Promise<Claim> {
     const now = this.now();
-    const issuedAtMs = issuedAt === undefined ? undefined : Date.parse(issuedAt);
+    const { issuedAtMs, replacing } = request;
     const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
+    const newerPendingAllowed = replacing === undefined ? '' : ' OR pendingEventId = :replacing';
     const inOrder =
       ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
-      ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued)';
+      ` AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued${newerPendingAllowed})`;
     let previous: Item | undefined;
     try {
       const reply = await this.request<{ Attributes?: Item }>('UpdateItem', {
         TableName: this.tableName,
         Key: { pk: text(keyOf(ref)) },
         UpdateExpression:
-          issuedAtMs === undefined
-            ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner'
-            : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingIssuedAtMs = :issued',
+          'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
+          (issuedAtMs === undefined ? ' REMOVE pendingIssuedAtMs' : ', pendingIssuedAtMs = :issued'),
         ConditionExpression: issuedAtMs === undefined ? free : free + inOrder,
         ReturnValues: 'ALL_OLD',
         ExpressionAttributeValues: {
           ':owner': text(ref.eventId),
           ':now': number(now),
-          ':until': number(now + leaseMs),
+          ':until': number(now + request.leaseMs),
           ':expires': number(this.nowSeconds() + KEY_TTL_SECONDS),
+          ':leverage': number(request.leverage),
           ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
+          ...(issuedAtMs === undefined || replacing === undefined ? {} : { ':replacing': text(replacing) }),
         },
       });
       previous = reply.Attributes;
     } catch (error) {
       if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
-      const current = await this.get(keyOf(ref));
-      const newest = Math.max(readNumber(current?.lastIssuedAtMs) ?? -Infinity, readNumber(current?.pendingIssuedAtMs) ?? -Infinity);
-      if (issuedAtMs !== undefined && newest > issuedAtMs) {
-        return { claimed: false, lastIssuedAt: new Date(newest).toISOString() };
-      }
-      throw new RetryableError('KEY_BUSY', `event ${readText(current?.lockOwner) ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
+      return this.refusal(ref, issuedAtMs, now);
     }
-    return {
-      claimed: true,
-      seenBefore: readText(previous?.lastEventId) === ref.eventId || readText(previous?.pendingEventId) === ref.eventId,
-      release: (end) => this.release(ref, end, issuedAt),
-    };
+    const seenBefore =
+      readText(previous?.lastEventId) === ref.eventId ? 'applied' : readText(previous?.pendingEventId) === ref.eventId ? 'in-flight' : undefined;
+    return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end) => this.release(ref, end, issuedAtMs) };
+  }
+
+  /** Why a claim was refused: a newer applied change, a newer one in flight, or a holder that is not newer. */
+  private async refusal(ref: TargetRef, issuedAtMs: number | undefined, now: number): Promise<Claim> {
+    const current = await this.get(keyOf(ref));
+    const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
+    const pendingIssuedAtMs = readNumber(current?.pendingIssuedAtMs);
+    const pendingEventId = readText(current?.pendingEventId);
+    if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
+      return { status: 'superseded', newerIssuedAtMs: lastIssuedAtMs };
+    }
+    if (issuedAtMs !== undefined && pendingIssuedAtMs !== undefined && pendingIssuedAtMs > issuedAtMs && pendingEventId !== undefined) {
+      const lockedUntil = readNumber(current?.lockedUntil);
+      return {
+        status: 'newer-in-flight',
+        eventId: pendingEventId,
+        issuedAtMs: pendingIssuedAtMs,
+        leverage: readNumber(current?.pendingLeverage),
+        leaseActive: readText(current?.lockOwner) === pendingEventId && lockedUntil !== undefined && lockedUntil >= now,
+      };
+    }
+    throw new RetryableError('KEY_BUSY', `event ${readText(current?.lockOwner) ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
   }
 
   /**
    * Frees the key. After an applied change, records which event it was and its issuedAt; after a
    * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
    */
-  private async release(ref: TargetRef, end: ClaimEnd, issuedAt: string | undefined): Promise<void> {
+  private async release(ref: TargetRef, end: ClaimEnd, issuedAtMs: number | undefined): Promise<void> {
     const applied = end === 'applied';
-    const recorded = applied ? ['lastEventId = :owner', ...(issuedAt === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])] : [];
-    const removed = end === 'retrying' ? ['lockOwner', 'lockedUntil'] : ['lockOwner', 'lockedUntil', 'pendingIssuedAtMs', 'pendingEventId'];
+    const recorded = applied
+      ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])]
+      : [];
+    const inFlight = ['pendingIssuedAtMs', 'pendingEventId', 'pendingLeverage'];
+    const removed = end === 'retrying' ? ['lockOwner', 'lockedUntil'] : ['lockOwner', 'lockedUntil', ...inFlight];
     try {
       await this.request('UpdateItem', {
         TableName: this.tableName,
@@ -108,7 +136,7 @@ export class DynamoDbStateStore implements StateStore {
         ConditionExpression: 'lockOwner = :owner',
         ExpressionAttributeValues: {
           ':owner': text(ref.eventId),
-          ...(applied && issuedAt !== undefined ? { ':issuedMs': number(Date.parse(issuedAt)), ':issued': text(issuedAt) } : {}),
+          ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
         },
       });
     } catch (error) {
@@ -141,8 +169,28 @@ function keyOf(ref: TargetRef): string {
 }
 
 // accountId and symbol cannot contain '#'; the producer-chosen eventId goes last.
-function doneKey(ref: TargetRef): string {
+function decisionKey(ref: TargetRef): string {
   return `done#${ref.accountId}#${ref.symbol}#${ref.eventId}`;
+}
+
+/** A decided verdict as JSON; its error keeps what the outcome shows (code, message) and its kind. */
+function encodeVerdict(verdict: Verdict): string {
+  if (!('error' in verdict)) return JSON.stringify(verdict);
+  const { error, ...rest } = verdict;
+  return JSON.stringify({ ...rest, error: { code: error.code, message: error.message, skip: error instanceof SkipDecision } });
+}
+
+/** Fails closed: a record that does not decode is a state-table fault, retried, never guessed at. */
+function decodeVerdict(json: string): Verdict {
+  try {
+    const value = JSON.parse(json) as Verdict & { error?: { code: string | number; message: string; skip: boolean } };
+    if (!value.error) return value;
+    const { code, message, skip } = value.error;
+    const error = skip ? new SkipDecision(code, message, value.currentLeverage) : new PermanentError(code, message);
+    return { ...value, error } as Verdict;
+  } catch (error) {
+    throw wrap(error);
+  }
 }
 
 function wrap(error: unknown): RetryableError {

@@ -4,7 +4,7 @@
  * at most once. A failed fetch is not cached. Secret values never appear in errors.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeError, RetryableError } from '../../domain/errors.ts';
+import { AuthenticationError, describeError } from '../../domain/errors.ts';
 import type { ApiCredentials, CredentialStore } from '../../domain/ports.ts';
 
 export interface CredentialStoreOptions {
@@ -26,11 +26,11 @@ export class SecretsManagerCredentialStore implements CredentialStore {
   }
 
   forAccount(accountId: string): Promise<ApiCredentials> {
-    const secretId = this.options.secretIdTemplate.replaceAll('{accountId}', accountId);
+    const secretId = this.secretIdOf(accountId);
     const cached = this.cache.get(secretId);
     if (cached && cached.expiresAt > this.now()) return cached.credentials;
 
-    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId) };
+    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId, accountId) };
     this.cache.set(secretId, entry);
     // Forget a failed fetch, unless a newer one has replaced it meanwhile.
     entry.credentials.catch(() => {
@@ -39,22 +39,39 @@ export class SecretsManagerCredentialStore implements CredentialStore {
     return entry.credentials;
   }
 
-  private async fetch(secretId: string): Promise<ApiCredentials> {
+  /** Drops the cached credentials if they are still the refused ones (a newer fetch is kept). */
+  async invalidate(accountId: string, refused: ApiCredentials): Promise<void> {
+    const secretId = this.secretIdOf(accountId);
+    const cached = this.cache.get(secretId);
+    if (cached && (await cached.credentials.catch(() => undefined)) === refused && this.cache.get(secretId) === cached) {
+      this.cache.delete(secretId);
+    }
+  }
+
+  private secretIdOf(accountId: string): string {
+    return this.options.secretIdTemplate.replaceAll('{accountId}', accountId);
+  }
+
+  /**
+   * Errors name the account, not the secret: its id may be an ARN, and AWS's own messages name the
+   * caller's role; both are scrubbed (see withoutAwsIdentity).
+   */
+  private async fetch(secretId: string, accountId: string): Promise<ApiCredentials> {
     let secretString: string | undefined;
     try {
       ({ SecretString: secretString } = await this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
     } catch (error) {
       const reason = describeError(error);
-      throw new RetryableError('CREDENTIALS_UNAVAILABLE', `could not read secret ${secretId} (${reason})`, undefined, { cause: error });
+      throw new AuthenticationError('CREDENTIALS_UNAVAILABLE', `Secrets Manager could not return the credentials of account ${accountId} (${reason})`, undefined, { cause: error });
     }
-    return parseCredentials(secretId, secretString);
+    return parseCredentials(accountId, secretString);
   }
 }
 
 /** `{"apiKey","apiSecret"}` (HMAC) or `{"apiKey","privateKey"}` (Ed25519/RSA PKCS#8 PEM). */
-export function parseCredentials(secretId: string, secretString: string | undefined): ApiCredentials {
+export function parseCredentials(accountId: string, secretString: string | undefined): ApiCredentials {
   const invalid = (why: string) =>
-    new RetryableError('INVALID_CREDENTIALS', `secret ${secretId} ${why}; expected JSON {"apiKey","apiSecret"} or {"apiKey","privateKey"}`);
+    new AuthenticationError('INVALID_CREDENTIALS', `the credentials secret of account ${accountId} ${why}; expected JSON {"apiKey","apiSecret"} or {"apiKey","privateKey"}`);
   let value: unknown;
   try {
     value = JSON.parse(secretString ?? '');

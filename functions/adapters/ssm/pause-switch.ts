@@ -1,17 +1,19 @@
 /**
  * The operators' pause switch: an SSM parameter whose value `true` stops all exchange traffic,
- * with no deploy. Read at most every 10 s per container; a missing parameter means "not paused",
- * any other failure to read it is an error (the caller then stays paused: fail closed).
+ * with no deploy. Read at most every 10 s per container. Fail closed: only a missing parameter or
+ * exactly `false` means running; any other value (`ture`, `stop`, `enabled`…) pauses, and any other
+ * failure to read it is an error (the caller then stays paused).
  */
 import { describeError, RetryableError } from '../../domain/errors.ts';
-import type { PauseSwitch } from '../../domain/ports.ts';
+import type { PauseState, PauseSwitch } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
 export const PAUSE_CACHE_MS = 10_000;
-const PAUSED_VALUES = /^\s*(true|paused|on|yes|1)\s*$/i;
+const RUNNING_VALUE = 'false';
+const PAUSED_VALUE = 'true';
 
 export class SsmPauseSwitch implements PauseSwitch {
-  private cached: { at: number; paused: Promise<boolean> } | undefined;
+  private cached: { at: number; paused: Promise<PauseState> } | undefined;
 
   constructor(
     private readonly call: AwsJsonCall,
@@ -19,7 +21,7 @@ export class SsmPauseSwitch implements PauseSwitch {
     private readonly now: () => number = Date.now,
   ) {}
 
-  isPaused(): Promise<boolean> {
+  state(): Promise<PauseState> {
     if (this.cached && this.now() - this.cached.at < PAUSE_CACHE_MS) return this.cached.paused;
     const entry = { at: this.now(), paused: this.read() };
     this.cached = entry;
@@ -29,12 +31,15 @@ export class SsmPauseSwitch implements PauseSwitch {
     return entry.paused;
   }
 
-  private async read(): Promise<boolean> {
+  private async read(): Promise<PauseState> {
     try {
       const reply = await this.call<{ Parameter?: { Value?: string } }>('GetParameter', { Name: this.parameterName });
-      return PAUSED_VALUES.test(reply.Parameter?.Value ?? '');
+      // Surrounding whitespace is how `aws ssm put-parameter --value "false "` typos look; case is not.
+      const value = (reply.Parameter?.Value ?? '').trim();
+      if (value === RUNNING_VALUE) return { paused: false };
+      return value === PAUSED_VALUE ? { paused: true } : { paused: true, unrecognisedValue: value };
     } catch (error) {
-      if (error instanceof AwsServiceError && error.errorName === 'ParameterNotFound') return false;
+      if (error instanceof AwsServiceError && error.errorName === 'ParameterNotFound') return { paused: false };
       const reason = describeError(error);
       throw new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `could not read ${this.parameterName} (${reason})`, undefined, { cause: error });
     }
