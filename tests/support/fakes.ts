@@ -8,13 +8,16 @@ import type {
   ApiCredentials,
   Claim,
   ClaimEnd,
+  ClaimRequest,
   CredentialStore,
   Deadline,
+  EarlierDecision,
   Exchange,
   LeverageSetting,
   Log,
   OpenPosition,
   OutcomePublisher,
+  PauseState,
   PauseSwitch,
   StateStore,
   TargetRef,
@@ -116,9 +119,15 @@ export class FakeCredentialStore implements CredentialStore {
   readonly accountIds: string[] = [];
   readonly replies: Reply<ApiCredentials>[] = [];
 
+  readonly invalidated: string[] = [];
+
   forAccount(accountId: string): Promise<ApiCredentials> {
     this.accountIds.push(accountId);
     return play(this.replies.shift() ?? answer({ apiKey: `key-${accountId}`, apiSecret: 'test-secret' }));
+  }
+
+  async invalidate(accountId: string, refused: ApiCredentials): Promise<void> {
+    this.invalidated.push(`${accountId}:${refused.apiKey}`);
   }
 }
 
@@ -139,63 +148,67 @@ const doneOf = (ref: TargetRef): string => `${keyOf(ref)}/${ref.eventId}`;
 
 type RefCall<M extends string> = { method: M; ref: TargetRef };
 export type StateCall =
-  | RefCall<'isCompleted'>
-  | RefCall<'markCompleted'>
-  | RefCall<'lastAppliedIssuedAt'>
-  | { method: 'claim'; ref: TargetRef; issuedAt: string | undefined; leaseMs: number }
+  | RefCall<'earlierDecision'>
+  | { method: 'recordDecision'; ref: TargetRef; decision: EarlierDecision }
+  | RefCall<'lastAppliedIssuedAtMs'>
+  | { method: 'claim'; ref: TargetRef; request: ClaimRequest }
   | { method: 'release'; ref: TargetRef; end: ClaimEnd };
 
 /**
- * An in-memory StateStore that behaves like the DynamoDB one unless scripted: `completed` holds
- * finished `account/symbol/eventId`s, `lastApplied` the issuedAt of the last applied change per
- * `account/symbol`; a claim is refused for an event issued before that, and its release after an
- * applied change records the event's issuedAt. Scripted replies (a thrown error, a refused claim)
- * win over the in-memory behaviour, one per call.
+ * An in-memory StateStore that behaves like the DynamoDB one unless scripted: `decisions` holds
+ * what earlier deliveries decided per `account/symbol/eventId`, `lastApplied` the issuedAt (ms) of
+ * the last applied change per `account/symbol`; a claim is refused (superseded) for an event
+ * issued before that, and its release after an applied change records the event's issuedAt.
+ * Scripted replies (a thrown error, a refused claim) win over the in-memory behaviour, one per call.
  */
 export class FakeStateStore implements StateStore {
   readonly calls: StateCall[] = [];
-  readonly completed = new Set<string>();
-  readonly lastApplied = new Map<string, string>();
-  readonly completedReplies: Reply<boolean>[] = [];
-  readonly markReplies: Reply<void>[] = [];
+  readonly decisions = new Map<string, EarlierDecision>();
+  readonly lastApplied = new Map<string, number>();
+  readonly decisionReplies: Reply<EarlierDecision | undefined>[] = [];
+  readonly recordReplies: Reply<void>[] = [];
   readonly claimReplies: Reply<Claim>[] = [];
   readonly releaseReplies: Reply<void>[] = [];
 
-  /** Marks `eventId`'s targets on these symbols of `accountId` as completed. */
+  /** Marks `eventId`'s targets on these symbols of `accountId` as decided and published. */
   completedAlready(eventId: string, accountId: string, ...symbols: string[]): this {
-    for (const symbol of symbols) this.completed.add(doneOf({ eventId, accountId, symbol }));
+    for (const symbol of symbols) this.decisions.set(doneOf({ eventId, accountId, symbol }), { published: true });
     return this;
   }
 
   appliedAlready(accountId: string, symbol: string, issuedAt: string): this {
-    this.lastApplied.set(keyOf({ accountId, symbol }), issuedAt);
+    this.lastApplied.set(keyOf({ accountId, symbol }), Date.parse(issuedAt));
     return this;
   }
 
-  isCompleted(ref: TargetRef): Promise<boolean> {
-    this.calls.push({ method: 'isCompleted', ref });
-    return play(this.completedReplies.shift() ?? answer(this.completed.has(doneOf(ref))));
+  isCompleted(ref: TargetRef): boolean {
+    return this.decisions.get(doneOf(ref))?.published === true;
   }
 
-  async markCompleted(ref: TargetRef): Promise<void> {
-    this.calls.push({ method: 'markCompleted', ref });
-    await play(this.markReplies.shift() ?? answer(undefined));
-    this.completed.add(doneOf(ref));
+  earlierDecision(ref: TargetRef): Promise<EarlierDecision | undefined> {
+    this.calls.push({ method: 'earlierDecision', ref });
+    return play(this.decisionReplies.shift() ?? answer(this.decisions.get(doneOf(ref))));
   }
 
-  claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim> {
-    this.calls.push({ method: 'claim', ref, issuedAt, leaseMs });
+  async recordDecision(ref: TargetRef, decision: EarlierDecision): Promise<void> {
+    this.calls.push({ method: 'recordDecision', ref, decision });
+    await play(this.recordReplies.shift() ?? answer(undefined));
+    this.decisions.set(doneOf(ref), decision);
+  }
+
+  claim(ref: TargetRef, request: ClaimRequest): Promise<Claim> {
+    this.calls.push({ method: 'claim', ref, request });
     const scripted = this.claimReplies.shift();
     if (scripted) return play(scripted);
     const last = this.lastApplied.get(keyOf(ref));
-    if (issuedAt !== undefined && last !== undefined && Date.parse(last) > Date.parse(issuedAt)) {
-      return Promise.resolve({ claimed: false, lastIssuedAt: last });
+    if (request.issuedAtMs !== undefined && last !== undefined && last > request.issuedAtMs) {
+      return Promise.resolve({ status: 'superseded', newerIssuedAtMs: last });
     }
-    return Promise.resolve({ claimed: true, release: (end) => this.release(ref, issuedAt, end) });
+    return Promise.resolve({ status: 'claimed', release: (end) => this.release(ref, request.issuedAtMs, end) });
   }
 
-  lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
-    this.calls.push({ method: 'lastAppliedIssuedAt', ref });
+  lastAppliedIssuedAtMs(ref: TargetRef): Promise<number | undefined> {
+    this.calls.push({ method: 'lastAppliedIssuedAtMs', ref });
     return Promise.resolve(this.lastApplied.get(keyOf(ref)));
   }
 
@@ -208,25 +221,25 @@ export class FakeStateStore implements StateStore {
     return this.calls.filter((call): call is Extract<StateCall, { method: M }> => call.method === method);
   }
 
-  private async release(ref: TargetRef, issuedAt: string | undefined, end: ClaimEnd): Promise<void> {
+  private async release(ref: TargetRef, issuedAtMs: number | undefined, end: ClaimEnd): Promise<void> {
     this.calls.push({ method: 'release', ref, end });
     await play(this.releaseReplies.shift() ?? answer(undefined));
-    if (end === 'applied' && issuedAt !== undefined) this.lastApplied.set(keyOf(ref), issuedAt);
+    if (end === 'applied' && issuedAtMs !== undefined) this.lastApplied.set(keyOf(ref), issuedAtMs);
   }
 }
 
 /** Answers from its script, then "not paused"; counts the reads. */
 export class FakePauseSwitch implements PauseSwitch {
   reads = 0;
-  readonly replies: Reply<boolean>[] = [];
+  readonly replies: Reply<PauseState>[] = [];
 
-  constructor(...replies: Reply<boolean>[]) {
+  constructor(...replies: Reply<PauseState>[]) {
     this.replies.push(...replies);
   }
 
-  isPaused(): Promise<boolean> {
+  state(): Promise<PauseState> {
     this.reads++;
-    return play(this.replies.shift() ?? answer(false));
+    return play(this.replies.shift() ?? answer({ paused: false }));
   }
 }
 

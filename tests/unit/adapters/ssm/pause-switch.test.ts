@@ -19,27 +19,39 @@ function switchWith(...replies: Reply<unknown>[]) {
   return { requests, clock, pause: new SsmPauseSwitch(call, PARAMETER, () => clock.now) };
 }
 
-describe('SsmPauseSwitch: the parameter value', () => {
-  test.each(['true', 'TRUE', 'True', 'paused', 'PAUSED', 'on', 'On', 'yes', 'YES', '1', ' true ', 'true\n'])('%p: paused', async (text) => {
+/** Only whether the switch pauses. */
+const isPaused = (pause: SsmPauseSwitch) => pause.state().then((state) => state.paused);
+
+describe('SsmPauseSwitch: the parameter value (fail closed)', () => {
+  test.each(['true', ' true ', 'true\n'])('%p: paused', async (text) => {
     const { requests, pause } = switchWith(value(text));
-    await expect(pause.isPaused()).resolves.toBe(true);
+    await expect(pause.state()).resolves.toEqual({ paused: true });
     expect(requests).toEqual([['GetParameter', { Name: PARAMETER }]]);
   });
 
-  test.each(['false', 'FALSE', 'off', 'no', '0', '', 'truee', 'not true', 'pause', '2', 'true false'])('%p: not paused', async (text) => {
-    await expect(switchWith(value(text)).pause.isPaused()).resolves.toBe(false);
+  test.each(['false', ' false', 'false\n'])('%p: running', async (text) => {
+    await expect(switchWith(value(text)).pause.state()).resolves.toEqual({ paused: false });
   });
+
+  // Issue 8, case 8: these all read as "running" before; any value that is not exactly true or
+  // false now pauses and is reported, so a typo can never turn the switch off.
+  test.each(['ture', 'pause', 'stop', 'enabled', 'TRUE', 'False', 'FALSE', 'off', 'no', '0', '1', '', 'truee', 'true false'])(
+    '%p: paused, and the value is reported as unrecognised',
+    async (text) => {
+      await expect(switchWith(value(text)).pause.state()).resolves.toEqual({ paused: true, unrecognisedValue: text.trim() });
+    },
+  );
 
   test.each([
     ['no Parameter', {}],
     ['a Parameter without Value', { Parameter: { Name: PARAMETER } }],
-  ])('a reply with %s: not paused', async (_name, reply) => {
-    await expect(switchWith(answer(reply)).pause.isPaused()).resolves.toBe(false);
+  ])('a reply with %s: paused (not understood)', async (_name, reply) => {
+    await expect(switchWith(answer(reply)).pause.state()).resolves.toEqual({ paused: true, unrecognisedValue: '' });
   });
 
   test('a missing parameter (ParameterNotFound): not paused', async () => {
     const { pause } = switchWith(raise(new AwsServiceError('ParameterNotFound', 'Parameter /leverage-guard/prod/paused not found.', 400)));
-    await expect(pause.isPaused()).resolves.toBe(false);
+    await expect(isPaused(pause)).resolves.toBe(false);
   });
 
   test.each([
@@ -49,7 +61,7 @@ describe('SsmPauseSwitch: the parameter value', () => {
     ['a network error', new Error('connect ETIMEDOUT'), 'Error: connect ETIMEDOUT'],
     ['a thrown string', 'gone', 'gone'],
   ])('%s: RetryableError PAUSE_SWITCH_UNAVAILABLE naming the parameter, keeping the cause', async (_name, thrown, reason) => {
-    const error = await rejectionOf<RetryableError>(switchWith(raise(thrown)).pause.isPaused());
+    const error = await rejectionOf<RetryableError>(switchWith(raise(thrown)).pause.state());
     expect([error.constructor.name, error.code, error.message, error.cause]).toEqual([
       'RetryableError',
       'PAUSE_SWITCH_UNAVAILABLE',
@@ -67,9 +79,9 @@ describe('SsmPauseSwitch: read at most every 10 s', () => {
     ['a minute later', 60_000, 2],
   ])('asked again %s: %p read(s) in all', async (_name, laterMs, reads) => {
     const { requests, clock, pause } = switchWith(value('true'), value('false'));
-    await expect(pause.isPaused()).resolves.toBe(true);
+    await expect(isPaused(pause)).resolves.toBe(true);
     clock.now += laterMs;
-    await expect(pause.isPaused()).resolves.toBe(reads === 1);
+    await expect(isPaused(pause)).resolves.toBe(reads === 1);
     expect(requests).toHaveLength(reads);
   });
 
@@ -80,7 +92,7 @@ describe('SsmPauseSwitch: read at most every 10 s', () => {
   test('concurrent callers share one read', async () => {
     const reply = deferred<unknown>();
     const { requests, pause } = switchWith(waitFor(reply));
-    const both = Promise.all([pause.isPaused(), pause.isPaused()]);
+    const both = Promise.all([isPaused(pause), isPaused(pause)]);
     reply.resolve({ Parameter: { Value: 'true' } });
     await expect(both).resolves.toEqual([true, true]);
     expect(requests).toHaveLength(1);
@@ -88,15 +100,15 @@ describe('SsmPauseSwitch: read at most every 10 s', () => {
 
   test('a failed read is not cached: the next call reads again at once', async () => {
     const { requests, pause } = switchWith(raise(new Error('timeout')), value('true'));
-    await expect(pause.isPaused()).rejects.toBeInstanceOf(RetryableError);
-    await expect(pause.isPaused()).resolves.toBe(true);
+    await expect(isPaused(pause)).rejects.toBeInstanceOf(RetryableError);
+    await expect(isPaused(pause)).resolves.toBe(true);
     expect(requests).toHaveLength(2);
   });
 
   test('a missing parameter is cached like a value', async () => {
     const { requests, pause } = switchWith(raise(new AwsServiceError('ParameterNotFound', 'not found', 400)), value('true'));
-    await pause.isPaused();
-    await expect(pause.isPaused()).resolves.toBe(false);
+    await isPaused(pause);
+    await expect(isPaused(pause)).resolves.toBe(false);
     expect(requests).toHaveLength(1);
   });
 });
