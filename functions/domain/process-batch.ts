@@ -142,8 +142,6 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
   if (blocker) return report(known, known.map(() => ({ verdict: { status: 'RETRY', error: blocker } })));
 
   const executionDeps: ExecutionDeps = { ...deps, log };
-  // Fetched while the state table is consulted; a failure surfaces where the credentials are used.
-  deps.credentials.forAccount(command.accountId).catch(() => undefined);
   const account = accountExchange(command.accountId, executionDeps);
   let targets: Target[];
   try {

@@ -1,6 +1,7 @@
 import { ExecutionUnknownError, PermanentError, RetryableError } from '../../../functions/domain/errors.ts';
 import type { Trigger } from '../../../functions/domain/outcome.ts';
 import type { Policy } from '../../../functions/domain/policy.ts';
+import type { PauseState } from '../../../functions/domain/ports.ts';
 import { type BatchDeps, type InboundRecord, processBatch, type RecordResult } from '../../../functions/domain/process-batch.ts';
 import {
   answer,
@@ -79,7 +80,7 @@ const event = (eventId: string, extra: Record<string, unknown> = {}) => ({ event
 function record(
   recordId: string,
   body: unknown,
-  options: { finalAttempt?: boolean; trigger?: Trigger; orderingGroup?: string } = {},
+  options: { finalAttempt?: boolean; attempt?: number; trigger?: Trigger; orderingGroup?: string } = {},
 ): InboundRecord {
   const trigger = options.trigger ?? 'sqs';
   return {
@@ -87,6 +88,7 @@ function record(
     trigger,
     body: trigger === 'sqs' ? { text: typeof body === 'string' ? body : JSON.stringify(body) } : { value: body },
     finalAttempt: options.finalAttempt ?? false,
+    attempt: options.attempt ?? 1,
     ...(options.orderingGroup === undefined ? {} : { orderingGroup: options.orderingGroup }),
   };
 }
@@ -378,7 +380,8 @@ describe('processBatch: an event with several targets', () => {
       ['ETHUSDT', 7, 7],
       ['SOLUSDT', 3, 3],
     ]);
-    expect(h.credentials.accountIds).toEqual(['default']);
+    // Asked per exchange call: the real store caches and shares one fetch per account.
+    expect(h.credentials.accountIds).toEqual(['default', 'default', 'default']);
   });
 
   test('the targets run concurrently', async () => {
@@ -456,15 +459,16 @@ describe('processBatch: an event with several targets', () => {
     expect(summary(await h.run([record('msg-1', multi('evt-1'))]))).toEqual([['msg-1', 'acknowledge', ['REJECTED', 'APPLIED', 'APPLIED'], null, null]]);
   });
 
-  test('a target above its cap is REJECTED ABOVE_CAP while the others are applied', async () => {
+  test('a target above its cap is REJECTED ABOVE_CAP when the cap would not lower it, while the others are applied', async () => {
     const h = harness({ policy: { caps: { ETHUSDT: 5, '*': 10 } } });
+    h.exchange.onRead(answer(setting(4)));
     await h.run([record('msg-1', multi('evt-1'))]);
     expect(h.publishedPerSymbol()).toEqual([
       ['evt-1', 'BTCUSDT', 'APPLIED', null],
       ['evt-1', 'ETHUSDT', 'REJECTED', 'ABOVE_CAP'],
       ['evt-1', 'SOLUSDT', 'APPLIED', null],
     ]);
-    expect(h.exchangeLog()).toEqual(['changeLeverage BTCUSDT 5', 'changeLeverage SOLUSDT 3']);
+    expect(h.exchangeLog()).toEqual(['changeLeverage BTCUSDT 5', 'readLeverage ETHUSDT', 'changeLeverage SOLUSDT 3']);
   });
 
   test.each([
@@ -504,16 +508,17 @@ describe('processBatch: ALL_OPEN_POSITIONS', () => {
     expect(h.exchangeLog()).toEqual(['readOpenPositions *']);
   });
 
-  test('each open position above the leverage is lowered; one not above it is SKIPPED; no extra reads', async () => {
+  test('each open position above the leverage is lowered; one not above it is SKIPPED; each decided on a fresh read', async () => {
     const h = harness();
     h.exchange.onPositions(answer([{ symbol: 'BTCUSDT', leverage: 20 }, { symbol: 'ETHUSDT', leverage: 4 }, { symbol: 'SOLUSDT', leverage: 2 }]));
+    h.exchange.onRead(answer(setting(20)), answer(setting(4)), answer(setting(2)));
     await h.run([record('msg-1', allOpen('evt-1'))]);
     expect(h.publisher.outcomes.map((o) => [o.symbol, o.status, o.requestedLeverage, o.currentLeverage, o.error?.code ?? null])).toEqual([
       ['BTCUSDT', 'APPLIED', 4, 20, null],
       ['ETHUSDT', 'SKIPPED', 4, 4, 'NOT_A_REDUCTION'],
       ['SOLUSDT', 'SKIPPED', 4, 2, 'NOT_A_REDUCTION'],
     ]);
-    expect(h.exchangeLog()).toEqual(['readOpenPositions *', 'changeLeverage BTCUSDT 4']);
+    expect(h.exchangeLog()).toEqual(['readOpenPositions *', 'readLeverage BTCUSDT', 'readLeverage ETHUSDT', 'readLeverage SOLUSDT', 'changeLeverage BTCUSDT 4']);
   });
 
   test('the positions cannot be read: handed back, and FAILED (without symbol) on the final attempt', async () => {
@@ -531,19 +536,19 @@ describe('processBatch: event freshness', () => {
   test.each([
     ['stale: SKIPPED STALE_EVENT', issued(-MAX_EVENT_AGE_MS - 1000), 'SKIPPED', 'STALE_EVENT'],
     ['more than 60 s in the future: REJECTED ISSUED_IN_FUTURE', issued(61_000), 'REJECTED', 'ISSUED_IN_FUTURE'],
-  ])('%s for every target, acknowledged, nothing sent, no credentials read', async (_name, issuedAt, status, code) => {
+  ])('%s for every target, acknowledged, nothing sent', async (_name, issuedAt, status, code) => {
     const h = harness();
     expect(brief(await h.run([record('msg-1', multi('evt-1', { issuedAt }))]))).toEqual([['msg-1', 'acknowledge', null]]);
     expect(h.publishedPerSymbol()).toEqual(THREE_TARGETS.map((t) => ['evt-1', t.symbol, status, code]));
     expect(h.exchange.calls).toEqual([]);
-    expect(h.credentials.accountIds).toEqual([]);
   });
 
-  test('a stale ALL_OPEN_POSITIONS event: one SKIPPED outcome without symbol, positions not read', async () => {
+  test('a stale ALL_OPEN_POSITIONS event: one SKIPPED outcome per open position (each may have been applied before), nothing changed', async () => {
     const h = harness();
+    h.exchange.onPositions(answer([{ symbol: 'BTCUSDT', leverage: 20 }]));
     await h.run([record('msg-1', allOpen('evt-1', { issuedAt: issued(-MAX_EVENT_AGE_MS - 1000) }))]);
-    expect(h.publishedPerSymbol()).toEqual([['evt-1', null, 'SKIPPED', 'STALE_EVENT']]);
-    expect(h.exchange.calls).toEqual([]);
+    expect(h.publishedPerSymbol()).toEqual([['evt-1', 'BTCUSDT', 'SKIPPED', 'STALE_EVENT']]);
+    expect(h.exchangeLog()).toEqual(['readOpenPositions *']);
   });
 
   test.each([
@@ -572,7 +577,7 @@ describe('processBatch: the pause switch', () => {
   const pausedBatch = [record('msg-1', event('evt-1')), record('msg-2', '{'), record('msg-3', allOpen('evt-3')), record('msg-4', multi('evt-4'))];
 
   test.each([
-    ['paused', answer(true), 'PAUSED', 'leverage-guard is paused by its operators'],
+    ['paused', answer<PauseState>({ paused: true }), 'PAUSED', 'leverage-guard is paused by its operators'],
     ['the switch cannot be read (fail closed)', raise(new RetryableError('PAUSE_SWITCH_UNAVAILABLE', 'could not read /p (AccessDeniedException: no)')),
       'PAUSE_SWITCH_UNAVAILABLE', 'the pause switch could not be read (could not read /p (AccessDeniedException: no))'],
     ['the switch throws something unexpected', raise(new Error('boom')), 'PAUSE_SWITCH_UNAVAILABLE', 'the pause switch could not be read (Error: boom)'],
@@ -592,14 +597,14 @@ describe('processBatch: the pause switch', () => {
   });
 
   test('paused on the final attempt: FAILED PAUSED, so the DLQ entry is not silent', async () => {
-    const h = harness({ pause: new FakePauseSwitch(answer(true)) });
+    const h = harness({ pause: new FakePauseSwitch(answer({ paused: true })) });
     expect(brief(await h.run([record('msg-1', event('evt-1'), { finalAttempt: true })]))).toEqual([['msg-1', 'retry', 'PAUSED']]);
     expect(h.published()).toEqual([['evt-1', 'FAILED', 'PAUSED']]);
     expect(h.exchange.calls).toEqual([]);
   });
 
   test('paused on the final attempt: targets completed on an earlier delivery get no second outcome', async () => {
-    const h = harness({ pause: new FakePauseSwitch(answer(true)), state: true });
+    const h = harness({ pause: new FakePauseSwitch(answer({ paused: true })), state: true });
     const [first, second, third] = THREE_TARGETS.map((target) => target.symbol);
     h.state.completedAlready('evt-1', 'default', second!);
     await h.run([record('msg-1', multi('evt-1'), { finalAttempt: true })]);
@@ -608,7 +613,7 @@ describe('processBatch: the pause switch', () => {
   });
 
   test('not paused: processed as usual, the switch read once per batch', async () => {
-    const pause = new FakePauseSwitch(answer(false));
+    const pause = new FakePauseSwitch(answer({ paused: false }));
     const h = harness({ pause });
     await h.run([record('msg-1', event('evt-1')), record('msg-2', event('evt-2', { symbol: 'ETHUSDT' }))]);
     expect(h.published()).toEqual([['evt-1', 'APPLIED', null], ['evt-2', 'APPLIED', null]]);
@@ -755,10 +760,11 @@ describe('processBatch: with a state store', () => {
     expect(h.publisher.outcomes).toEqual([]);
   });
 
-  test('markCompleted follows each successful publish of a decided outcome, never a FAILED or unpublished one', async () => {
+  test('each decided outcome is recorded as published after its publish, never a FAILED one', async () => {
     const h = harness({ state: true, policy: { caps: { SOLUSDT: 2 } } });
     h.exchange.onChangeOf('ETHUSDT', raise(new RetryableError('NETWORK_ERROR', 'ECONNRESET')));
     h.exchange.onChangeOf('XRPUSDT', raise(new PermanentError(-4028, 'Binance -4028: Invalid leverage')));
+    h.exchange.onRead(answer(setting(1)));
     const targets = [...THREE_TARGETS, { symbol: 'XRPUSDT', leverage: 9 }];
     await h.run([record('msg-1', { eventId: 'evt-1', targets }, { finalAttempt: true })]);
     expect(h.publishedPerSymbol()).toEqual([
@@ -767,22 +773,31 @@ describe('processBatch: with a state store', () => {
       ['evt-1', 'XRPUSDT', 'REJECTED', -4028],
       ['evt-1', 'ETHUSDT', 'FAILED', 'NETWORK_ERROR'],
     ]);
-    expect(h.state.callsOf('markCompleted').map((call) => call.ref)).toEqual([
-      { eventId: 'evt-1', accountId: 'default', symbol: 'BTCUSDT' },
-      { eventId: 'evt-1', accountId: 'default', symbol: 'SOLUSDT' },
-      { eventId: 'evt-1', accountId: 'default', symbol: 'XRPUSDT' },
+    expect(h.state.callsOf('recordDecision').map((call) => [call.ref.symbol, call.decision])).toEqual([
+      ['BTCUSDT', { published: true }],
+      ['SOLUSDT', { published: true }],
+      ['XRPUSDT', { published: true }],
     ]);
   });
 
-  test('an outcome that failed to publish is not marked completed', async () => {
+  test('an outcome that failed to publish is recorded as owed, with its verdict; a redelivery publishes that verdict without deciding again', async () => {
     const h = harness({ state: true });
     h.publisher.failures.push(new RetryableError('OUTCOME_PUBLISH_FAILED', 'sns down'));
     const [result] = await h.run([record('msg-1', multi('evt-1'))]);
     expect([result?.disposition, result?.error?.code, result?.outcomes.map((o) => o.symbol)]).toEqual(['retry', 'OUTCOME_PUBLISH_FAILED', ['ETHUSDT', 'SOLUSDT']]);
-    expect(h.state.callsOf('markCompleted').map((call) => call.ref.symbol)).toEqual(['ETHUSDT', 'SOLUSDT']);
+    expect(h.state.callsOf('recordDecision').map((call) => [call.ref.symbol, call.decision.published])).toEqual([
+      ['BTCUSDT', false],
+      ['ETHUSDT', true],
+      ['SOLUSDT', true],
+    ]);
+    const sent = h.exchange.calls.length;
+    h.clock.now = T0 + MAX_EVENT_AGE_MS * 10;
+    expect(summary(await h.run([record('msg-1', multi('evt-1'), { attempt: 2 })]))).toEqual([['msg-1', 'acknowledge', ['APPLIED'], null, null]]);
+    expect(h.publishedPerSymbol().at(-1)).toEqual(['evt-1', 'BTCUSDT', 'APPLIED', null]);
+    expect(h.exchange.calls.length).toBe(sent);
   });
 
-  test('markCompleted runs after the publish, not before', async () => {
+  test('the claim is released only after the outcome is published', async () => {
     const h = harness({ state: true });
     const order: string[] = [];
     const publish = h.publisher.publish.bind(h.publisher);
@@ -790,18 +805,14 @@ describe('processBatch: with a state store', () => {
       order.push(`publish ${outcome.symbol}`);
       await publish(outcome);
     };
-    const mark = h.state.markCompleted.bind(h.state);
-    h.state.markCompleted = async (ref) => {
-      order.push(`markCompleted ${ref.symbol}`);
-      await mark(ref);
-    };
     await h.run([record('msg-1', event('evt-1'))]);
-    expect(order).toEqual(['publish BTCUSDT', 'markCompleted BTCUSDT']);
+    expect([...order, ...h.state.log()]).toEqual(['publish BTCUSDT', 'earlierDecision BTCUSDT', 'claim BTCUSDT', 'release(applied) BTCUSDT', 'recordDecision BTCUSDT']);
+    expect(h.state.calls.findIndex((call) => call.method === 'release')).toBeGreaterThan(h.state.calls.findIndex((call) => call.method === 'claim'));
   });
 
-  test('a failing markCompleted does not change the result: the outcome is out', async () => {
+  test('a failing recordDecision does not change the result: the outcome is out', async () => {
     const h = harness({ state: true });
-    h.state.markReplies.push(raise(new RetryableError('STATE_STORE_UNAVAILABLE', 'down')));
+    h.state.recordReplies.push(raise(new RetryableError('STATE_STORE_UNAVAILABLE', 'down')));
     expect(summary(await h.run([record('msg-1', event('evt-1'))]))).toEqual([['msg-1', 'acknowledge', ['APPLIED'], null, null]]);
   });
 
@@ -809,7 +820,7 @@ describe('processBatch: with a state store', () => {
     const h = harness({ state: true });
     await h.run([record('msg-1', allOpen('evt-1'))]);
     expect(h.published()).toEqual([['evt-1', 'SKIPPED', 'NO_OPEN_POSITIONS']]);
-    expect(h.state.callsOf('markCompleted')).toEqual([]);
+    expect(h.state.callsOf('recordDecision')).toEqual([]);
   });
 });
 
