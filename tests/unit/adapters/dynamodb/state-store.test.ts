@@ -1,21 +1,26 @@
 import { AwsServiceError, type AwsJsonCall } from '../../../../functions/adapters/aws-json/aws-json-client.ts';
 import { DynamoDbStateStore } from '../../../../functions/adapters/dynamodb/state-store.ts';
-import { RetryableError } from '../../../../functions/domain/errors.ts';
-import type { Claim, TargetRef } from '../../../../functions/domain/ports.ts';
+import { PermanentError, RetryableError, SkipDecision } from '../../../../functions/domain/errors.ts';
+import type { Verdict } from '../../../../functions/domain/outcome.ts';
+import type { Claim, ClaimRequest, EarlierDecision, TargetRef } from '../../../../functions/domain/ports.ts';
 import { answer, play, raise, rejectionOf, type Reply } from '../../../support/fakes.ts';
 
 const TABLE = 'leverage-guard-state';
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0) + 750; // mid-second: seconds are rounded down
 const NOW_SECONDS = Math.floor(NOW / 1000);
 const REF: TargetRef = { eventId: 'evt-1', accountId: 'desk-2', symbol: 'BTCUSDT' };
-const ISSUED = '2026-11-25T09:59:00Z';
-const ISSUED_MS = Date.parse(ISSUED);
+const ISSUED_MS = Date.parse('2026-11-25T09:59:00Z');
+const REQUEST: ClaimRequest = { issuedAtMs: ISSUED_MS, leverage: 5, leaseMs: 15_000 };
+const UNORDERED: ClaimRequest = { leverage: 5, leaseMs: 15_000 };
 const KEY = { pk: { S: 'key#desk-2#BTCUSDT' } };
 const DONE = { pk: { S: 'done#desk-2#BTCUSDT#evt-1' } };
 const FREE = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
 const IN_ORDER =
   ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
   ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued)';
+const IN_ORDER_REPLACING =
+  ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
+  ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued OR pendingEventId = :replacing)';
 
 const conditionFailed = () => new AwsServiceError('ConditionalCheckFailedException', 'The conditional request failed', 400);
 const throttled = () => new AwsServiceError('ProvisionedThroughputExceededException', 'Rate of requests exceeds the allowed throughput', 400);
@@ -32,94 +37,216 @@ function storeWith(...replies: Reply<unknown>[]) {
 
 const getItem = (Key: object) => ['GetItem', { TableName: TABLE, Key, ConsistentRead: true }];
 const keyItem = (attributes: Record<string, { S: string } | { N: string }>) => answer({ Item: { ...KEY, ...attributes } });
+const n = (value: number) => ({ N: String(value) });
+const s = (value: string) => ({ S: value });
 
 async function claimed(claim: Promise<Claim>) {
   const result = await claim;
-  if (!result.claimed) throw new Error(`expected a claim, got ${JSON.stringify(result)}`);
+  if (result.status !== 'claimed') throw new Error(`expected a claim, got ${JSON.stringify(result)}`);
   return result;
 }
 
-describe('DynamoDbStateStore: completed targets', () => {
+describe('DynamoDbStateStore: earlier decisions', () => {
   test.each([
-    ['a marker that expires later', { Item: { ...DONE, expiresAt: { N: String(NOW_SECONDS + 1) } } }, true],
-    ['a marker that expires this second (TTL deletion lags)', { Item: { ...DONE, expiresAt: { N: String(NOW_SECONDS) } } }, false],
-    ['an expired marker', { Item: { ...DONE, expiresAt: { N: String(NOW_SECONDS - 3600) } } }, false],
-    ['a marker without expiresAt', { Item: DONE }, false],
-    ['no marker', {}, false],
-  ])('isCompleted with %s: %p', async (_name, reply, completed) => {
+    ['a published record that expires later', { Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1) } }, { published: true }],
+    ['a record that expires this second (TTL deletion lags)', { Item: { ...DONE, expiresAt: n(NOW_SECONDS) } }, undefined],
+    ['an expired record', { Item: { ...DONE, expiresAt: n(NOW_SECONDS - 3600) } }, undefined],
+    ['an expired record that still owes its outcome', { Item: { ...DONE, expiresAt: n(NOW_SECONDS - 1), verdict: s('{"status":"APPLIED","leverage":5}') } }, undefined],
+    ['a record without expiresAt', { Item: DONE }, undefined],
+    ['no record', {}, undefined],
+    ['a record that owes its outcome', { Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1), verdict: s('{"status":"APPLIED","leverage":5,"maxNotionalValue":"100"}') } },
+      { published: false, verdict: { status: 'APPLIED', leverage: 5, maxNotionalValue: '100' } }],
+  ])('earlierDecision with %s', async (_name, reply, decision) => {
     const { requests, store } = storeWith(answer(reply));
-    await expect(store.isCompleted(REF)).resolves.toBe(completed);
+    await expect(store.earlierDecision(REF)).resolves.toEqual(decision);
     expect(requests).toEqual([getItem(DONE)]);
   });
 
-  test('markCompleted puts the marker for 24 h', async () => {
+  test.each([
+    ['not JSON', '{"status":"APPLI'],
+    ['JSON null', 'null'],
+  ])('an owed verdict that does not decode (%s): RetryableError STATE_STORE_UNAVAILABLE, never guessed at', async (_name, verdict) => {
+    const { store } = storeWith(answer({ Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1), verdict: s(verdict) } }));
+    const error = await rejectionOf<RetryableError>(store.earlierDecision(REF));
+    expect([error instanceof RetryableError, error.code]).toEqual([true, 'STATE_STORE_UNAVAILABLE']);
+    expect(error.message).toMatch(/^the state table could not be used \((SyntaxError|TypeError): /);
+  });
+
+  test('a published decision is recorded for 24 h without a verdict', async () => {
     const { requests, store } = storeWith();
-    await expect(store.markCompleted(REF)).resolves.toBeUndefined();
-    expect(requests).toEqual([['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: { N: String(NOW_SECONDS + 86_400) } } }]]);
+    await expect(store.recordDecision(REF, { published: true })).resolves.toBeUndefined();
+    expect(requests).toEqual([['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 86_400) } }]]);
+  });
+
+  test('an owed decision is recorded for 24 h with its verdict as JSON', async () => {
+    const { requests, store } = storeWith();
+    const verdict: Verdict = { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 20, capped: true };
+    await store.recordDecision(REF, { published: false, verdict });
+    expect(requests).toEqual([
+      ['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 86_400), verdict: s(JSON.stringify(verdict)) } }],
+    ]);
+  });
+
+  /** Records the decision, then reads back the item exactly as it was put. */
+  async function roundTrip(verdict: Verdict): Promise<EarlierDecision | undefined> {
+    const writer = storeWith();
+    await writer.store.recordDecision(REF, { published: false, verdict });
+    const [, put] = writer.requests[0] as [string, { Item: object }];
+    return storeWith(answer({ Item: put.Item })).store.earlierDecision(REF);
+  }
+
+  test.each<[string, Verdict]>([
+    ['APPLIED, capped', { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 20, capped: true }],
+    ['APPLIED, read back (no maxNotionalValue)', { status: 'APPLIED', leverage: 5 }],
+    ['DRY_RUN', { status: 'DRY_RUN', leverage: 3, currentLeverage: 10 }],
+  ])('an owed %s verdict round-trips unchanged', async (_name, verdict) => {
+    await expect(roundTrip(verdict)).resolves.toEqual({ published: false, verdict });
+  });
+
+  test('an owed SKIPPED verdict comes back with a SkipDecision of the same code, message and leverage', async () => {
+    const decision = await roundTrip({ status: 'SKIPPED', error: new SkipDecision('SUPERSEDED', 'a newer event set 2x', 20), currentLeverage: 20 });
+    if (decision?.published !== false || !('error' in decision.verdict)) throw new Error(`expected an owed SKIPPED verdict, got ${JSON.stringify(decision)}`);
+    const { error } = decision.verdict;
+    expect(error).toBeInstanceOf(SkipDecision);
+    expect([decision.verdict.status, decision.verdict.currentLeverage, error.code, error.message, (error as SkipDecision).currentLeverage]).toEqual([
+      'SKIPPED', 20, 'SUPERSEDED', 'a newer event set 2x', 20,
+    ]);
+  });
+
+  test('an owed REJECTED verdict comes back with a PermanentError (not a SkipDecision) keeping a numeric Binance code', async () => {
+    const decision = await roundTrip({ status: 'REJECTED', error: new PermanentError(-2027, 'Exceeded the maximum allowable position at current leverage.') });
+    if (decision?.published !== false || !('error' in decision.verdict)) throw new Error(`expected an owed REJECTED verdict, got ${JSON.stringify(decision)}`);
+    const { error } = decision.verdict;
+    expect([error instanceof PermanentError, error instanceof SkipDecision, error.retryable]).toEqual([true, false, false]);
+    expect([decision.verdict.status, error.code, error.message]).toEqual(['REJECTED', -2027, 'Exceeded the maximum allowable position at current leverage.']);
   });
 });
 
-describe('DynamoDbStateStore: lastAppliedIssuedAt', () => {
+describe('DynamoDbStateStore: lastAppliedIssuedAtMs', () => {
   test.each([
-    ['the recorded issuedAt', { Item: { ...KEY, lastIssuedAt: { S: ISSUED }, lastIssuedAtMs: { N: String(ISSUED_MS) } } }, ISSUED],
-    ['a key item that never had a change applied', { Item: { ...KEY, lockOwner: { S: 'evt-0' } } }, undefined],
+    ['the recorded instant', { Item: { ...KEY, lastIssuedAt: s('2026-11-25T09:59:00.000Z'), lastIssuedAtMs: n(ISSUED_MS) } }, ISSUED_MS],
+    ['a key item that never had a change applied', { Item: { ...KEY, lockOwner: s('evt-0') } }, undefined],
     ['no key item', {}, undefined],
-  ])('%s', async (_name, reply, issuedAt) => {
+  ])('%s', async (_name, reply, issuedAtMs) => {
     const { requests, store } = storeWith(answer(reply));
-    await expect(store.lastAppliedIssuedAt(REF)).resolves.toBe(issuedAt);
+    await expect(store.lastAppliedIssuedAtMs(REF)).resolves.toBe(issuedAtMs);
     expect(requests).toEqual([getItem(KEY)]);
   });
 });
 
 describe('DynamoDbStateStore: claim', () => {
-  const claimInput = (withIssuedAt: boolean) => ({
-    TableName: TABLE,
-    Key: KEY,
-    UpdateExpression: withIssuedAt
-      ? 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingIssuedAtMs = :issued'
-      : 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner',
-    ConditionExpression: withIssuedAt ? FREE + IN_ORDER : FREE,
-    ReturnValues: 'ALL_OLD',
-    ExpressionAttributeValues: {
-      ':owner': { S: 'evt-1' },
-      ':now': { N: String(NOW) },
-      ':until': { N: String(NOW + 15_000) },
-      ':expires': { N: String(NOW_SECONDS + 30 * 86_400) },
-      ...(withIssuedAt ? { ':issued': { N: String(ISSUED_MS) } } : {}),
-    },
-  });
+  const SET = 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage';
+  const common = {
+    ':owner': s('evt-1'),
+    ':now': n(NOW),
+    ':until': n(NOW + 15_000),
+    ':expires': n(NOW_SECONDS + 30 * 86_400),
+    ':leverage': n(5),
+  };
 
-  test.each([
-    ['with issuedAt: the key must be free and the event not older than the last applied one', ISSUED, true],
-    ['without issuedAt: the key must be free, nothing is ordered', undefined, false],
-  ])('%s', async (_name, issuedAt, withIssuedAt) => {
+  test('with issuedAt: the key must be free and no newer event applied or in flight; the event and its leverage are marked in flight', async () => {
     const { requests, store } = storeWith();
-    expect((await store.claim(REF, issuedAt, 15_000)).claimed).toBe(true);
-    expect(requests).toEqual([['UpdateItem', claimInput(withIssuedAt)]]);
+    expect((await store.claim(REF, REQUEST)).status).toBe('claimed');
+    expect(requests).toEqual([
+      ['UpdateItem', {
+        TableName: TABLE,
+        Key: KEY,
+        UpdateExpression: `${SET}, pendingIssuedAtMs = :issued`,
+        ConditionExpression: FREE + IN_ORDER,
+        ReturnValues: 'ALL_OLD',
+        ExpressionAttributeValues: { ...common, ':issued': n(ISSUED_MS) },
+      }],
+    ]);
+  });
+
+  test('without issuedAt: the key must be free, nothing is ordered, and no stale pending instant is left behind', async () => {
+    const { requests, store } = storeWith();
+    expect((await store.claim(REF, UNORDERED)).status).toBe('claimed');
+    expect(requests).toEqual([
+      ['UpdateItem', {
+        TableName: TABLE,
+        Key: KEY,
+        UpdateExpression: `${SET} REMOVE pendingIssuedAtMs`,
+        ConditionExpression: FREE,
+        ReturnValues: 'ALL_OLD',
+        ExpressionAttributeValues: common,
+      }],
+    ]);
+  });
+
+  test('replacing a stale in-flight newer event: only that very event may be newer, and the key must still be free', async () => {
+    const { requests, store } = storeWith(answer({ Attributes: { ...KEY, pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 60_000) } }));
+    const claim = await claimed(store.claim(REF, { ...REQUEST, replacing: 'evt-9' }));
+    expect(claim.seenBefore).toBeUndefined();
+    expect(requests).toEqual([
+      ['UpdateItem', {
+        TableName: TABLE,
+        Key: KEY,
+        UpdateExpression: `${SET}, pendingIssuedAtMs = :issued`,
+        ConditionExpression: FREE + IN_ORDER_REPLACING,
+        ReturnValues: 'ALL_OLD',
+        ExpressionAttributeValues: { ...common, ':issued': n(ISSUED_MS), ':replacing': s('evt-9') },
+      }],
+    ]);
+  });
+
+  test('replacing without issuedAt: nothing is ordered, so nothing to replace', async () => {
+    const { requests, store } = storeWith();
+    await claimed(store.claim(REF, { ...UNORDERED, replacing: 'evt-9' }));
+    const [, input] = requests[0] as [string, { ConditionExpression: string; ExpressionAttributeValues: object }];
+    expect([input.ConditionExpression, input.ExpressionAttributeValues]).toEqual([FREE, common]);
   });
 
   test.each([
-    ['a newer change was applied: superseded, with its issuedAt', ISSUED, { lastIssuedAt: { S: '2026-11-25T10:00:00Z' }, lastIssuedAtMs: { N: String(ISSUED_MS + 60_000) } },
-      { claimed: false, lastIssuedAt: '2026-11-25T10:00:00.000Z' }],
-    ['a newer change is in flight (or its release failed): superseded by it', ISSUED, { lastIssuedAtMs: { N: String(ISSUED_MS - 60_000) }, pendingIssuedAtMs: { N: String(ISSUED_MS + 1) } },
-      { claimed: false, lastIssuedAt: '2026-11-25T09:59:00.001Z' }],
-    ['a newer change without its text: the instant as ISO', ISSUED, { lastIssuedAtMs: { N: String(ISSUED_MS + 1) } },
-      { claimed: false, lastIssuedAt: '2026-11-25T09:59:00.001Z' }],
-  ])('condition failed, %s', async (_name, issuedAt, attributes, expected) => {
+    ['a newer change was applied: superseded, with its instant',
+      { lastIssuedAt: s('2026-11-25T10:00:00.000Z'), lastIssuedAtMs: n(ISSUED_MS + 60_000) },
+      { status: 'superseded', newerIssuedAtMs: ISSUED_MS + 60_000 }],
+    ['a newer change was applied and another is in flight: superseded (the applied one decides)',
+      { lastIssuedAtMs: n(ISSUED_MS + 1), pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 2), lockOwner: s('evt-9'), lockedUntil: n(NOW + 1) },
+      { status: 'superseded', newerIssuedAtMs: ISSUED_MS + 1 }],
+    ['a newer event holds the key: in flight, lease active',
+      { lastIssuedAtMs: n(ISSUED_MS - 60_000), pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2), lockOwner: s('evt-9'), lockedUntil: n(NOW + 10_000) },
+      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: true }],
+    ['a newer event whose lease ends this very millisecond: still active (the claim condition needs lockedUntil < now)',
+      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2), lockOwner: s('evt-9'), lockedUntil: n(NOW) },
+      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: true }],
+    ['a newer event whose lease expired (its container died): in flight, lease not active',
+      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2), lockOwner: s('evt-9'), lockedUntil: n(NOW - 1) },
+      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: false }],
+    ['a newer event left in flight by a retrying end (no lease): lease not active',
+      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2) },
+      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: false }],
+    ['a newer event in flight while another event holds the key: not that event\'s lease',
+      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), lockOwner: s('evt-0'), lockedUntil: n(NOW + 10_000) },
+      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: undefined, leaseActive: false }],
+  ])('condition failed, %s', async (_name, attributes, expected) => {
     const { requests, store } = storeWith(raise(conditionFailed()), keyItem(attributes));
-    await expect(store.claim(REF, issuedAt, 15_000)).resolves.toEqual(expected);
+    await expect(store.claim(REF, REQUEST)).resolves.toEqual(expected);
     expect(requests.map(([operation]) => operation)).toEqual(['UpdateItem', 'GetItem']);
     expect(requests[1]).toEqual(getItem(KEY));
   });
 
+  test('condition failed while replacing, because another newer event took over meanwhile: in flight, naming that one', async () => {
+    const { store } = storeWith(
+      raise(conditionFailed()),
+      keyItem({ pendingEventId: s('evt-10'), pendingIssuedAtMs: n(ISSUED_MS + 5), pendingLeverage: n(3), lockOwner: s('evt-10'), lockedUntil: n(NOW + 15_000) }),
+    );
+    await expect(store.claim(REF, { ...REQUEST, replacing: 'evt-9' })).resolves.toEqual({
+      status: 'newer-in-flight', eventId: 'evt-10', issuedAtMs: ISSUED_MS + 5, leverage: 3, leaseActive: true,
+    });
+  });
+
   test.each([
-    ['held by another event, same issuedAt applied last', ISSUED, { lockOwner: { S: 'evt-0' }, lastIssuedAtMs: { N: String(ISSUED_MS) } }, 'evt-0'],
-    ['held by another event, older one applied last', ISSUED, { lockOwner: { S: 'evt-0' }, lastIssuedAtMs: { N: String(ISSUED_MS - 1) } }, 'evt-0'],
-    ['held by another event, no issuedAt on this one (never superseded)', undefined, { lockOwner: { S: 'evt-0' }, lastIssuedAtMs: { N: String(ISSUED_MS + 60_000) } }, 'evt-0'],
-    ['released in between (no owner any more)', ISSUED, {}, 'unknown'],
-  ])('condition failed, %s: RetryableError KEY_BUSY', async (_name, issuedAt, attributes, owner) => {
+    ['held by another event, same issuedAt applied last', REQUEST, { lockOwner: s('evt-0'), lastIssuedAtMs: n(ISSUED_MS) }, 'evt-0'],
+    ['held by another event, older one applied last', REQUEST, { lockOwner: s('evt-0'), lastIssuedAtMs: n(ISSUED_MS - 1) }, 'evt-0'],
+    ['held by an event in flight with the same issuedAt', REQUEST, { lockOwner: s('evt-0'), pendingEventId: s('evt-0'), pendingIssuedAtMs: n(ISSUED_MS) }, 'evt-0'],
+    ['held by another event, no issuedAt on this one (never superseded)', UNORDERED, { lockOwner: s('evt-0'), lastIssuedAtMs: n(ISSUED_MS + 60_000) }, 'evt-0'],
+    ['held by a newer event, no issuedAt on this one (never waits its turn by order)', UNORDERED,
+      { lockOwner: s('evt-9'), pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 60_000) }, 'evt-9'],
+    ['released in between (no owner any more)', REQUEST, {}, 'unknown'],
+  ])('condition failed, %s: RetryableError KEY_BUSY', async (_name, request, attributes, owner) => {
     const { store } = storeWith(raise(conditionFailed()), keyItem(attributes));
-    const error = await rejectionOf<RetryableError>(store.claim(REF, issuedAt, 15_000));
+    const error = await rejectionOf<RetryableError>(store.claim(REF, request));
     expect([error.constructor.name, error.code, error.message]).toEqual([
       'RetryableError',
       'KEY_BUSY',
@@ -133,7 +260,7 @@ describe('DynamoDbStateStore: claim', () => {
     ['a thrown string', 'socket gone', 'socket gone'],
   ])('%s: RetryableError STATE_STORE_UNAVAILABLE keeping the cause', async (_name, thrown, reason) => {
     const { store } = storeWith(raise(thrown));
-    const error = await rejectionOf<RetryableError>(store.claim(REF, ISSUED, 15_000));
+    const error = await rejectionOf<RetryableError>(store.claim(REF, REQUEST));
     expect([error.constructor.name, error.code, error.message, error.cause]).toEqual([
       'RetryableError',
       'STATE_STORE_UNAVAILABLE',
@@ -142,26 +269,43 @@ describe('DynamoDbStateStore: claim', () => {
     ]);
   });
 
+  test('an AWS error naming the role and table ARN: the message keeps neither', async () => {
+    const denied = new AwsServiceError(
+      'AccessDeniedException',
+      'User: arn:aws:sts::123456789012:assumed-role/leverage-guard-prod/fn is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/leverage-guard-state',
+      400,
+    );
+    const { store } = storeWith(raise(denied));
+    const error = await rejectionOf<RetryableError>(store.claim(REF, REQUEST));
+    expect(error.message).toBe(
+      'the state table could not be used (AccessDeniedException: User: <arn> is not authorized to perform: dynamodb:UpdateItem on resource: <arn>)',
+    );
+  });
+
   test('the read after a failed condition failing: STATE_STORE_UNAVAILABLE', async () => {
     const { store } = storeWith(raise(conditionFailed()), raise(throttled()));
-    expect((await rejectionOf<RetryableError>(store.claim(REF, ISSUED, 15_000))).code).toBe('STATE_STORE_UNAVAILABLE');
+    expect((await rejectionOf<RetryableError>(store.claim(REF, REQUEST))).code).toBe('STATE_STORE_UNAVAILABLE');
   });
 });
 
 describe('DynamoDbStateStore: the same event seen on an earlier delivery', () => {
   test.each([
-    ['the key was last changed by this event', { lastEventId: { S: 'evt-1' } }, true],
-    ['this event was in flight (retrying)', { lastEventId: { S: 'evt-0' }, pendingEventId: { S: 'evt-1' } }, true],
-    ['the key was last changed by another event', { lastEventId: { S: 'evt-0' } }, false],
-    ['the key is new', undefined, false],
-  ])('%s: seenBefore %s', async (_name, attributes, seenBefore) => {
+    ['the key was last changed by this event', 'applied', { lastEventId: s('evt-1') }],
+    ['this event was in flight (retrying)', 'in-flight', { lastEventId: s('evt-0'), pendingEventId: s('evt-1') }],
+    ['this event was applied and is marked in flight again (its release failed): applied wins', 'applied', { lastEventId: s('evt-1'), pendingEventId: s('evt-1') }],
+    ['the key was last changed by another event', undefined, { lastEventId: s('evt-0') }],
+    ['another event is in flight', undefined, { pendingEventId: s('evt-0') }],
+    ['the key is new', undefined, undefined],
+  ])('%s: seenBefore %s', async (_name, seenBefore, attributes) => {
     const { store } = storeWith(answer(attributes ? { Attributes: { ...KEY, ...attributes } } : {}));
-    expect((await claimed(store.claim(REF, ISSUED, 15_000))).seenBefore).toBe(seenBefore);
+    const claim = await claimed(store.claim(REF, REQUEST));
+    expect(claim.seenBefore).toBe(seenBefore);
+    expect('seenBefore' in claim).toBe(seenBefore !== undefined);
   });
 });
 
 describe('DynamoDbStateStore: release', () => {
-  const FORGET_PENDING = 'REMOVE lockOwner, lockedUntil, pendingIssuedAtMs, pendingEventId';
+  const FORGET_PENDING = 'REMOVE lockOwner, lockedUntil, pendingIssuedAtMs, pendingEventId, pendingLeverage';
   const releaseInput = (record: 'issuedAt' | 'event' | 'nothing' | 'keep-pending') => ({
     TableName: TABLE,
     Key: KEY,
@@ -173,34 +317,44 @@ describe('DynamoDbStateStore: release', () => {
     }[record],
     ConditionExpression: 'lockOwner = :owner',
     ExpressionAttributeValues: {
-      ':owner': { S: 'evt-1' },
-      ...(record === 'issuedAt' ? { ':issuedMs': { N: String(ISSUED_MS) }, ':issued': { S: ISSUED } } : {}),
+      ':owner': s('evt-1'),
+      ...(record === 'issuedAt' ? { ':issuedMs': n(ISSUED_MS), ':issued': s('2026-11-25T09:59:00.000Z') } : {}),
     },
   });
 
   test.each([
-    ['applied, with issuedAt: records the event and its issuedAt, frees the key', ISSUED, 'applied', 'issuedAt'],
-    ['not applied: frees the key and forgets the event', ISSUED, 'not-applied', 'nothing'],
-    ['retrying: frees the key, the event stays in flight', ISSUED, 'retrying', 'keep-pending'],
-    ['applied, without issuedAt: records the event, frees the key', undefined, 'applied', 'event'],
-  ] as const)('%s', async (_name, issuedAt, end, record) => {
+    ['applied, with issuedAt: records the event and its instant, frees the key, ends the in-flight marker', REQUEST, 'applied', 'issuedAt'],
+    ['not applied: frees the key and forgets the event and its leverage', REQUEST, 'not-applied', 'nothing'],
+    ['retrying: frees the key, the event and its leverage stay in flight', REQUEST, 'retrying', 'keep-pending'],
+    ['applied, without issuedAt: records the event, frees the key', UNORDERED, 'applied', 'event'],
+    ['retrying, without issuedAt: the event stays in flight', UNORDERED, 'retrying', 'keep-pending'],
+  ] as const)('%s', async (_name, request, end, record) => {
     const { requests, store } = storeWith();
-    const claim = await claimed(store.claim(REF, issuedAt, 15_000));
+    const claim = await claimed(store.claim(REF, request));
     await expect(claim.release(end)).resolves.toBeUndefined();
     expect(requests[1]).toEqual(['UpdateItem', releaseInput(record)]);
     expect(requests).toHaveLength(2);
   });
 
+  test('the recorded instant is the parsed one, whatever offset the producer wrote', async () => {
+    const { requests, store } = storeWith();
+    const issuedAtMs = Date.parse('2026-11-25T10:59:00.123+01:00');
+    const claim = await claimed(store.claim(REF, { ...REQUEST, issuedAtMs }));
+    await claim.release('applied');
+    const [, input] = requests[1] as [string, { ExpressionAttributeValues: object }];
+    expect(input.ExpressionAttributeValues).toEqual({ ':owner': s('evt-1'), ':issuedMs': n(issuedAtMs), ':issued': s('2026-11-25T09:59:00.123Z') });
+  });
+
   test('a lost lease (someone else holds the key now) is ignored', async () => {
     const { requests, store } = storeWith(answer({}), raise(conditionFailed()));
-    const claim = await claimed(store.claim(REF, ISSUED, 15_000));
+    const claim = await claimed(store.claim(REF, REQUEST));
     await expect(claim.release('applied')).resolves.toBeUndefined();
     expect(requests).toHaveLength(2);
   });
 
   test('any other failure: RetryableError STATE_STORE_UNAVAILABLE', async () => {
     const { store } = storeWith(answer({}), raise(throttled()));
-    const claim = await claimed(store.claim(REF, ISSUED, 15_000));
+    const claim = await claimed(store.claim(REF, REQUEST));
     const error = await rejectionOf<RetryableError>(claim.release('not-applied'));
     expect([error.code, error.message]).toEqual([
       'STATE_STORE_UNAVAILABLE',
@@ -211,9 +365,10 @@ describe('DynamoDbStateStore: release', () => {
 
 describe('DynamoDbStateStore: failures of the other operations', () => {
   const operations: [string, (store: DynamoDbStateStore) => Promise<unknown>][] = [
-    ['isCompleted', (store) => store.isCompleted(REF)],
-    ['markCompleted', (store) => store.markCompleted(REF)],
-    ['lastAppliedIssuedAt', (store) => store.lastAppliedIssuedAt(REF)],
+    ['earlierDecision', (store) => store.earlierDecision(REF)],
+    ['recordDecision (published)', (store) => store.recordDecision(REF, { published: true })],
+    ['recordDecision (owed)', (store) => store.recordDecision(REF, { published: false, verdict: { status: 'APPLIED', leverage: 5 } })],
+    ['lastAppliedIssuedAtMs', (store) => store.lastAppliedIssuedAtMs(REF)],
   ];
 
   test.each(operations)('%s: a service error becomes RetryableError STATE_STORE_UNAVAILABLE', async (_name, operation) => {

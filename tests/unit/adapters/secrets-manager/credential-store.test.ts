@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseCredentials, SecretsManagerCredentialStore } from '../../../../functions/adapters/secrets-manager/credential-store.ts';
-import { type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
+import { AuthenticationError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
 import { answer, deferred, play, raise, rejectionOf, type Reply, settleUntil, thrownBy, waitFor } from '../../../support/fakes.ts';
 
 type SecretReply = { SecretString?: string };
@@ -76,15 +76,15 @@ describe('SecretsManagerCredentialStore', () => {
     expect(b).toBe(a);
   });
 
-  test('a failed read is a RetryableError CREDENTIALS_UNAVAILABLE naming the cause, and is not cached', async () => {
+  test('a failed read is an AuthenticationError (retryable) CREDENTIALS_UNAVAILABLE naming the account and the cause, and is not cached', async () => {
     const { client, store } = storeWith();
     const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
     client.replies.push(raise(denied));
     const error = await rejectionOf<GuardError>(store.forAccount('default'));
-    expect(error).toBeInstanceOf(RetryableError);
+    expect([error instanceof AuthenticationError, error instanceof RetryableError, error.retryable]).toEqual([true, true, true]);
     expect([error.code, error.message, error.cause]).toEqual([
       'CREDENTIALS_UNAVAILABLE',
-      'could not read secret leverage-guard/default/binance (AccessDeniedException: User is not authorized)',
+      'Secrets Manager could not return the credentials of account default (AccessDeniedException: User is not authorized)',
       denied,
     ]);
     await expect(store.forAccount('default')).resolves.toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
@@ -94,7 +94,38 @@ describe('SecretsManagerCredentialStore', () => {
   test('a thrown non-Error is described as text', async () => {
     const { client, store } = storeWith();
     client.replies.push(raise('connection reset'));
-    expect((await rejectionOf<GuardError>(store.forAccount('x'))).message).toBe('could not read secret leverage-guard/x/binance (connection reset)');
+    expect((await rejectionOf<GuardError>(store.forAccount('x'))).message).toBe('Secrets Manager could not return the credentials of account x (connection reset)');
+  });
+
+  test('neither the secret ARN nor the caller\'s assumed-role ARN nor the AWS account id appears in the error', async () => {
+    const { client, store } = storeWith(60_000, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:leverage-guard/{accountId}');
+    const denied = Object.assign(
+      new Error(
+        'User: arn:aws:sts::123456789012:assumed-role/leverage-guard-prod-eu-west-1-lambdaRole/leverage-guard-prod-changeLeverage ' +
+          'is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:eu-west-1:123456789012:secret:leverage-guard/desk-2-AbCdEf ' +
+          'because no identity-based policy allows the secretsmanager:GetSecretValue action',
+      ),
+      { name: 'AccessDeniedException' },
+    );
+    client.replies.push(raise(denied));
+    const error = await rejectionOf<GuardError>(store.forAccount('desk-2'));
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error.message).toBe(
+      'Secrets Manager could not return the credentials of account desk-2 (AccessDeniedException: User: <arn> is not authorized to perform: ' +
+        'secretsmanager:GetSecretValue on resource: <arn> because no identity-based policy allows the secretsmanager:GetSecretValue action)',
+    );
+    for (const identity of ['arn:', '123456789012', 'assumed-role', 'lambdaRole']) expect(error.message).not.toContain(identity);
+  });
+
+  test('an unparsable secret fetched by ARN names the account, not the ARN', async () => {
+    const { client, store } = storeWith(60_000, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:leverage-guard/{accountId}');
+    client.replies.push(answer({ SecretString: 'not json' }));
+    const error = await rejectionOf<GuardError>(store.forAccount('desk-2'));
+    expect([error instanceof AuthenticationError, error.code, error.message]).toEqual([
+      true,
+      'INVALID_CREDENTIALS',
+      `the credentials secret of account desk-2 is not JSON; ${EXPECTED}`,
+    ]);
   });
 
   test('a secret that does not parse is not cached either: fixing it takes effect at once', async () => {
@@ -128,10 +159,10 @@ describe('parseCredentials', () => {
     ['a JSON string', JSON.stringify('TOP-SECRET-HMAC'), 'is not a JSON object'],
     ['not JSON', 'apiKey=TOP-SECRET-KEY apiSecret=TOP-SECRET-HMAC', 'is not JSON'],
     ['a binary secret (no SecretString)', undefined, 'is not JSON'],
-  ])('%s: INVALID_CREDENTIALS, and no secret value in the message', (_name, secretString, why) => {
-    const error = thrownBy<RetryableError>(() => parseCredentials('acct/binance', secretString));
-    expect(error).toBeInstanceOf(RetryableError);
-    expect([error.code, error.message]).toEqual(['INVALID_CREDENTIALS', `secret acct/binance ${why}; ${EXPECTED}`]);
+  ])('%s: AuthenticationError INVALID_CREDENTIALS naming the account, and no secret value in the message', (_name, secretString, why) => {
+    const error = thrownBy<RetryableError>(() => parseCredentials('desk-2', secretString));
+    expect([error instanceof AuthenticationError, error.retryable]).toEqual([true, true]);
+    expect([error.code, error.message]).toEqual(['INVALID_CREDENTIALS', `the credentials secret of account desk-2 ${why}; ${EXPECTED}`]);
     for (const value of SECRET_VALUES) expect(error.message).not.toContain(value);
   });
 });
@@ -150,4 +181,85 @@ test('a stale failing fetch does not evict the newer in-flight fetch', async () 
   fresh.resolve({ SecretString: HMAC_SECRET });
   expect(await third).toBe(await second);
   expect(client.commands).toHaveLength(2);
+});
+
+describe('SecretsManagerCredentialStore.invalidate', () => {
+  const ROTATED_SECRET = JSON.stringify({ apiKey: 'AK-2', apiSecret: 'ROTATED' });
+
+  test('drops the refused credentials: the next call fetches the rotated key at once, TTL or not', async () => {
+    const { client, store } = storeWith();
+    client.replies.push(answer({ SecretString: HMAC_SECRET }), answer({ SecretString: ROTATED_SECRET }));
+    const refused = await store.forAccount('desk-2');
+    await store.invalidate('desk-2', refused);
+    await expect(store.forAccount('desk-2')).resolves.toEqual({ apiKey: 'AK-2', apiSecret: 'ROTATED' });
+    expect(client.secretIds()).toEqual(['leverage-guard/desk-2/binance', 'leverage-guard/desk-2/binance']);
+  });
+
+  test('keeps credentials other than the refused ones (another record already fetched the new key)', async () => {
+    const { client, store } = storeWith();
+    const cached = await store.forAccount('desk-2');
+    await store.invalidate('desk-2', { ...cached });
+    expect(await store.forAccount('desk-2')).toBe(cached);
+    expect(client.commands).toHaveLength(1);
+  });
+
+  test('keeps a newer fetch that already replaced the refused credentials', async () => {
+    const { client, clock, store } = storeWith(1000);
+    client.replies.push(answer({ SecretString: HMAC_SECRET }), answer({ SecretString: ROTATED_SECRET }));
+    const refused = await store.forAccount('desk-2');
+    clock.now += 1000;
+    const newer = await store.forAccount('desk-2');
+    await store.invalidate('desk-2', refused);
+    expect(await store.forAccount('desk-2')).toBe(newer);
+    expect(client.commands).toHaveLength(2);
+  });
+
+  test('keeps a newer fetch still in flight, and waits for it only to compare', async () => {
+    const { client, clock, store } = storeWith(1000);
+    const rotated = deferred<SecretReply>();
+    client.replies.push(answer({ SecretString: HMAC_SECRET }), waitFor(rotated));
+    const refused = await store.forAccount('desk-2');
+    clock.now += 1000;
+    const newer = store.forAccount('desk-2');
+    const invalidated = store.invalidate('desk-2', refused);
+    rotated.resolve({ SecretString: ROTATED_SECRET });
+    await invalidated;
+    expect(await store.forAccount('desk-2')).toBe(await newer);
+    expect(client.commands).toHaveLength(2);
+  });
+
+  test('keeps a newer fetch started while it was comparing', async () => {
+    const { client, clock, store } = storeWith(1000);
+    client.replies.push(answer({ SecretString: HMAC_SECRET }), answer({ SecretString: ROTATED_SECRET }));
+    const refused = await store.forAccount('desk-2');
+    clock.now += 1000;
+    const invalidated = store.invalidate('desk-2', refused);
+    const newer = store.forAccount('desk-2');
+    await invalidated;
+    expect(await store.forAccount('desk-2')).toBe(await newer);
+    expect(client.commands).toHaveLength(2);
+  });
+
+  test('touches only the refused account', async () => {
+    const { client, store } = storeWith();
+    const refused = await store.forAccount('desk-2');
+    const other = await store.forAccount('desk-3');
+    await store.invalidate('desk-2', refused);
+    expect(await store.forAccount('desk-3')).toBe(other);
+    await store.forAccount('desk-2');
+    expect(client.secretIds()).toEqual(['leverage-guard/desk-2/binance', 'leverage-guard/desk-3/binance', 'leverage-guard/desk-2/binance']);
+  });
+
+  test('nothing cached, or a cached fetch that fails: nothing to drop, nothing fetched, no error', async () => {
+    const { client, store } = storeWith();
+    await expect(store.invalidate('desk-2', { apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' })).resolves.toBeUndefined();
+    const failing = deferred<SecretReply>();
+    client.replies.push(waitFor(failing));
+    const fetch = store.forAccount('desk-2');
+    const invalidated = store.invalidate('desk-2', { apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+    failing.reject(new Error('timeout'));
+    await rejectionOf(fetch);
+    await expect(invalidated).resolves.toBeUndefined();
+    expect(client.commands).toHaveLength(1);
+  });
 });
