@@ -8,7 +8,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BinancePapiClient, type PapiClientOptions } from '../../../../functions/adapters/binance/papi-client.ts';
 import { ClockSkewError, RateLimitedError } from '../../../../functions/adapters/binance/responses.ts';
-import { ExecutionUnknownError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
+import { AuthenticationError, ExecutionUnknownError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
 import type { ApiCredentials } from '../../../../functions/domain/ports.ts';
 import { fixedDeadline, rejectionOf } from '../../../support/fakes.ts';
 
@@ -352,11 +352,25 @@ describe('what the exchange answered, by request', () => {
     ['503 Unknown error', 'ExecutionUnknownError', -1000, binanceError(503, -1000, 'Unknown error, please check your request or try again later.')],
     ['-1121', 'PermanentError', -1121, binanceError(400, -1121, 'Invalid symbol.')],
     ['503 Service Unavailable.', 'RetryableError', 'HTTP_503', { status: 503, body: 'Service Unavailable.' }],
+    ['401 -2015 (key, IP or permissions refused)', 'AuthenticationError', -2015, binanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.')],
+    ['401 -2014 (key format invalid)', 'AuthenticationError', -2014, binanceError(401, -2014, 'API-key format invalid.')],
+    ['400 -1022 (signature invalid)', 'AuthenticationError', -1022, binanceError(400, -1022, 'Signature for this request is not valid.')],
   ])('POST answered with %s is thrown as %s, never resent', async (_name, type, code, reply) => {
     server.script(LEVERAGE, reply);
     const error = await rejectionOf<GuardError>(clientFor(server).papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy));
     expect([error.constructor.name, error.code]).toEqual([type, code]);
     expect(server.posts()).toHaveLength(1);
+  });
+
+  test.each([
+    ['-2015', binanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.')],
+    ['-2014', binanceError(401, -2014, 'API-key format invalid.')],
+    ['-1022', binanceError(400, -1022, 'Signature for this request is not valid.')],
+  ])('readLeverage answered with %s: AuthenticationError, retryable, sent once', async (code, reply) => {
+    server.script(SYMBOL_CONFIG, reply);
+    const error = await rejectionOf<GuardError>(clientFor(server).papi.readLeverage(HMAC, 'BTCUSDT', roomy));
+    expect([error instanceof AuthenticationError, error.retryable, error.code]).toEqual([true, true, Number(code)]);
+    expect(server.requests.filter((r) => r.path === SYMBOL_CONFIG)).toHaveLength(1);
   });
 
   test('readLeverage sends a signed GET symbolConfig and picks its symbol', async () => {
@@ -502,10 +516,10 @@ describe('readOpenPositions (positionRisk)', () => {
     expect(describeError(error)).toEqual({ type: 'RetryableError', code: 'MALFORMED_RESPONSE', message: 'positionRisk entry without symbol, leverage or positionAmt' });
   });
 
-  test('a Binance error is classified like any other request (a permanent key problem here)', async () => {
+  test('a Binance error is classified like any other request (a refused key here: retryable, not the event\'s fault)', async () => {
     server.script(POSITION_RISK, binanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.'));
     const error = await rejectionOf<GuardError>(clientFor(server).papi.readOpenPositions(HMAC, roomy));
-    expect([error.retryable, error.code]).toEqual([false, -2015]);
+    expect([error instanceof AuthenticationError, error.retryable, error.code]).toEqual([true, true, -2015]);
   });
 
   test('no answer: a plain RetryableError TIMEOUT (a read changes nothing)', async () => {

@@ -6,7 +6,7 @@ import {
   usedWeight,
 } from '../../../../functions/adapters/binance/responses.ts';
 import { thrownBy } from '../../../support/fakes.ts';
-import { ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../../../functions/domain/errors.ts';
+import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../../../functions/domain/errors.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
 
@@ -61,6 +61,10 @@ describe('interpretResponse: failures', () => {
   const rateLimited = (name: string, reply: HttpResponse, code: number | string, message: string, retryAfterMs: number, banned: boolean): Row =>
     [name, reply, { type: 'RateLimitedError', code, message, retryable: true, retryAfterMs, banned }];
   const of = (type: string, code: number | string, message: string) => ({ ...base, type, code, message, retryable: true });
+  const REFUSED_KEY = " (the account's API key was refused: check the key, its permissions and IP whitelist)";
+  /** The key, not the event: retried (and redrivable from the DLQ once fixed), never REJECTED. */
+  const authentication = (code: number, msg: string, status: number): Row =>
+    [`${status} ${code}: the key was refused`, response(status, binance(code, msg)), of('AuthenticationError', code, `Binance ${code}: ${msg}${REFUSED_KEY}`)];
 
   test.each<Row>([
     // Rate limits and bans
@@ -100,9 +104,13 @@ describe('interpretResponse: failures', () => {
     permanent(-2028, 'Leverage is smaller than permitted: insufficient margin balance.'),
     permanent(-1102, "Mandatory parameter 'leverage' was not sent, was empty/null, or malformed."),
     permanent(-1130, "Invalid data sent for a parameter."),
-    permanent(-1022, 'Signature for this request is not valid.'),
-    permanent(-2015, 'Invalid API-key, IP, or permissions for action.', 401),
-    permanent(-2014, 'API-key format invalid.', 401),
+    // The account's key was refused: an operator fixes it, the event is not at fault
+    authentication(-1022, 'Signature for this request is not valid.', 400),
+    authentication(-2015, 'Invalid API-key, IP, or permissions for action.', 401),
+    authentication(-2015, 'Invalid API-key, IP, or permissions for action.', 400),
+    authentication(-2014, 'API-key format invalid.', 401),
+    authentication(-2014, 'API-key format invalid.', 400),
+    authentication(-2015, 'Invalid API-key, IP, or permissions for action.', 403),
     permanent(-2023, 'User in liquidation mode now.'),
     permanent(-4161, 'Leverage reduction is not supported in Isolated Margin Mode with open positions.'),
     ['403 WAF (HTML): not Binance\'s verdict, so retried', response(403, '<html><body>403 Forbidden</body></html>'), { ...base, type: 'RetryableError', code: 'HTTP_403', message: `HTTP 403 with a body that is not Binance JSON${NOT_BINANCE}`, retryable: true }],
@@ -115,6 +123,10 @@ describe('interpretResponse: failures', () => {
     expect(failureOf(response(429, ''))).toBeInstanceOf(RetryableError);
     expect(failureOf(response(400, binance(-1021, 'x')))).toBeInstanceOf(ClockSkewError);
     expect(failureOf(response(400, binance(-1121, 'x')))).toBeInstanceOf(PermanentError);
+    for (const code of [-2014, -2015, -1022]) {
+      const refused = failureOf(response(401, binance(code, 'x')));
+      expect([refused instanceof AuthenticationError, refused instanceof RetryableError, refused instanceof PermanentError]).toEqual([true, true, false]);
+    }
     expect(failureOf(response(503, 'x'))).not.toBeInstanceOf(RateLimitedError);
   });
 
