@@ -8,7 +8,7 @@ const MAX_RECEIVE_COUNT = 3;
 const context = { awsRequestId: 'req-1' };
 const riskEvent = { eventId: 'evt-1', symbol: 'BTCUSDT', leverage: 5 };
 
-function sqsRecord(messageId: string, receiveCount: number, body = JSON.stringify(riskEvent)): SQSRecord {
+function sqsRecord(messageId: string, receiveCount: number | string, body = JSON.stringify(riskEvent)): SQSRecord {
   return {
     messageId,
     receiptHandle: `rh-${messageId}`,
@@ -42,15 +42,33 @@ const eventBridgeEvent: EventBridgeEvent<string, unknown> = {
 };
 
 describe('normalise', () => {
-  test('SQS: one record per message; the final attempt is the one reaching maxReceiveCount', () => {
+  test('SQS: one record per message; the attempt is the receive count; the final attempt is the one reaching maxReceiveCount', () => {
     const event = sqsEvent(sqsRecord('m-1', 1), sqsRecord('m-2', 2, 'not json'), sqsRecord('m-3', 3), sqsRecord('m-4', 7));
     const text = JSON.stringify(riskEvent);
     expect(normalise(event, context, MAX_RECEIVE_COUNT)).toStrictEqual([
-      { recordId: 'm-1', trigger: 'sqs', body: { text }, finalAttempt: false, orderingGroup: undefined },
-      { recordId: 'm-2', trigger: 'sqs', body: { text: 'not json' }, finalAttempt: false, orderingGroup: undefined },
-      { recordId: 'm-3', trigger: 'sqs', body: { text }, finalAttempt: true, orderingGroup: undefined },
-      { recordId: 'm-4', trigger: 'sqs', body: { text }, finalAttempt: true, orderingGroup: undefined },
+      { recordId: 'm-1', trigger: 'sqs', body: { text }, finalAttempt: false, attempt: 1, orderingGroup: undefined },
+      { recordId: 'm-2', trigger: 'sqs', body: { text: 'not json' }, finalAttempt: false, attempt: 2, orderingGroup: undefined },
+      { recordId: 'm-3', trigger: 'sqs', body: { text }, finalAttempt: true, attempt: 3, orderingGroup: undefined },
+      { recordId: 'm-4', trigger: 'sqs', body: { text }, finalAttempt: true, attempt: 7, orderingGroup: undefined },
     ]);
+  });
+
+  test.each([
+    ['empty', ''],
+    ['not a number', 'many'],
+    ['zero', '0'],
+    ['negative', '-1'],
+    ['fractional', '1.5'],
+  ])('SQS: an unreadable receive count (%s) counts as a redelivery (attempt 2): "maybe acted before" is the safe assumption', (_name, count) => {
+    const [record] = normalise(sqsEvent(sqsRecord('m-1', count)), context, MAX_RECEIVE_COUNT);
+    expect(record?.attempt).toBe(2);
+  });
+
+  test('SQS: a record without ApproximateReceiveCount counts as a redelivery too', () => {
+    const base = sqsRecord('m-1', 1);
+    const { ApproximateReceiveCount: _count, ...attributes } = base.attributes;
+    const [record] = normalise(sqsEvent({ ...base, attributes: attributes as SQSRecord['attributes'] }), context, MAX_RECEIVE_COUNT);
+    expect(record?.attempt).toBe(2);
   });
 
   test('SQS FIFO: the MessageGroupId is the ordering group', () => {
@@ -67,7 +85,7 @@ describe('normalise', () => {
 
   test('EventBridge: the detail, identified by the event id', () => {
     expect(normalise(eventBridgeEvent, context, MAX_RECEIVE_COUNT)).toStrictEqual([
-      { recordId: 'eb-1', trigger: 'eventbridge', body: { value: riskEvent }, finalAttempt: false },
+      { recordId: 'eb-1', trigger: 'eventbridge', body: { value: riskEvent }, finalAttempt: false, attempt: 1 },
     ]);
   });
 
@@ -81,7 +99,7 @@ describe('normalise', () => {
     ['records that are not all from SQS', { Records: [sqsRecord('m-1', 1), { ...sqsRecord('m-2', 1), eventSource: 'aws:sns' }] }],
   ])('direct: %s is the event itself, identified by the request id', (_name, event) => {
     expect(normalise(event, context, MAX_RECEIVE_COUNT)).toStrictEqual([
-      { recordId: 'req-1', trigger: 'direct', body: { value: event }, finalAttempt: false },
+      { recordId: 'req-1', trigger: 'direct', body: { value: event }, finalAttempt: false, attempt: 1 },
     ]);
   });
 });
