@@ -70,6 +70,13 @@ function validateEvent(rule) {
 
   if (typeof event.eventId !== 'string') fail(rule, 'event.eventId must be a string');
   const eventId = checkContextAttributes(rule, 'eventId', event.eventId);
+  // Every run of a recurring schedule is a new command: with a constant eventId the second run
+  // would be taken for a redelivery of the first (already decided) and silently acknowledged.
+  // The scheduled time is the same for Scheduler's and Lambda's retries of one run, so retries
+  // still deduplicate; <aws.scheduler.execution-id> changes with every attempt and would not.
+  if (isRecurring(rule) && !event.eventId.includes(SCHEDULED_TIME)) {
+    fail(rule, `event.eventId of a recurring schedule must contain ${SCHEDULED_TIME} (e.g. "${rule.name}-${SCHEDULED_TIME}"), so every run is a new event`);
+  }
   if (eventId.length > MAX_EVENT_ID_LENGTH) {
     fail(rule, `event.eventId must be at most ${MAX_EVENT_ID_LENGTH} characters once Scheduler has filled in its context attributes`);
   }
@@ -121,11 +128,21 @@ function validateEvent(rule) {
     if (typeof event.issuedAt !== 'string' || !ISO_TIMESTAMP.test(event.issuedAt)) {
       fail(rule, `event.issuedAt must be ${SCHEDULED_TIME} or an ISO 8601 timestamp`);
     }
-    if (!rule.expression.startsWith('at(')) fail(rule, `event.issuedAt of a recurring schedule must be ${SCHEDULED_TIME}`);
+    if (isRecurring(rule)) fail(rule, `event.issuedAt of a recurring schedule must be ${SCHEDULED_TIME}`);
   }
   if (event.metadata !== undefined && (!event.metadata || typeof event.metadata !== 'object' || Array.isArray(event.metadata))) {
     fail(rule, 'event.metadata must be a mapping');
   }
+}
+
+/** cron() and rate() run again and again; at() runs once. */
+function isRecurring(rule) {
+  return !rule.expression.startsWith('at(');
+}
+
+/** A recurring run is issued at its scheduled time unless the rule says otherwise (only that is allowed). */
+function inputOf(rule) {
+  return isRecurring(rule) && rule.event.issuedAt === undefined ? { ...rule.event, issuedAt: SCHEDULED_TIME } : rule.event;
 }
 
 function validate(rule, seen) {
@@ -137,6 +154,7 @@ function validate(rule, seen) {
   if (typeof rule.expression !== 'string' || !EXPRESSION.test(rule.expression)) {
     fail(rule, 'expression must be cron(...), rate(...) or at(...)');
   }
+  if (!rule.event || typeof rule.event !== 'object' || Array.isArray(rule.event)) fail(rule, 'event is required');
   validateEvent(rule);
   if (rule.stages !== undefined && !Array.isArray(rule.stages)) fail(rule, 'stages must be a list');
 }
@@ -167,7 +185,7 @@ function scheduleResource(rule, maximumEventAge) {
         RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
         // The function receives exactly this risk event (a direct invocation), with Scheduler's
         // context attributes (<aws.scheduler.scheduled-time>, ...) filled in at each run.
-        Input: JSON.stringify(rule.event),
+        Input: JSON.stringify(inputOf(rule)),
         RetryPolicy: { MaximumEventAgeInSeconds: maximumEventAge, MaximumRetryAttempts: 10 },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['SchedulerDlq', 'Arn'] } },
       },

@@ -13,8 +13,10 @@ const WEEKLY = {
   name: 'weekly-deleverage',
   expression: 'cron(0 20 ? * FRI *)',
   timezone: 'UTC',
-  event: { eventId: 'weekly-deleverage', accountId: 'desk-1', symbol: 'BTCUSDT', leverage: 10, reason: 'Friday' },
+  event: { eventId: 'weekly-btc-<aws.scheduler.scheduled-time>', accountId: 'desk-1', symbol: 'BTCUSDT', leverage: 10, reason: 'Friday' },
 };
+/** What Scheduler is given for a recurring rule: each run issued at its scheduled time. */
+const asRun = (event: Record<string, unknown>) => ({ issuedAt: '<aws.scheduler.scheduled-time>', ...event });
 const ALL_OPEN = {
   eventId: 'weekly-deleverage-<aws.scheduler.scheduled-time>',
   accountId: 'desk-1',
@@ -63,7 +65,7 @@ test('one schedule per rule, invoking the function with the rule event', async (
     ScheduleExpressionTimezone: 'UTC',
     State: 'ENABLED',
   });
-  expect(JSON.parse(weekly.Properties.Target.Input)).toEqual(WEEKLY.event);
+  expect(JSON.parse(weekly.Properties.Target.Input)).toEqual(asRun(WEEKLY.event));
   expect(weekly.Properties.Target.RetryPolicy.MaximumEventAgeInSeconds).toBe(3600);
   expect(resources.ScheduleDailyEth!.Properties.ScheduleExpressionTimezone).toBe('UTC'); // the default
 });
@@ -76,8 +78,28 @@ test.each([
   ['symbol + leverage with mode reduce-only and dryRun false', { ...WEEKLY.event, mode: 'reduce-only', dryRun: false }],
   ['issuedAt = the scheduled time', { ...ALL_OPEN, issuedAt: '<aws.scheduler.scheduled-time>' }],
   ['metadata', { ...ALL_OPEN, metadata: { ticket: 'RISK-1' } }],
-])('accepts an event with %s, passed through unchanged', async (_what, event) => {
+])('accepts an event with %s, passed through (issued at the scheduled time)', async (_what, event) => {
   const resources = await run([withEvent(event)]);
+  expect(JSON.parse(resources.ScheduleWeeklyDeleverage!.Properties.Target.Input)).toEqual(asRun(event));
+});
+
+// Issue 8, case 7: a new run is never mistaken for a redelivery.
+test.each([
+  ['cron', 'cron(0 20 ? * FRI *)'],
+  ['rate', 'rate(1 hour)'],
+])('rejects a recurring (%s) schedule whose eventId is constant', async (_kind, expression) => {
+  await expect(run([{ ...WEEKLY, expression, event: { ...WEEKLY.event, eventId: 'hourly-btc' } }])).rejects.toThrow(
+    /eventId of a recurring schedule must contain <aws.scheduler.scheduled-time>/,
+  );
+});
+
+test('rejects a recurring schedule whose eventId only has the execution id (it changes with every retry of a run)', async () => {
+  await expect(run([withEvent({ ...WEEKLY.event, eventId: 'btc-<aws.scheduler.execution-id>' })])).rejects.toThrow(/must contain <aws.scheduler.scheduled-time>/);
+});
+
+test('a one-time at() schedule may keep a constant eventId, and gets no issuedAt it did not ask for', async () => {
+  const event = { ...WEEKLY.event, eventId: 'year-end-btc' };
+  const resources = await run([{ ...WEEKLY, expression: 'at(2026-12-31T20:00:00)', event }]);
   expect(JSON.parse(resources.ScheduleWeeklyDeleverage!.Properties.Target.Input)).toEqual(event);
 });
 
