@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   ALL_OPEN_POSITIONS,
   DEFAULT_ACCOUNT_ID,
+  parseIssuedAt,
   parseJsonBody,
   type RiskCommand,
   validateRiskEvent,
@@ -12,7 +13,8 @@ const VALID = { eventId: 'evt-1', symbol: 'BTCUSDT', leverage: 5 } as const;
 const ALLOWED = 'allowed: eventId, accountId, symbol, leverage, targets, symbols, mode, dryRun, issuedAt, reason, metadata';
 const SYMBOL_RULE = 'must be an uppercase UM symbol such as BTCUSDT or BTCUSDT_261225';
 const ACCOUNT_RULE = 'must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" or "-"';
-const ISO_RULE = 'must be an ISO 8601 timestamp such as 2026-11-25T10:00:00Z';
+const ISO_RULE =
+  'must be a UTC or offset timestamp such as 2026-11-25T10:00:00Z, 2026-11-25T10:00:00.123Z or 2026-11-25T11:00:00+01:00 (a real calendar date and time)';
 
 function messageOf(result: Validation): string {
   if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.command)}`);
@@ -52,7 +54,10 @@ describe('validateRiskEvent: accepted events', () => {
       dryRun: true,
     };
     const { symbol, leverage, ...rest } = full;
-    expect(validateRiskEvent(full)).toStrictEqual({ ok: true, command: { ...rest, scope: single(symbol, leverage) } });
+    expect(validateRiskEvent(full)).toStrictEqual({
+      ok: true,
+      command: { ...rest, issuedAtMs: Date.UTC(2026, 10, 25, 8, 0, 0, 123), scope: single(symbol, leverage) },
+    });
   });
 
   test.each([
@@ -113,7 +118,7 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
     ['accountId', 'acct/1', `accountId: ${ACCOUNT_RULE}, got "acct/1"`],
     ['accountId', 'a'.repeat(65), `accountId: ${ACCOUNT_RULE}, got "${'a'.repeat(40)}…"`],
     ['accountId', 7, 'accountId: must be a string, got 7'],
-    // issuedAt: optional ISO 8601
+    // issuedAt: optional, in one of the accepted forms (see "validateRiskEvent: issuedAt" below)
     ['issuedAt', '2026-11-25', `issuedAt: ${ISO_RULE}, got "2026-11-25"`],
     ['issuedAt', '2026-11-25T10:00:00', `issuedAt: ${ISO_RULE}, got "2026-11-25T10:00:00"`],
     ['issuedAt', '2026-13-45T99:99:99Z', `issuedAt: ${ISO_RULE}, got "2026-13-45T99:99:99Z"`],
@@ -145,9 +150,7 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
   });
 
   test('issuedAt on a day that does not exist is rejected', () => {
-    expect(messageOf(validateRiskEvent(withField('issuedAt', '2026-02-30T10:00:00Z')))).toBe(
-      'issuedAt: must be a real calendar date, got "2026-02-30T10:00:00Z"',
-    );
+    expect(messageOf(validateRiskEvent(withField('issuedAt', '2026-02-30T10:00:00Z')))).toBe(`issuedAt: ${ISO_RULE}, got "2026-02-30T10:00:00Z"`);
   });
 
   test('metadata is measured in UTF-8 bytes: 4096 pass, 4098 do not', () => {
@@ -328,6 +331,114 @@ describe('parseJsonBody', () => {
       throw thrown;
     });
     expect(parseJsonBody('{}')).toStrictEqual({ ok: false, message: `body is not valid JSON (${detail})` });
+  });
+});
+
+describe('validateRiskEvent: issuedAt', () => {
+  /** 0100-01-01T00:00:00Z: Date.UTC itself would read year 100 as 2000 - 1900 + 100. */
+  const YEAR_100 = new Date(0).setUTCFullYear(100, 0, 1);
+
+  // Every accepted form, and the instant it stands for (built independently with Date.UTC).
+  test.each<[string, number]>([
+    ['2026-11-25T10:00:00Z', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T10:00Z', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T10:00:07Z', Date.UTC(2026, 10, 25, 10, 0, 7)],
+    ['2026-11-25T10:00:00.1Z', Date.UTC(2026, 10, 25, 10, 0, 0, 100)],
+    ['2026-11-25T10:00:00.12Z', Date.UTC(2026, 10, 25, 10, 0, 0, 120)],
+    ['2026-11-25T10:00:00.123Z', Date.UTC(2026, 10, 25, 10, 0, 0, 123)],
+    ['2026-11-25T10:00:00.123456Z', Date.UTC(2026, 10, 25, 10, 0, 0, 123)],
+    ['2026-11-25T10:00:00.999999999Z', Date.UTC(2026, 10, 25, 10, 0, 0, 999)],
+    ['2026-11-25T11:00:00+01:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T11:00+01:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T04:30:00-05:30', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T10:00:00+00:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T10:00:00-00:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-01-01T00:30:00+01:00', Date.UTC(2025, 11, 31, 23, 30, 0)],
+    ['2026-11-26T00:00:00+14:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-24T20:00:00-14:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
+    ['2026-11-25T23:59:59.999Z', Date.UTC(2026, 10, 25, 23, 59, 59, 999)],
+    ['2024-02-29T10:00:00Z', Date.UTC(2024, 1, 29, 10, 0, 0)],
+    ['2000-02-29T10:00:00Z', Date.UTC(2000, 1, 29, 10, 0, 0)],
+    ['0100-01-01T00:00:00Z', YEAR_100],
+  ])('%s is accepted; issuedAtMs is its instant, issuedAt stays as written', (issuedAt, instant) => {
+    expect(parseIssuedAt(issuedAt)).toBe(instant);
+    const command = commandOf(validateRiskEvent(withField('issuedAt', issuedAt)));
+    expect([command.issuedAt, command.issuedAtMs]).toEqual([issuedAt, instant]);
+  });
+
+  test.each([
+    ['an offset without minutes', '2020-01-01T10:00:00+05'],
+    ['an offset without a colon', '2026-11-25T10:00:00+0500'],
+    ['no zone at all (local time of whom?)', '2026-11-25T10:00:00'],
+    ['a space instead of T', '2026-11-25 10:00:00Z'],
+    ['a lowercase t', '2026-11-25t10:00:00Z'],
+    ['a lowercase z', '2026-11-25T10:00:00z'],
+    ['24:00', '2026-11-25T24:00:00Z'],
+    ['minute 60', '2026-11-25T10:60:00Z'],
+    ['a leap second', '2026-12-31T23:59:60Z'],
+    ['a day that does not exist', '2026-02-30T10:00:00Z'],
+    ['29 February of a common year', '2026-02-29T10:00:00Z'],
+    ['29 February 2100 (not a leap year)', '2100-02-29T10:00:00Z'],
+    ['month 13', '2026-13-01T10:00:00Z'],
+    ['day 0', '2026-11-00T10:00:00Z'],
+    ['an offset beyond +14:00', '2026-11-25T10:00:00+14:01'],
+    ['an offset beyond -14:00', '2026-11-25T10:00:00-14:01'],
+    ['an offset of +15:00', '2026-11-25T10:00:00+15:00'],
+    ['offset minutes beyond 59', '2026-11-25T10:00:00+05:60'],
+    ['year 0099 (Date.UTC would read 1999)', '0099-12-31T10:00:00Z'],
+    ['year 0000', '0000-01-01T00:00:00Z'],
+    ['a fraction of 10 digits', '2026-11-25T10:00:00.1234567890Z'],
+    ['an empty fraction', '2026-11-25T10:00:00.Z'],
+    ['a comma fraction', '2026-11-25T10:00:00,123Z'],
+    ['a fraction without seconds', '2026-11-25T10:00.5Z'],
+    ['hours only', '2026-11-25T10Z'],
+    ['a date only', '2026-11-25'],
+    ['a basic-format timestamp', '20261125T100000Z'],
+    ['a five-digit year', '+02026-11-25T10:00:00Z'],
+    ['a trailing newline', '2026-11-25T10:00:00Z\n'],
+    ['leading whitespace', ' 2026-11-25T10:00:00Z'],
+    ['single-digit fields', '2026-1-5T1:00:00Z'],
+    ['non-ASCII digits', '２０２６-11-25T10:00:00Z'],
+    ['an RFC 2822 date', 'Wed, 25 Nov 2026 10:00:00 GMT'],
+  ])('%s (%p) is refused with the rule, never reaching a decision', (_name, issuedAt) => {
+    expect(parseIssuedAt(issuedAt)).toBeUndefined();
+    expect(messageOf(validateRiskEvent(withField('issuedAt', issuedAt)))).toBe(`issuedAt: ${ISO_RULE}, got ${JSON.stringify(issuedAt)}`);
+  });
+
+  test('an event without issuedAt has no issuedAtMs either', () => {
+    expect('issuedAtMs' in commandOf(validateRiskEvent(VALID))).toBe(false);
+  });
+
+  test('issuedAtMs is never NaN: any instant from year 100 to 9999, written at any offset up to ±14:00, parses to itself', () => {
+    const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+    const minInstant = YEAR_100 + 14 * 3_600_000;
+    const maxInstant = Date.UTC(9999, 11, 31, 23, 59, 59, 999) - 14 * 3_600_000;
+    fc.assert(
+      fc.property(fc.integer({ min: minInstant, max: maxInstant }), fc.integer({ min: -14 * 60, max: 14 * 60 }), (instant, offsetMinutes) => {
+        const local = new Date(instant + offsetMinutes * 60_000).toISOString().slice(0, 23);
+        const magnitude = Math.abs(offsetMinutes);
+        const written = `${local}${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(magnitude / 60))}:${pad(magnitude % 60)}`;
+        expect(parseIssuedAt(written)).toBe(instant);
+        expect(commandOf(validateRiskEvent(withField('issuedAt', written))).issuedAtMs).toBe(instant);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('any string either is refused or parses to a finite instant', () => {
+    const timestampLike = fc
+      .tuple(fc.integer({ min: 0, max: 10_999 }), ...Array.from({ length: 5 }, () => fc.integer({ min: 0, max: 99 })), fc.constantFrom('Z', '+05', '+05:00', '-14:59', 'z', ''))
+      .map(([year, month, day, hour, minute, second, zone]) =>
+        `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:${String(second).padStart(2, '0')}${zone}`,
+      );
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), timestampLike), (text) => {
+        const instant = parseIssuedAt(text);
+        if (instant !== undefined) expect(Number.isFinite(instant)).toBe(true);
+        expect(validateRiskEvent(withField('issuedAt', text)).ok).toBe(instant !== undefined);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
