@@ -12,7 +12,8 @@ const full: RiskCommand = {
   ...minimal,
   accountId: 'desk-2',
   mode: 'reduce-only',
-  issuedAt: '2026-11-25T09:59:59Z',
+  issuedAt: '2026-11-25T10:59:59+01:00',
+  issuedAtMs: Date.UTC(2026, 10, 25, 9, 59, 59),
   reason: 'drawdown',
   metadata: { rule: 'r1' },
 };
@@ -23,7 +24,8 @@ const fullIdentity = {
   ...identity,
   accountId: 'desk-2',
   mode: 'reduce-only',
-  issuedAt: '2026-11-25T09:59:59Z',
+  // As the producer wrote it; the parsed instant (issuedAtMs) is for decisions, not for subscribers.
+  issuedAt: '2026-11-25T10:59:59+01:00',
   reason: 'drawdown',
   metadata: { rule: 'r1' },
 };
@@ -46,16 +48,35 @@ describe('outcomeOf: one outcome per target and verdict', () => {
       { ...fullIdentity, status: 'REJECTED', error: { code: -4028, message: 'Binance -4028: Leverage 5 is not valid', retryable: false }, ...timing }],
     ['FAILED', minimal, btc, { status: 'FAILED', error: new RetryableError('TIMEOUT', 'no response within 5000 ms') },
       { ...identity, status: 'FAILED', error: { code: 'TIMEOUT', message: 'no response within 5000 ms', retryable: true }, ...timing }],
-    ['ALL_OPEN_POSITIONS target: current leverage from the position', allOpen, { symbol: 'ETHUSDT', leverage: 3, currentLeverage: 10 }, { status: 'APPLIED', leverage: 3, maxNotionalValue: '9' },
+    ['ALL_OPEN_POSITIONS target: the current leverage is the one the verdict read (after the claim), not the positionRisk snapshot', allOpen, { symbol: 'ETHUSDT', leverage: 3 }, { status: 'APPLIED', leverage: 3, maxNotionalValue: '9', currentLeverage: 10 },
       { ...identity, symbol: 'ETHUSDT', requestedLeverage: 3, mode: 'reduce-only', status: 'APPLIED', leverage: 3, currentLeverage: 10, maxNotionalValue: '9', ...timing }],
-    ['the verdict\'s current leverage wins over the target\'s', allOpen, { symbol: 'ETHUSDT', leverage: 3, currentLeverage: 10 }, { status: 'DRY_RUN', leverage: 3, currentLeverage: 12 },
-      { ...identity, symbol: 'ETHUSDT', requestedLeverage: 3, mode: 'reduce-only', status: 'DRY_RUN', leverage: 3, currentLeverage: 12, ...timing }],
+    ['APPLIED learned by reading back (no maxNotionalValue, no leverage read before): neither is invented', minimal, btc, { status: 'APPLIED', leverage: 5 },
+      { ...identity, status: 'APPLIED', leverage: 5, ...timing }],
+    // Capped: the request stays what the producer asked, the leverage is the cap that was set.
+    ['APPLIED, capped', minimal, { symbol: 'BTCUSDT', leverage: 10 }, { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 50, capped: true },
+      { ...identity, requestedLeverage: 10, status: 'APPLIED', leverage: 5, currentLeverage: 50, maxNotionalValue: '250000', capped: true, ...timing }],
+    ['DRY_RUN, capped', minimal, { symbol: 'BTCUSDT', leverage: 10 }, { status: 'DRY_RUN', leverage: 5, currentLeverage: 50, capped: true },
+      { ...identity, requestedLeverage: 10, status: 'DRY_RUN', leverage: 5, currentLeverage: 50, capped: true, ...timing }],
+    ['capped: false is not shown', minimal, btc, { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', capped: false },
+      { ...identity, status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', ...timing }],
     ['about the whole ALL_OPEN_POSITIONS event: no symbol, the scope\'s leverage', allOpen, undefined, { status: 'SKIPPED', error: new SkipDecision('NO_OPEN_POSITIONS', 'the account has no open positions') },
       { eventId: 'evt-1', accountId: 'default', requestedLeverage: 3, mode: 'reduce-only', status: 'SKIPPED', error: { code: 'NO_OPEN_POSITIONS', message: 'the account has no open positions', retryable: false }, ...timing }],
     ['about the whole event of named targets: neither symbol nor leverage', minimal, undefined, { status: 'FAILED', error: new RetryableError('PAUSED', 'paused') },
       { eventId: 'evt-1', accountId: 'default', mode: 'set', status: 'FAILED', error: { code: 'PAUSED', message: 'paused', retryable: true }, ...timing }],
   ])('%s', (_name, command, target, verdict, expected) => {
     expect(wire(outcomeOf(command, target, verdict, context))).toStrictEqual(expected);
+  });
+
+  test('capped is exactly true or absent, never false, on the outcome object itself', () => {
+    const capped = outcomeOf(minimal, btc, { status: 'DRY_RUN', leverage: 5, currentLeverage: 50, capped: true }, context);
+    const uncapped = outcomeOf(minimal, btc, { status: 'DRY_RUN', leverage: 5, currentLeverage: 50, capped: false }, context);
+    expect([capped.capped, uncapped.capped]).toEqual([true, undefined]);
+  });
+
+  test('an error message naming AWS identities reaches the outcome without them', () => {
+    const error = new RetryableError('SNS_UNAVAILABLE', 'User: arn:aws:sts::123456789012:assumed-role/guard/fn is not authorized (account 123456789012)');
+    const outcome = outcomeOf(minimal, btc, { status: 'FAILED', error }, context);
+    expect(outcome.error?.message).toBe('User: <arn> is not authorized (account <account>)');
   });
 
   test('a clock that went backwards gives durationMs 0, not a negative number', () => {

@@ -1,10 +1,20 @@
 import { PermanentError, SkipDecision } from '../../../functions/domain/errors.ts';
-import { capFor, checkCap, checkFreshness, checkReduction, type LeverageCaps, MAX_CLOCK_AHEAD_MS } from '../../../functions/domain/policy.ts';
+import {
+  capFor,
+  checkCappedChange,
+  checkNotFromFuture,
+  checkNotStale,
+  checkReduction,
+  isStale,
+  type LeverageCaps,
+  MAX_CLOCK_AHEAD_MS,
+  planLeverage,
+} from '../../../functions/domain/policy.ts';
 import { thrownBy } from '../../support/fakes.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
 const MAX_AGE_MS = 900_000;
-const iso = (offsetMs: number) => new Date(NOW + offsetMs).toISOString();
+const at = (offsetMs: number) => NOW + offsetMs;
 
 /** [class, code, message, currentLeverage] of what `run` threw. */
 const refusal = (run: () => void) => {
@@ -26,56 +36,92 @@ describe('capFor', () => {
   });
 });
 
-describe('checkCap', () => {
+describe('planLeverage', () => {
   const caps: LeverageCaps = { BTCUSDT: 20, '*': 10 };
   test.each([
     ['BTCUSDT', 20],
     ['BTCUSDT', 1],
     ['SOLUSDT', 10],
-  ])('%s at %p: allowed (at or below the cap)', (symbol, leverage) => {
-    expect(() => checkCap(caps, symbol, leverage)).not.toThrow();
+  ])('%s at %p: at or below the cap, the request as it is', (symbol, leverage) => {
+    expect(planLeverage(caps, symbol, leverage)).toStrictEqual({ requested: leverage, leverage, capped: false });
   });
 
   test.each([
-    ['BTCUSDT', 21, 'leverage 21 is above the cap of 20 for BTCUSDT'],
-    ['SOLUSDT', 11, 'leverage 11 is above the cap of 10 for SOLUSDT'],
-  ])('%s at %p: refused, never clamped, and the message names the cap', (symbol, leverage, message) => {
-    expect(refusal(() => checkCap(caps, symbol, leverage))).toEqual(['PermanentError', 'ABOVE_CAP', message, undefined]);
+    ['BTCUSDT', 21, 20],
+    ['BTCUSDT', 125, 20],
+    ['SOLUSDT', 11, 10],
+  ])('%s at %p: above the cap, the cap is planned instead (never exceeded), and says so', (symbol, requested, cap) => {
+    expect(planLeverage(caps, symbol, requested)).toStrictEqual({ requested, leverage: cap, capped: true });
   });
 
-  test('without caps anything Binance allows passes', () => {
-    expect(() => checkCap(undefined, 'BTCUSDT', 125)).not.toThrow();
+  test('without caps anything Binance allows is planned as asked', () => {
+    expect(planLeverage(undefined, 'BTCUSDT', 125)).toStrictEqual({ requested: 125, leverage: 125, capped: false });
   });
 });
 
-describe('checkFreshness', () => {
+describe('checkCappedChange', () => {
+  const caps: LeverageCaps = { '*': 5 };
+
+  test.each([
+    ['a capped plan that lowers the current leverage (10x asked, cap 5, at 50x): allowed', planLeverage(caps, 'BTCUSDT', 10), 50],
+    ['a capped plan just below the current leverage: allowed', planLeverage(caps, 'BTCUSDT', 10), 6],
+    ['an uncapped plan is never refused here, even a raise (reduce-only decides that)', planLeverage(caps, 'BTCUSDT', 4), 2],
+    ['an uncapped plan equal to the current leverage', planLeverage(caps, 'BTCUSDT', 5), 5],
+  ])('%s', (_name, plan, current) => {
+    expect(() => checkCappedChange(plan, 'BTCUSDT', current)).not.toThrow();
+  });
+
+  test.each([
+    ['the cap equals the current leverage', 5, 'leverage 10 is above the cap of 5 for BTCUSDT, and setting the cap would not lower the current 5'],
+    ['the cap would raise the current leverage', 3, 'leverage 10 is above the cap of 5 for BTCUSDT, and setting the cap would not lower the current 3'],
+  ])('a capped plan that would not lower leverage (%s): REJECTED ABOVE_CAP, naming the request, the cap and the current leverage', (_name, current, message) => {
+    expect(refusal(() => checkCappedChange(planLeverage(caps, 'BTCUSDT', 10), 'BTCUSDT', current))).toEqual(['PermanentError', 'ABOVE_CAP', message, undefined]);
+  });
+});
+
+describe('checkNotFromFuture', () => {
   test.each([
     ['no issuedAt', undefined],
-    ['issued now', iso(0)],
-    ['exactly the maximum age', iso(-MAX_AGE_MS)],
-    ['59 s in the future (clock drift)', iso(59_000)],
-    ['exactly 60 s in the future', iso(MAX_CLOCK_AHEAD_MS)],
-  ])('%s: fresh', (_name, issuedAt) => {
-    expect(() => checkFreshness(issuedAt, NOW, MAX_AGE_MS)).not.toThrow();
+    ['issued now', at(0)],
+    ['an hour old (staleness is decided elsewhere)', at(-3_600_000)],
+    ['59 s in the future (clock drift)', at(59_000)],
+    ['exactly 60 s in the future', at(MAX_CLOCK_AHEAD_MS)],
+  ])('%s: allowed', (_name, issuedAtMs) => {
+    expect(() => checkNotFromFuture(issuedAtMs, NOW)).not.toThrow();
   });
 
   test.each([
-    ['1 ms older than the maximum age', iso(-MAX_AGE_MS - 1), ['SkipDecision', 'STALE_EVENT', 'issued 900 s ago, older than the 900 s limit', undefined]],
-    ['an hour old', iso(-3_600_000), ['SkipDecision', 'STALE_EVENT', 'issued 3600 s ago, older than the 900 s limit', undefined]],
-    ['61 s in the future', iso(61_000), ['PermanentError', 'ISSUED_IN_FUTURE', 'issuedAt is 61 s in the future (at most 60 s allowed)', undefined]],
-    ['60.001 s in the future', iso(60_001), ['PermanentError', 'ISSUED_IN_FUTURE', 'issuedAt is 60 s in the future (at most 60 s allowed)', undefined]],
-  ])('%s: refused', (_name, issuedAt, expected) => {
-    expect(refusal(() => checkFreshness(issuedAt, NOW, MAX_AGE_MS))).toEqual(expected);
+    ['61 s in the future', at(61_000), 'issuedAt is 61 s in the future (at most 60 s allowed)'],
+    ['60.001 s in the future', at(60_001), 'issuedAt is 60 s in the future (at most 60 s allowed)'],
+    ['a year in the future', at(365 * 86_400_000), 'issuedAt is 31536000 s in the future (at most 60 s allowed)'],
+  ])('%s: REJECTED ISSUED_IN_FUTURE (a plain PermanentError, not a skip)', (_name, issuedAtMs, message) => {
+    expect(refusal(() => checkNotFromFuture(issuedAtMs, NOW))).toEqual(['PermanentError', 'ISSUED_IN_FUTURE', message, undefined]);
+  });
+});
+
+describe('isStale and checkNotStale', () => {
+  test.each([
+    ['no issuedAt', undefined],
+    ['issued now', at(0)],
+    ['exactly the maximum age', at(-MAX_AGE_MS)],
+    ['far in the future (checkNotFromFuture decides that)', at(3_600_000)],
+  ])('%s: fresh', (_name, issuedAtMs) => {
+    expect(isStale(issuedAtMs, NOW, MAX_AGE_MS)).toBe(false);
+    expect(() => checkNotStale(issuedAtMs, NOW, MAX_AGE_MS)).not.toThrow();
   });
 
-  test('a stale event is a SkipDecision (SKIPPED), a future one a plain PermanentError (REJECTED)', () => {
-    expect(thrownBy(() => checkFreshness(iso(-MAX_AGE_MS - 1), NOW, MAX_AGE_MS))).toBeInstanceOf(SkipDecision);
-    expect(thrownBy(() => checkFreshness(iso(61_000), NOW, MAX_AGE_MS))).not.toBeInstanceOf(SkipDecision);
+  test.each([
+    ['1 ms older than the maximum age', at(-MAX_AGE_MS - 1), 'issued 900 s ago, older than the 900 s limit'],
+    ['an hour old', at(-3_600_000), 'issued 3600 s ago, older than the 900 s limit'],
+  ])('%s: stale, SKIPPED STALE_EVENT', (_name, issuedAtMs, message) => {
+    expect(isStale(issuedAtMs, NOW, MAX_AGE_MS)).toBe(true);
+    expect(refusal(() => checkNotStale(issuedAtMs, NOW, MAX_AGE_MS))).toEqual(['SkipDecision', 'STALE_EVENT', message, undefined]);
+    expect(thrownBy(() => checkNotStale(issuedAtMs, NOW, MAX_AGE_MS))).toBeInstanceOf(SkipDecision);
   });
 
-  test('an offset timestamp is compared as the instant it names', () => {
-    // 11:00+01:00 is 10:00Z, i.e. now.
-    expect(() => checkFreshness('2026-11-25T11:00:00+01:00', NOW, MAX_AGE_MS)).not.toThrow();
+  test('the limit is the configured one', () => {
+    expect(isStale(at(-61_000), NOW, 60_000)).toBe(true);
+    expect(isStale(at(-61_000), NOW, 120_000)).toBe(false);
   });
 });
 
