@@ -10,14 +10,16 @@ export type LambdaEvent = SQSEvent | EventBridgeEvent<string, unknown> | unknown
 export function normalise(event: LambdaEvent, context: Pick<Context, 'awsRequestId'>, maxReceiveCount: number): InboundRecord[] {
   if (isSqsEvent(event)) {
     return event.Records.map((record) => {
-      // An unreadable count counts as a redelivery: "maybe acted before" is the safe assumption.
-      const attempt = Number(record.attributes.ApproximateReceiveCount);
+      // An unreadable count fails closed both ways: a redelivery ("maybe acted before") and the
+      // final attempt (a FAILED outcome rather than a silent DLQ entry).
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      const readable = Number.isInteger(receiveCount) && receiveCount >= 1;
       return {
         recordId: record.messageId,
         trigger: 'sqs',
         body: { text: record.body },
-        finalAttempt: attempt >= maxReceiveCount,
-        attempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 2,
+        finalAttempt: !readable || receiveCount >= maxReceiveCount,
+        attempt: readable ? receiveCount : 2,
         orderingGroup: record.attributes.MessageGroupId,
       };
     });

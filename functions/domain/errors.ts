@@ -80,7 +80,8 @@ export function describeError(error: unknown): string {
 }
 
 const ARN = /\barn:aws[a-z-]*:[^\s"'`,;()<>]*/g;
-const ACCOUNT_ID = /(?<![\d.])\d{12}(?![\d.])/g;
+// Twelve digits standing alone; a decimal part (123456789012.5) is a number, a sentence's full stop is not.
+const ACCOUNT_ID = /(?<![\d.])\d{12}(?!\d|\.\d)/g;
 
 /**
  * AWS errors name the caller ("User: arn:aws:sts::123456789012:assumed-role/…") and the resource

@@ -184,6 +184,10 @@ function encodeVerdict(verdict: Verdict): string {
 function decodeVerdict(json: string): Verdict {
   try {
     const value = JSON.parse(json) as Verdict & { error?: { code: string | number; message: string; skip: boolean } };
+    const decided = value?.status === 'APPLIED' || value?.status === 'DRY_RUN' ? Number.isInteger(value.leverage) && value.error === undefined
+      : value?.status === 'SKIPPED' || value?.status === 'REJECTED' ? typeof value.error?.message === 'string' && ['string', 'number'].includes(typeof value.error.code)
+      : false;
+    if (!decided) throw new Error(`not a decided verdict: ${json.slice(0, 80)}`);
     if (!value.error) return value;
     const { code, message, skip } = value.error;
     const error = skip ? new SkipDecision(code, message, value.currentLeverage) : new PermanentError(code, message);

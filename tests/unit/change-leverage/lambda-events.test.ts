@@ -59,16 +59,16 @@ describe('normalise', () => {
     ['zero', '0'],
     ['negative', '-1'],
     ['fractional', '1.5'],
-  ])('SQS: an unreadable receive count (%s) counts as a redelivery (attempt 2): "maybe acted before" is the safe assumption', (_name, count) => {
+  ])('SQS: an unreadable receive count (%s) counts as a redelivery (attempt 2) and as the final attempt: both fail closed', (_name, count) => {
     const [record] = normalise(sqsEvent(sqsRecord('m-1', count)), context, MAX_RECEIVE_COUNT);
-    expect(record?.attempt).toBe(2);
+    expect([record?.attempt, record?.finalAttempt]).toEqual([2, true]);
   });
 
   test('SQS: a record without ApproximateReceiveCount counts as a redelivery too', () => {
     const base = sqsRecord('m-1', 1);
     const { ApproximateReceiveCount: _count, ...attributes } = base.attributes;
     const [record] = normalise(sqsEvent({ ...base, attributes: attributes as SQSRecord['attributes'] }), context, MAX_RECEIVE_COUNT);
-    expect(record?.attempt).toBe(2);
+    expect([record?.attempt, record?.finalAttempt]).toEqual([2, true]);
   });
 
   test('SQS FIFO: the MessageGroupId is the ordering group', () => {

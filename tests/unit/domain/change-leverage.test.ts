@@ -1,7 +1,7 @@
 import { accountExchange, claimEndFor, type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict } from '../../../functions/domain/change-leverage.ts';
 import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../../functions/domain/errors.ts';
 import type { Policy } from '../../../functions/domain/policy.ts';
-import type { ApiCredentials, Claim } from '../../../functions/domain/ports.ts';
+import type { Claim } from '../../../functions/domain/ports.ts';
 import type { RiskCommand, Target } from '../../../functions/domain/risk-event.ts';
 import {
   answer,
@@ -20,7 +20,6 @@ const ISSUED = '2026-11-25T10:00:00Z';
 const ISSUED_MS = Date.parse(ISSUED);
 /** A minute after the event was issued. */
 const NOW = ISSUED_MS + 60_000;
-const CREDENTIALS: ApiCredentials = { apiKey: 'key-desk-2', apiSecret: 'test-secret' };
 const ETH: Target = { symbol: 'ETHUSDT', leverage: 10 };
 
 function commandFor(overrides: Partial<RiskCommand> = {}): RiskCommand {

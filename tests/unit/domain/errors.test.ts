@@ -101,3 +101,7 @@ describe('withoutAwsIdentity', () => {
     expect([error.code, error.message]).toEqual(['INTERNAL_ERROR', 'Error: no access to <arn>']);
   });
 });
+
+test('an account id ending a sentence is scrubbed too', () => {
+  expect(withoutAwsIdentity('denied for account 123456789012.')).toBe('denied for account <account>.');
+});

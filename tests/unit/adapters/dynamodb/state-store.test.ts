@@ -65,11 +65,16 @@ describe('DynamoDbStateStore: earlier decisions', () => {
   test.each([
     ['not JSON', '{"status":"APPLI'],
     ['JSON null', 'null'],
+    ['an empty object', '{}'],
+    ['a number', '42'],
+    ['SKIPPED without its error', '{"status":"SKIPPED"}'],
+    ['APPLIED without a leverage', '{"status":"APPLIED"}'],
+    ['FAILED (never recorded as decided)', '{"status":"FAILED","error":{"code":"X","message":"m"}}'],
   ])('an owed verdict that does not decode (%s): RetryableError STATE_STORE_UNAVAILABLE, never guessed at', async (_name, verdict) => {
     const { store } = storeWith(answer({ Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1), verdict: s(verdict) } }));
     const error = await rejectionOf<RetryableError>(store.earlierDecision(REF));
     expect([error instanceof RetryableError, error.code]).toEqual([true, 'STATE_STORE_UNAVAILABLE']);
-    expect(error.message).toMatch(/^the state table could not be used \((SyntaxError|TypeError): /);
+    expect(error.message).toMatch(/^the state table could not be used \((SyntaxError|Error): /);
   });
 
   test('a published decision is recorded for 24 h without a verdict', async () => {
