@@ -1,6 +1,6 @@
 // The Binance rules through the built bundle, one direct invocation at a time: read-back on
 // unknown execution, Retry-After, bans, clock offset, signature schemes, business errors.
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { InvocationError } from '../../../local/lambda/lambda-host.ts';
 import { type LocalLeverageGuard, loadTestCredentials, startLocalLeverageGuard } from '../../../local/stack.ts';
 import { posts, riskEvent } from '../support/events.ts';
@@ -159,18 +159,29 @@ test.each([
   expect(outcome!.body).toMatchObject({ status: 'REJECTED', error: { code, message: expect.stringMatching(new RegExp(`^Binance ${code}: `)), retryable: false } });
 });
 
-test('a key Binance does not know is REJECTED -2015; a wrong secret is REJECTED -1022', async () => {
-  const { apiKey } = loadTestCredentials()['desk-1'] as { apiKey: string };
-  for (const [accountId, secret] of [
-    ['unknown-key', { apiKey: `LocalSimTestOnly${'x'.repeat(48)}`, apiSecret: 'whatever' }],
-    ['wrong-secret', { apiKey, apiSecret: 'not-the-secret' }],
-  ] as const) {
-    await guard.aws.clients.secretsManager.send(
-      new CreateSecretCommand({ Name: `leverage-guard/${accountId}`, SecretString: JSON.stringify(secret) }),
-    );
+// Issue 8, case 6: an operator-side problem never destroys the event.
+test('a key Binance refuses (-2015) or a wrong secret (-1022) is never REJECTED: retried once with fresh credentials, then handed back; a rotated key works at once in a warm container', async () => {
+  const good = loadTestCredentials()['desk-1'] as { apiKey: string; apiSecret: string };
+  const secrets = {
+    'unknown-key': { apiKey: `LocalSimTestOnly${'x'.repeat(48)}`, apiSecret: 'whatever' },
+    'wrong-secret': { apiKey: good.apiKey, apiSecret: 'not-the-secret' },
+  };
+  for (const [accountId, secret] of Object.entries(secrets)) {
+    await guard.aws.clients.secretsManager.send(new CreateSecretCommand({ Name: `leverage-guard/${accountId}`, SecretString: JSON.stringify(secret) }));
   }
-  await guard.invoke(riskEvent({ accountId: 'unknown-key' }));
-  await guard.invoke(riskEvent({ accountId: 'wrong-secret' }));
-  const codes = (await guard.readOutcomes(2)).map((o) => [o.body.accountId, (o.body.error as { code: number }).code]);
-  expect(codes.sort()).toEqual([['unknown-key', -2015], ['wrong-secret', -1022]]);
+  for (const [accountId, code] of [['unknown-key', '-2015'], ['wrong-secret', '-1022']] as const) {
+    const failed = await guard.invoke(riskEvent({ accountId, symbol: 'ETHUSDT', leverage: 4 })).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(InvocationError);
+    expect((failed as InvocationError).message).toContain(code);
+  }
+  // Each refused call was made twice: once with the cached key, once with the key fetched again.
+  expect(posts(guard).map((r) => r.status >= 400)).toEqual([true, true, true, true]);
+  expect(await guard.readOutcomes(1, 1000)).toEqual([]);
+
+  // The operator rotates the secret; the same warm container uses it on the next delivery.
+  await guard.aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: 'leverage-guard/unknown-key', SecretString: JSON.stringify(good) }));
+  const rotated = riskEvent({ accountId: 'unknown-key', symbol: 'ETHUSDT', leverage: 4 });
+  await expect(guard.invoke(rotated)).resolves.toMatchObject({ outcomes: [{ status: 'APPLIED' }] });
+  expect((await guard.readOutcomes(1))[0]!.body).toMatchObject({ eventId: rotated.eventId, status: 'APPLIED' });
 });
+

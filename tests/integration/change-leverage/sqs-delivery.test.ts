@@ -155,8 +155,10 @@ test('missing credentials are transient: handed back, FAILED with CREDENTIALS_UN
   expect(outcomes[0]!.body).toMatchObject({
     eventId: event.eventId,
     status: 'FAILED',
-    error: { code: 'CREDENTIALS_UNAVAILABLE', message: expect.stringContaining('leverage-guard/ghost-desk') },
+    error: { code: 'CREDENTIALS_UNAVAILABLE', message: expect.stringContaining('credentials of account ghost-desk') },
   });
+  // Issue 8, case 9: the dependency and its error are named, the account's ARNs are not.
+  expect(JSON.stringify(outcomes[0]!.body)).not.toMatch(/arn:aws|\d{12}/);
   expect(posts(guard)).toHaveLength(0);
   expect((await drainQueue(guard.aws.clients.sqs, guard.resources.dlqUrl)).map((m) => m.messageId)).toEqual([id]);
 });

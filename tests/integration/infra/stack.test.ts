@@ -324,6 +324,7 @@ describe('scheduled rules', () => {
     expect(JSON.parse(scheduleTarget.Input as string)).toEqual({
       // unique per run, and the same for every retry of that run (Scheduler fills it in)
       eventId: 'weekly-deleverage-<aws.scheduler.scheduled-time>',
+      issuedAt: '<aws.scheduler.scheduled-time>',
       accountId: 'desk-1',
       symbols: 'ALL_OPEN_POSITIONS',
       leverage: 10,

@@ -40,20 +40,28 @@ async function outcomesOf(count: number) {
 }
 
 describe('policy caps (LEVERAGE_CAPS)', () => {
-  test('above the cap is REJECTED ABOVE_CAP naming the cap, never clamped; at the cap is applied', async () => {
-    const capped = container({ LEVERAGE_CAPS: '{"BTCUSDT": 20, "*": 10}' });
-    const tooHigh = riskEvent({ symbol: 'BTCUSDT', leverage: 25 });
-    const otherTooHigh = riskEvent({ symbol: 'ETHUSDT', leverage: 11 });
-    const atCap = riskEvent({ symbol: 'ETHUSDT', leverage: 10 });
-    for (const event of [tooHigh, otherTooHigh, atCap]) await capped.invoke(event);
-    const byId = new Map((await outcomesOf(3)).map((o) => [o.eventId, o]));
-    expect(byId.get(tooHigh.eventId as string)).toMatchObject({
+  // Issue 8, case 5: a cap never blocks a reduction, and is never exceeded.
+  test('above the cap: the cap is set when that lowers leverage (APPLIED, capped), else REJECTED ABOVE_CAP; at the cap is applied', async () => {
+    const capped = container({ LEVERAGE_CAPS: '{"BTCUSDT": 20, "*": 5}' });
+    guard.simulator.setLeverage('desk-1', 'BTCUSDT', 50);
+    guard.simulator.setLeverage('desk-1', 'ETHUSDT', 3);
+    guard.simulator.setLeverage('desk-1', 'SOLUSDT', 50);
+    const lowersToCap = riskEvent({ symbol: 'BTCUSDT', leverage: 25 });
+    const wouldRaise = riskEvent({ symbol: 'ETHUSDT', leverage: 10 });
+    const deleverage = riskEvent({ symbol: 'SOLUSDT', leverage: 10, mode: 'reduce-only' });
+    const atCap = riskEvent({ symbol: 'ETHUSDT', leverage: 5 });
+    for (const event of [lowersToCap, wouldRaise, deleverage, atCap]) await capped.invoke(event);
+    const byId = new Map((await outcomesOf(4)).map((o) => [o.eventId, o]));
+    expect(byId.get(lowersToCap.eventId as string)).toMatchObject({ status: 'APPLIED', requestedLeverage: 25, leverage: 20, capped: true, currentLeverage: 50 });
+    expect(byId.get(wouldRaise.eventId as string)).toMatchObject({
       status: 'REJECTED',
-      error: { code: 'ABOVE_CAP', message: 'leverage 25 is above the cap of 20 for BTCUSDT' },
+      error: { code: 'ABOVE_CAP', message: 'leverage 10 is above the cap of 5 for ETHUSDT, and setting the cap would not lower the current 3' },
     });
-    expect(byId.get(otherTooHigh.eventId as string)?.error).toMatchObject({ code: 'ABOVE_CAP', message: expect.stringContaining('cap of 10') });
-    expect(byId.get(atCap.eventId as string)).toMatchObject({ status: 'APPLIED', leverage: 10 });
-    expect(posts(guard).map((r) => `${r.query.symbol} ${r.query.leverage}`)).toEqual(['ETHUSDT 10']);
+    expect(byId.get(deleverage.eventId as string)).toMatchObject({ status: 'APPLIED', requestedLeverage: 10, leverage: 5, capped: true });
+    expect(byId.get(atCap.eventId as string)).toMatchObject({ status: 'APPLIED', leverage: 5 });
+    expect(byId.get(atCap.eventId as string)).not.toHaveProperty('capped');
+    expect(posts(guard).map((r) => `${r.query.symbol} ${r.query.leverage}`)).toEqual(['BTCUSDT 20', 'SOLUSDT 5', 'ETHUSDT 5']);
+    expect(guard.simulator.leverageOf('desk-1', 'SOLUSDT')).toBe(5);
   });
 });
 
@@ -175,9 +183,12 @@ describe('ordering across invocations (state table)', () => {
       await leading;
       await b.invoke(follower); // the retry
     } else {
-      // The older event is refused at once: a newer one is already in flight.
-      expect(follow).toMatchObject({ outcomes: [{ status: 'SKIPPED', code: 'SUPERSEDED' }] });
+      // The older event waits its turn: a newer one is in flight, and may yet be rejected
+      // (issue 8, case 4). Once the newer one is applied, the older one's retry is superseded.
+      expect(follow).toBeInstanceOf(InvocationError);
+      expect((follow as InvocationError).message).toContain('NEWER_EVENT_IN_FLIGHT');
       await leading;
+      await b.invoke(follower); // the retry
     }
     const outcomes = await outcomesOf(2);
     expect(guard.simulator.leverageOf('desk-3', symbol)).toBe(2);
