@@ -19,3 +19,13 @@ export function redactJson(key: string, value: unknown): unknown {
   if (SENSITIVE_KEYS.has(key.toLowerCase())) return REDACTED;
   return typeof value === 'string' ? redactText(value) : value;
 }
+
+// ARNs (arn:partition:service:region:account:resource) name the account and often a principal;
+// a lone 12-digit number is an account id as often as not.
+const ARN = /\barn:aws[a-z-]*:[^\s"'`,;()<>]*/g;
+const ACCOUNT_ID = /\b\d{12}\b/g;
+
+/** AWS account ids and ARNs cut out of free text that leaves the function (outcomes, logs). */
+export function redactAwsIdentifiers(text: string): string {
+  return text.replace(ARN, '[ARN]').replace(ACCOUNT_ID, '[ACCOUNT]');
+}

@@ -11,6 +11,7 @@
  * - an event for several symbols gets one outcome per symbol; a failure on one symbol does not stop
  *   the others, and with a state store only the failed symbols are redone on redelivery.
  */
+import { type AsyncInvocationFailure, reportAsyncFailure } from './async-failure.ts';
 import { asGuardError, type ErrorCode, type GuardError, RetryableError, SkipDecision } from './errors.ts';
 import { type ExecutionDeps, executeTarget, resolveTargets, type TargetVerdict, verdictForError } from './change-leverage.ts';
 import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
@@ -23,13 +24,18 @@ export interface InboundRecord {
   /** SQS messageId, EventBridge event id or Lambda request id: the fallback eventId. */
   recordId: string;
   trigger: Trigger;
-  /** SQS bodies arrive as text; EventBridge details and direct events arrive decoded. */
-  body: { text: string } | { value: unknown };
+  /**
+   * SQS bodies arrive as text; EventBridge details and direct events arrive decoded; an async
+   * invocation Lambda gave up on (an on-failure record, on SQS) is reported, not executed.
+   */
+  body: RiskEventBody | { asyncFailure: AsyncInvocationFailure };
   /** The last delivery before the DLQ: a retryable failure now ends as a FAILED outcome. */
   finalAttempt: boolean;
   /** FIFO MessageGroupId: records of one group keep their order. */
   orderingGroup?: string;
 }
+
+type RiskEventBody = { text: string } | { value: unknown };
 
 export type Disposition = 'acknowledge' | 'retry';
 
@@ -65,8 +71,11 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
   const sequencer = new Sequencer();
   return Promise.all(
     records.map((record) => {
+      if ('asyncFailure' in record.body) {
+        return reportAsyncFailure(record, record.body.asyncFailure, deps, { decode, publish, completedEarlier, knownTargets });
+      }
       const startedAt = deps.now();
-      const validation = decode(record);
+      const validation = decode(record.body);
       if (!validation.ok) {
         const reject = () => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, context(record, startedAt, deps)), deps);
         if (!record.orderingGroup) return reject();
@@ -89,10 +98,10 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
 }
 
 /** Never throws: whatever the input does to the validator, it ends as this record's rejection, not the batch's crash. */
-function decode(record: InboundRecord): Validation {
+function decode(body: RiskEventBody): Validation {
   try {
-    if ('value' in record.body) return validateRiskEvent(record.body.value);
-    const parsed = parseJsonBody(record.body.text);
+    if ('value' in body) return validateRiskEvent(body.value);
+    const parsed = parseJsonBody(body.text);
     return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false, message: parsed.message, partial: {} };
   } catch (error) {
     return { ok: false, message: `event could not be validated (${asGuardError(error).message})`, partial: {} };
