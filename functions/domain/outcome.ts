@@ -58,7 +58,7 @@ export interface OutcomeContext {
 /** SNS refuses a message over 256 KiB, body and message attributes together. */
 export const SNS_MAX_MESSAGE_BYTES = 256 * 1024;
 /**
- * What one outcome may echo. Together (at most ~30 KB of JSON even with every character escaped,
+ * What one outcome may echo. Together (at most ~48 KB of JSON even with every character escaped,
  * plus attributes that repeat status, symbol and accountId) far below SNS's limit, and below the
  * limits of what subscribers wrap it in (SQS, Lambda).
  */

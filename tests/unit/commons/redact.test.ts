@@ -1,4 +1,4 @@
-import { REDACTED, redactJson, redactText } from '../../../functions/commons/redact.ts';
+import { REDACTED, redactAwsIdentifiers, redactJson, redactText } from '../../../functions/commons/redact.ts';
 
 const pem = (label: string) => `-----BEGIN ${label}-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v\n/aKNAgg=\n-----END ${label}-----`;
 
@@ -52,5 +52,20 @@ describe('redactJson as a JSON.stringify replacer', () => {
 
   test('a bare string is redacted too', () => {
     expect(JSON.stringify('signature=abc', redactJson)).toBe('"signature=[REDACTED]"');
+  });
+});
+
+describe('redactAwsIdentifiers', () => {
+  test.each([
+    ['an ARN, any partition', 'role arn:aws-cn:iam::123456789012:role/x denied', 'role [ARN] denied'],
+    ['an ARN inside parentheses', '(arn:aws:sns:ap-northeast-1:123456789012:results)', '([ARN])'],
+    ['a lone account id', 'account 123456789012 said no', 'account [ACCOUNT] said no'],
+  ])('%s', (_name, text, redacted) => {
+    expect(redactAwsIdentifiers(text)).toBe(redacted);
+  });
+
+  test('leaves other numbers alone: timestamps (13 digits), Binance codes, request ids', () => {
+    const text = 'at 1764064800000 Binance -1001, request e4b46cbf-b738-4f4a-8880-a18cdf61200e, 5 attempts';
+    expect(redactAwsIdentifiers(text)).toBe(text);
   });
 });
