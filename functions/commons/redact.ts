@@ -3,6 +3,8 @@
  * they appear, and PEM blocks or `signature=` query values are cut out of free text. The code
  * never logs secrets on purpose; this catches the accident.
  */
+import { withoutAwsIdentity } from '../domain/errors.ts';
+
 export const REDACTED = '[REDACTED]';
 
 const SENSITIVE_KEYS = new Set(['apisecret', 'privatekey', 'secretstring', 'signature', 'x-mbx-apikey', 'apikey', 'authorization']);
@@ -10,8 +12,9 @@ const SENSITIVE_KEYS = new Set(['apisecret', 'privatekey', 'secretstring', 'sign
 const PEM_BLOCK = /-----BEGIN [A-Z ]*KEY-----[\s\S]*?(-----END [A-Z ]*KEY-----|$)/g;
 const SIGNATURE_PARAM = /(signature=)[^&\s"']+/gi;
 
+/** Also drops AWS account ids and ARNs (they name the account and often a principal). */
 export function redactText(text: string): string {
-  return text.replace(PEM_BLOCK, REDACTED).replace(SIGNATURE_PARAM, `$1${REDACTED}`);
+  return withoutAwsIdentity(text.replace(PEM_BLOCK, REDACTED).replace(SIGNATURE_PARAM, `$1${REDACTED}`));
 }
 
 /** A JSON.stringify replacer. */

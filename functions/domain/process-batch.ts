@@ -11,6 +11,7 @@
  * - an event for several symbols gets one outcome per symbol; a failure on one symbol does not stop
  *   the others, and with a state store only the failed symbols are redone on redelivery.
  */
+import { type AsyncInvocationFailure, reportAsyncFailure } from './async-failure.ts';
 import { asGuardError, type ErrorCode, type GuardError, RetryableError, SkipDecision } from './errors.ts';
 import { accountExchange, claimEndFor, type ExecutionDeps, executeTarget, type HeldClaim, resolveTargets, type TargetWork, verdictForError } from './change-leverage.ts';
 import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeStatus, outcomeOf, type Trigger, type Verdict } from './outcome.ts';
@@ -23,8 +24,11 @@ export interface InboundRecord {
   /** SQS messageId, EventBridge event id or Lambda request id: the fallback eventId. */
   recordId: string;
   trigger: Trigger;
-  /** SQS bodies arrive as text; EventBridge details and direct events arrive decoded. */
-  body: { text: string } | { value: unknown };
+  /**
+   * SQS bodies arrive as text; EventBridge details and direct events arrive decoded; an async
+   * invocation Lambda gave up on (an on-failure record, on SQS) is reported, not executed.
+   */
+  body: RiskEventBody | { asyncFailure: AsyncInvocationFailure };
   /** The last delivery before the DLQ: a retryable failure now ends as a FAILED outcome. */
   finalAttempt: boolean;
   /** Which delivery this is, counting from 1 (SQS receive count; 1 where the trigger does not say). */
@@ -32,6 +36,8 @@ export interface InboundRecord {
   /** FIFO MessageGroupId: records of one group keep their order. */
   orderingGroup?: string;
 }
+
+type RiskEventBody = { text: string } | { value: unknown };
 
 export type Disposition = 'acknowledge' | 'retry';
 
@@ -67,8 +73,11 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
   const sequencer = new Sequencer();
   return Promise.all(
     records.map((record) => {
+      if ('asyncFailure' in record.body) {
+        return reportAsyncFailure(record, record.body.asyncFailure, deps, { decode, publish, earlierDecision: (command, target) => earlierDecisionOf(targetRef(command, target), deps), knownTargets });
+      }
       const startedAt = deps.now();
-      const validation = decode(record);
+      const validation = decode(record.body);
       if (!validation.ok) {
         const reject = () => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, outcomeContext(record, startedAt, deps)), deps);
         if (!record.orderingGroup) return reject();
@@ -91,10 +100,10 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
 }
 
 /** Never throws: whatever the input does to the validator, it ends as this record's rejection, not the batch's crash. */
-function decode(record: InboundRecord): Validation {
+function decode(body: RiskEventBody): Validation {
   try {
-    if ('value' in record.body) return validateRiskEvent(record.body.value);
-    const parsed = parseJsonBody(record.body.text);
+    if ('value' in body) return validateRiskEvent(body.value);
+    const parsed = parseJsonBody(body.text);
     return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false, message: parsed.message, partial: {} };
   } catch (error) {
     return { ok: false, message: `event could not be validated (${asGuardError(error).message})`, partial: {} };
@@ -183,8 +192,7 @@ async function settle(
 ): Promise<RecordResult> {
   const outcomeFor = (target: Target | undefined, verdict: Verdict) =>
     outcomeOf(command, target, verdict, outcomeContext(record, startedAt, deps));
-  const refOf = (target: Target | undefined): TargetRef | undefined =>
-    target && { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
+  const refOf = (target: Target | undefined) => targetRef(command, target);
   const published: RecordResult['outcomes'] = [];
   // `decided`: the outcome is known but could not be published; it must never be replaced by a
   // FAILED one (the change may have happened), so it only goes back for another publish attempt.
@@ -226,6 +234,11 @@ async function settle(
     await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error }, undefined, earlier !== undefined);
   }
   return { ...result, disposition: 'retry', error: pending[0]!.error };
+}
+
+/** `undefined` for an outcome about the whole event (no symbol known). */
+function targetRef(command: RiskCommand, target: Target | undefined): TargetRef | undefined {
+  return target && { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
 }
 
 /** If the state store cannot say, FAILED is published: a duplicate is better than silence. */

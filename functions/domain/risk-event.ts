@@ -10,8 +10,10 @@ export const MIN_LEVERAGE = 1;
 export const MAX_LEVERAGE = 125;
 export const MAX_TARGETS = 50;
 export const ALL_OPEN_POSITIONS = 'ALL_OPEN_POSITIONS';
-const MAX_METADATA_BYTES = 4096;
+export const MAX_METADATA_BYTES = 4096;
 const MAX_REASON_LENGTH = 512;
+/** An invalid event's message lists this many problems, then counts the rest: it goes into one outcome. */
+export const MAX_REPORTED_PROBLEMS = 10;
 
 const eventIdSchema = v.pipe(
   v.string('must be a string'),
@@ -54,10 +56,13 @@ const targetSchema = v.strictObject(
   { symbol: symbolSchema, leverage: leverageSchema },
   'must be an object with symbol and leverage',
 );
+// The length is checked before the entries: a list of thousands is refused as a whole, without
+// validating (and reporting) each of its entries.
 const targetsSchema = v.pipe(
-  v.array(targetSchema, 'must be an array of {symbol, leverage}'),
+  v.array(v.unknown(), 'must be an array of {symbol, leverage}'),
   v.minLength(1, 'must hold at least 1 target'),
   v.maxLength(MAX_TARGETS, `must hold at most ${MAX_TARGETS} targets`),
+  v.array(targetSchema),
   v.check((targets) => new Set(targets.map((t) => t.symbol)).size === targets.length, 'must not name a symbol twice'),
 );
 
@@ -120,7 +125,7 @@ export function validateRiskEvent(input: unknown): Validation {
   // Shape rules look only at which fields are present, so they are reported alongside field errors.
   const scope = scopeOf(result.success ? result.output : (input as Partial<RiskEventInput>), input.mode, problems);
   if (!result.success || !scope || problems.length > 0) {
-    return { ok: false, message: problems.join('; '), partial: salvageIdentity(input) };
+    return { ok: false, message: listProblems(problems), partial: salvageIdentity(input) };
   }
   const { symbol: _symbol, leverage: _leverage, targets: _targets, symbols: _symbols, ...rest } = result.output;
   const mode = scope.kind === 'all-open-positions' ? 'reduce-only' : rest.mode;
@@ -163,6 +168,12 @@ export function parseJsonBody(body: string): { ok: true; value: unknown } | { ok
   }
 }
 
+function listProblems(problems: string[]): string {
+  const listed = problems.slice(0, MAX_REPORTED_PROBLEMS).join('; ');
+  const more = problems.length - MAX_REPORTED_PROBLEMS;
+  return more > 0 ? `${listed}; and ${more} more problem${more === 1 ? '' : 's'}` : listed;
+}
+
 function describeIssue(issue: v.BaseIssue<unknown>): string {
   const field = v.getDotPath(issue) ?? 'event';
   if (issue.type === 'strict_object' && issue.input === undefined) return `${field}: is required`;
@@ -198,7 +209,7 @@ function describeType(value: unknown): string {
 }
 
 /** Nesting too deep for JSON.stringify (thousands of levels) is too big by any measure. */
-function serialisedBytes(value: unknown): number {
+export function serialisedBytes(value: unknown): number {
   try {
     return Buffer.byteLength(JSON.stringify(value));
   } catch {

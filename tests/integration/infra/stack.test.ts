@@ -205,9 +205,9 @@ describe('function', () => {
 });
 
 describe('risk-event queues', () => {
-  test('MAX_RECEIVE_COUNT equals every risk queue redrive maxReceiveCount, from one parameter', () => {
+  test('MAX_RECEIVE_COUNT equals the redrive maxReceiveCount of every queue feeding the function, from one parameter', () => {
     const redriven = resourcesOfType(template, 'AWS::SQS::Queue').filter(([, queue]) => queue.Properties.RedrivePolicy);
-    expect(redriven.map(([id]) => id).sort()).toEqual(['RiskFifoQueue', 'RiskQueue']);
+    expect(redriven.map(([id]) => id).sort()).toEqual(['AsyncFailureQueue', 'RiskFifoQueue', 'RiskQueue']);
     for (const [, queue] of redriven) {
       const redrive = queue.Properties.RedrivePolicy as JsonObject;
       expect(String(redrive.maxReceiveCount)).toBe(env.MAX_RECEIVE_COUNT);
@@ -226,7 +226,7 @@ describe('risk-event queues', () => {
 
   test('mappings report batch item failures, with small batches and no batching delay', () => {
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
-    expect(mappings.map(([id]) => id).sort()).toEqual(['RiskFifoQueueEventSourceMapping', 'RiskQueueEventSourceMapping']);
+    expect(mappings.map(([id]) => id).sort()).toEqual(['AsyncFailureQueueEventSourceMapping', 'RiskFifoQueueEventSourceMapping', 'RiskQueueEventSourceMapping']);
     for (const [, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(target(mapping.Properties.FunctionName)).toBe(fnId);
@@ -361,18 +361,68 @@ describe('scheduled rules', () => {
   });
 });
 
+/** The on-failure destination of the function's async invocations. */
+function onFailureDestination(): string {
+  const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+  expect(configs).toHaveLength(1);
+  return target(((configs[0]![1].Properties.DestinationConfig as JsonObject).OnFailure as JsonObject).Destination)!;
+}
+
+/** The queues subscribed to a topic, by logical id, with their subscription's properties. */
+function subscribedQueues(topicId: string): [string, JsonObject][] {
+  return resourcesOfType(template, 'AWS::SNS::Subscription')
+    .filter(([, subscription]) => target(subscription.Properties.TopicArn) === topicId)
+    .map(([, subscription]) => [target(subscription.Properties.Endpoint)!, subscription.Properties]);
+}
+
 describe('asynchronous invocations', () => {
-  test('two retries, then the event goes to an SQS on-failure DLQ the function may write to', () => {
-    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
-    expect(configs).toHaveLength(1);
-    const config = configs[0]![1].Properties;
-    expect(target(config.FunctionName)).toBe(fnId);
-    expect(config.MaximumRetryAttempts).toBe(2);
-    const destination = ((config.DestinationConfig as JsonObject).OnFailure as JsonObject).Destination;
-    const dlqId = target(destination)!;
-    expect(the(dlqId).Type).toBe('AWS::SQS::Queue');
-    const sends = roleStatements(functionRoleId()).filter((statement) => asArray(statement.Action).includes('sqs:SendMessage'));
-    expect(sends.flatMap((statement) => pointsAt(statement.Resource))).toEqual([dlqId]);
+  test('two retries, then the invocation record goes to an on-failure topic the function may publish to', () => {
+    const [, config] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')[0]!;
+    expect(target(config.Properties.FunctionName)).toBe(fnId);
+    expect(config.Properties.MaximumRetryAttempts).toBe(2);
+    const topicId = onFailureDestination();
+    expect([topicId, the(topicId).Type]).toEqual(['AsyncFailureTopic', 'AWS::SNS::Topic']);
+    const publishes = roleStatements(functionRoleId()).filter((statement) => asArray(statement.Action).includes('sns:Publish'));
+    expect(publishes.flatMap((statement) => pointsAt(statement.Resource)).sort()).toEqual(['AsyncFailureTopic', 'ResultTopic']);
+    expect(roleStatements(functionRoleId()).filter((statement) => asArray(statement.Action).includes('sqs:SendMessage'))).toEqual([]);
+  });
+
+  test('the topic fans each record out, unwrapped, to a queue feeding the function and to an archive kept for redrive', () => {
+    const subscribed = subscribedQueues(onFailureDestination());
+    expect(subscribed.map(([id]) => id).sort()).toEqual(['AsyncFailureDlq', 'AsyncFailureQueue']);
+    for (const [id, subscription] of subscribed) {
+      expect([id, subscription.Protocol, subscription.RawMessageDelivery]).toEqual([id, 'sqs', true]);
+    }
+    const mapped = queuesWithMappings().map(([id]) => id);
+    expect(mapped).toContain('AsyncFailureQueue');
+    expect(mapped).not.toContain('AsyncFailureDlq');
+    expect(the('AsyncFailureDlq').Properties.MessageRetentionPeriod).toBe(1209600);
+    expect(target((the('AsyncFailureQueue').Properties.RedrivePolicy as JsonObject).deadLetterTargetArn)).toBe('AsyncFailureQueueDlq');
+  });
+
+  test('only the on-failure topic may send to those two queues', () => {
+    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, policy]) => pointsAt(policy.Properties.Queues).includes('AsyncFailureQueue'));
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0]!;
+    expect(pointsAt(policy.Properties.Queues).sort()).toEqual(['AsyncFailureDlq', 'AsyncFailureQueue']);
+    const statements = (policy.Properties.PolicyDocument as JsonObject).Statement as unknown as (Statement & { Condition: JsonObject })[];
+    expect(statements).toHaveLength(1);
+    expect([statements[0]!.Effect, statements[0]!.Principal, statements[0]!.Action]).toEqual(['Allow', { Service: 'sns.amazonaws.com' }, 'sqs:SendMessage']);
+    expect((statements[0]!.Condition.ArnEquals as JsonObject)['aws:SourceArn']).toEqual({ Ref: 'AsyncFailureTopic' });
+  });
+
+  test('the EventBridge rule\'s and the Scheduler\'s DLQs are not fed to the function: they hold the only copy of events it never received', () => {
+    const mapped = queuesWithMappings().map(([id]) => id);
+    expect(mapped).not.toContain('EventBridgeDlq');
+    expect(mapped).not.toContain('SchedulerDlq');
+  });
+
+  test('docs/deploy.md has a redrive step for every queue that keeps failed events, by its name', () => {
+    const runbook = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8').split('### Redrive the DLQs')[1]!;
+    for (const id of ['RiskDlq', 'AsyncFailureDlq', 'AsyncFailureQueueDlq', 'EventBridgeDlq', 'SchedulerDlq']) {
+      const name = (the(id).Properties.QueueName as string).replace(`leverage-guard-${STAGE}-`, 'leverage-guard-<stage>-');
+      expect([id, runbook.includes(`--queue-name ${name}`)]).toEqual([id, true]);
+    }
   });
 });
 
@@ -393,11 +443,11 @@ describe('function role (least privilege)', () => {
     expect(strings(secrets[0]!.Resource)[0]).toContain(`:secret:${prefix}*`);
   });
 
-  test('publishes only to the result topic', () => {
+  test('publishes only to the result topic and (as Lambda, for its on-failure records) the on-failure topic', () => {
     const sns = byService('sns');
-    expect(sns).toHaveLength(1);
-    expect(asArray(sns[0]!.Action)).toEqual(['sns:Publish']);
-    expect(sns[0]!.Resource).toEqual({ Ref: 'ResultTopic' });
+    expect(sns).toHaveLength(2);
+    for (const statement of sns) expect(asArray(statement.Action)).toEqual(['sns:Publish']);
+    expect(sns.map((statement) => statement.Resource)).toEqual([{ Ref: 'ResultTopic' }, { Ref: 'AsyncFailureTopic' }]);
   });
 
   test('touches only the queues of this stack', () => {
@@ -606,10 +656,10 @@ describe('alarms', () => {
     for (const [, schedule] of resourcesOfType(template, 'AWS::Scheduler::Schedule')) {
       dlqs.add(target(((schedule.Properties.Target as JsonObject).DeadLetterConfig as JsonObject).Arn)!);
     }
-    for (const [, config] of resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')) {
-      dlqs.add(target(((config.Properties.DestinationConfig as JsonObject).OnFailure as JsonObject).Destination)!);
-    }
-    expect([...dlqs].sort()).toEqual(['AsyncFailureDlq', 'EventBridgeDlq', 'RiskDlq', 'RiskFifoDlq', 'SchedulerDlq']);
+    // The on-failure topic's archive: the queue subscribed to it that nothing reads.
+    const mapped = queuesWithMappings().map(([id]) => id);
+    for (const [queueId] of subscribedQueues(onFailureDestination())) if (!mapped.includes(queueId)) dlqs.add(queueId);
+    expect([...dlqs].sort()).toEqual(['AsyncFailureDlq', 'AsyncFailureQueueDlq', 'EventBridgeDlq', 'RiskDlq', 'RiskFifoDlq', 'SchedulerDlq']);
     for (const dlq of dlqs) {
       const watching = alarms().filter(([, alarm]) => target(dimension(alarm, 'QueueName')) === dlq);
       expect([dlq, watching.length]).toEqual([dlq, 1]);
@@ -639,14 +689,14 @@ describe('alarms', () => {
     expect(alarm.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
   });
 
-  test.each(['Errors', 'Throttles'])('function %s alarm', (metric) => {
+  test.each(['Errors', 'Throttles', 'DestinationDeliveryFailures'])('function %s alarm', (metric) => {
     const matching = alarms().filter(([, alarm]) => alarm.Properties.Namespace === 'AWS/Lambda' && alarm.Properties.MetricName === metric);
     expect(matching).toHaveLength(1);
     expect(target(dimension(matching[0]![1], 'FunctionName'))).toBe(fnId);
   });
 
   test('all alarms notify the alarm topic; the email subscription is optional', () => {
-    expect(alarms().length).toBe(8);
+    expect(alarms().length).toBe(10);
     for (const [, alarm] of alarms()) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');

@@ -104,6 +104,111 @@ describe('normalise', () => {
   });
 });
 
+describe('normalise: on-failure records (async invocations Lambda gave up on), on any queue', () => {
+  const FUNCTION_ARN = 'arn:aws:lambda:ap-northeast-1:123456789012:function:leverage-guard-prod-change-leverage';
+  const handedBackMessage = (eventId: string, code: string | number, message: string) =>
+    new HandedBackError({ recordId: 'r', eventId, disposition: 'retry', outcomes: [], error: new RetryableError(code, message) }).message;
+
+  /** What Lambda puts on its on-failure destination. */
+  function onFailure(requestPayload: unknown, responsePayload?: unknown, condition = 'RetriesExhausted') {
+    return {
+      version: '1.0',
+      timestamp: '2026-11-27T20:03:05.568Z',
+      requestContext: { requestId: 'req-original', functionArn: `${FUNCTION_ARN}:$LATEST`, condition, approximateInvokeCount: 3 },
+      requestPayload,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload,
+    };
+  }
+  const normaliseBody = (body: unknown, receiveCount = 1) =>
+    normalise(sqsEvent(sqsRecord('m-1', receiveCount, typeof body === 'string' ? body : JSON.stringify(body))), context, MAX_RECEIVE_COUNT);
+
+  test('an EventBridge event: reported under its trigger with its detail, and our own error code read back', () => {
+    const lastError = { errorType: 'HandedBackError', errorMessage: handedBackMessage('evt-1', -1001, 'Binance -1001: Internal error'), trace: [] };
+    expect(normaliseBody(onFailure(eventBridgeEvent, lastError), 3)).toStrictEqual([
+      {
+        recordId: 'm-1',
+        trigger: 'eventbridge',
+        body: {
+          asyncFailure: {
+            trigger: 'eventbridge',
+            event: { value: riskEvent },
+            fallbackEventId: 'eb-1',
+            error: {
+              code: -1001,
+              message: 'Lambda gave up on the asynchronous invocation (RetriesExhausted after 3 attempts); last error: Binance -1001: Internal error',
+            },
+          },
+        },
+        finalAttempt: true,
+        attempt: 3,
+        orderingGroup: undefined,
+      },
+    ]);
+  });
+
+  test('a Scheduler (direct) event: the payload itself, falling back on the original request id', () => {
+    const lastError = { errorType: 'HandedBackError', errorMessage: handedBackMessage('weird: id handed back for retry: x', 'PAUSED', 'paused: by operators') };
+    const [record] = normaliseBody(onFailure(riskEvent, lastError));
+    expect(record!.trigger).toBe('direct');
+    expect(record!.body).toStrictEqual({
+      asyncFailure: {
+        trigger: 'direct',
+        event: { value: riskEvent },
+        fallbackEventId: 'req-original',
+        error: { code: 'PAUSED', message: 'Lambda gave up on the asynchronous invocation (RetriesExhausted after 3 attempts); last error: paused: by operators' },
+      },
+    });
+  });
+
+  test.each([
+    ['no error (the event aged out before it ran)', 'EventAgeExceeded', undefined, 'EVENT_AGE_EXCEEDED', 'Lambda gave up on the asynchronous invocation (EventAgeExceeded after 3 attempts)'],
+    ['a timeout', 'RetriesExhausted', { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 30.00 seconds' }, 'RETRIES_EXHAUSTED',
+      'Lambda gave up on the asynchronous invocation (RetriesExhausted after 3 attempts); last error: Sandbox.Timedout: Task timed out after 30.00 seconds'],
+    ['an error without a type', 'RetriesExhausted', { errorMessage: 'RequestId: abc Process exited before completing request' }, 'RETRIES_EXHAUSTED',
+      'Lambda gave up on the asynchronous invocation (RetriesExhausted after 3 attempts); last error: RequestId: abc Process exited before completing request'],
+  ])('%s: the code is Lambda\'s condition', (_name, condition, lastError, code, message) => {
+    const [record] = normaliseBody(onFailure(riskEvent, lastError, condition));
+    expect(record!.body).toMatchObject({ asyncFailure: { error: { code, message } } });
+  });
+
+  test('no account id and no ARN reaches the record: not the functionArn, not one inside the last error', () => {
+    const denied = {
+      errorType: 'HandedBackError',
+      errorMessage: handedBackMessage('evt-1', 'OUTCOME_PUBLISH_FAILED',
+        'could not publish the outcome (AuthorizationError: User: arn:aws:sts::123456789012:assumed-role/lg-role/lg is not authorized to perform: SNS:Publish on resource: arn:aws:sns:ap-northeast-1:123456789012:results because account 123456789012 said no)'),
+    };
+    const [record] = normaliseBody(onFailure(eventBridgeEvent, denied));
+    const text = JSON.stringify(record);
+    expect(text).not.toContain('123456789012');
+    expect(text).not.toMatch(/arn:aws/);
+    expect(record!.body).toMatchObject({
+      asyncFailure: {
+        error: { message: expect.stringContaining('(AuthorizationError: User: <arn> is not authorized to perform: SNS:Publish on resource: <arn> because account <account> said no)') },
+      },
+    });
+  });
+
+  test('a record without requestPayload is still recognised, with no event to report on', () => {
+    const { requestPayload: _payload, ...withoutPayload } = onFailure(riskEvent);
+    expect(normaliseBody(withoutPayload)[0]!.body).toMatchObject({ asyncFailure: { trigger: 'direct', event: undefined, fallbackEventId: 'req-original' } });
+  });
+
+  test.each([
+    ['a risk event', JSON.stringify(riskEvent)],
+    ['a risk event with a requestContext field (invalid, but a risk event)', JSON.stringify({ ...riskEvent, requestContext: 'x' })],
+    ['a requestContext without a condition', JSON.stringify({ requestContext: { requestId: 'r', functionArn: 'f' }, requestPayload: riskEvent })],
+    ['not JSON, though it mentions "requestContext"', '{"requestContext": '],
+  ])('%s stays an ordinary SQS record', (_name, body) => {
+    expect(normaliseBody(body)[0]).toMatchObject({ trigger: 'sqs', body: { text: body } });
+  });
+
+  test('only SQS carries them: invoked directly with one, it is a (invalid) direct event', () => {
+    const record = onFailure(riskEvent);
+    expect(normalise(record, context, MAX_RECEIVE_COUNT)).toStrictEqual([{ recordId: 'req-1', trigger: 'direct', body: { value: record }, finalAttempt: false, attempt: 1 }]);
+  });
+});
+
 describe('respond', () => {
   type Status = RecordResult['outcomes'][number]['status'];
   const outcomes = (statuses: Status[]) => statuses.map((status, index) => ({ symbol: `SYM${index}USDT`, status }));

@@ -54,3 +54,18 @@ describe('redactJson as a JSON.stringify replacer', () => {
     expect(JSON.stringify('signature=abc', redactJson)).toBe('"signature=[REDACTED]"');
   });
 });
+
+describe('redactText: AWS identities in log text', () => {
+  test.each([
+    ['an ARN, any partition', 'role arn:aws-cn:iam::123456789012:role/x denied', 'role <arn> denied'],
+    ['an ARN inside parentheses', '(arn:aws:sns:ap-northeast-1:123456789012:results)', '(<arn>)'],
+    ['a lone account id', 'account 123456789012 said no', 'account <account> said no'],
+  ])('%s', (_name, text, redacted) => {
+    expect(redactText(text)).toBe(redacted);
+  });
+
+  test('leaves other numbers alone: timestamps (13 digits), Binance codes, request ids', () => {
+    const text = 'at 1764064800000 Binance -1001, request e4b46cbf-b738-4f4a-8880-a18cdf61200e, 5 attempts';
+    expect(redactText(text)).toBe(text);
+  });
+});

@@ -1,5 +1,16 @@
-import { PermanentError, RetryableError, SkipDecision } from '../../../functions/domain/errors.ts';
-import { invalidEventOutcome, type OutcomeContext, outcomeOf, type Verdict } from '../../../functions/domain/outcome.ts';
+import fc from 'fast-check';
+import { attributesOf } from '../../../functions/adapters/sns/outcome-publisher.ts';
+import { type GuardError, PermanentError, RetryableError, SkipDecision } from '../../../functions/domain/errors.ts';
+import {
+  identifiedOnlyOutcome,
+  invalidEventOutcome,
+  type Outcome,
+  OUTCOME_CAPS,
+  type OutcomeContext,
+  outcomeOf,
+  SNS_MAX_MESSAGE_BYTES,
+  type Verdict,
+} from '../../../functions/domain/outcome.ts';
 import type { RiskCommand, Target } from '../../../functions/domain/risk-event.ts';
 
 const STARTED = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -99,5 +110,114 @@ describe('invalidEventOutcome', () => {
     ],
   ])('%s', (_name, build, expected) => {
     expect(wire(build())).toStrictEqual(expected);
+  });
+});
+
+describe('identifiedOnlyOutcome', () => {
+  test('a FAILED outcome about an event known only by its identity', () => {
+    const outcome = identifiedOnlyOutcome({ eventId: 'evt-9', accountId: 'desk-1' }, { status: 'FAILED', error: new RetryableError('-1001', 'down') }, context);
+    expect(wire(outcome)).toStrictEqual({ eventId: 'evt-9', accountId: 'desk-1', status: 'FAILED', error: { code: '-1001', message: 'down', retryable: true }, ...timing });
+  });
+});
+
+describe('every outcome fits the topic: what it echoes is capped', () => {
+  const bytes = (text: string) => Buffer.byteLength(text);
+
+  test('a long error message is cut to its byte cap, ending with an ellipsis', () => {
+    const message = `targets: ${'x'.repeat(300_000)}`;
+    const outcome = invalidEventOutcome({ eventId: 'evt-1' }, message, context);
+    expect(bytes(outcome.error!.message)).toBeLessThanOrEqual(OUTCOME_CAPS.messageBytes);
+    expect(bytes(outcome.error!.message)).toBeGreaterThan(OUTCOME_CAPS.messageBytes - 4);
+    expect(outcome.error!.message.startsWith('targets: xxx')).toBe(true);
+    expect(outcome.error!.message.endsWith('…')).toBe(true);
+  });
+
+  test('a message of multi-byte characters is cut on a character boundary', () => {
+    const outcome = outcomeOf(minimal, btc, { status: 'FAILED', error: new RetryableError('X', '€'.repeat(5000)) }, context);
+    expect(outcome.error!.message).toMatch(/^€+…$/);
+    expect(bytes(outcome.error!.message)).toBeLessThanOrEqual(OUTCOME_CAPS.messageBytes);
+  });
+
+  test('a message within the cap is kept as it is', () => {
+    const message = 'y'.repeat(OUTCOME_CAPS.messageBytes);
+    expect(invalidEventOutcome({}, message, context).error!.message).toBe(message);
+  });
+
+  test('metadata over its byte cap keeps its leading entries that fit, and says so', () => {
+    const metadata = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'v'.repeat(1000)]));
+    const outcome = outcomeOf({ ...minimal, metadata }, btc, { status: 'APPLIED', leverage: 5, maxNotionalValue: '1' }, context);
+    expect(Object.keys(outcome.metadata!)).toEqual(['k0', 'k1', 'k2', 'k3']);
+    expect(outcome.metadataTruncated).toBe(true);
+    expect(bytes(JSON.stringify(outcome.metadata))).toBeLessThanOrEqual(OUTCOME_CAPS.metadataBytes);
+  });
+
+  test('metadata within its cap is echoed whole, with no flag', () => {
+    const outcome = outcomeOf(full, btc, { status: 'APPLIED', leverage: 5, maxNotionalValue: '1' }, context);
+    expect(wire(outcome).metadataTruncated).toBeUndefined();
+    expect(outcome.metadata).toEqual({ rule: 'r1' });
+  });
+
+  test('a fallback id of any length is capped (an envelope id is not validated)', () => {
+    const outcome = invalidEventOutcome({}, 'event must be a JSON object', { ...context, recordId: 'i'.repeat(300_000) });
+    expect(outcome.eventId).toHaveLength(OUTCOME_CAPS.textChars);
+  });
+
+  /** What SNS counts: the message and every attribute's name, type and value. */
+  function snsBytes(outcome: Outcome): number {
+    const attributes = Object.entries(attributesOf(outcome)).reduce(
+      (sum, [name, value]) => sum + bytes(name) + bytes(value.DataType ?? '') + bytes(value.StringValue ?? ''),
+      0,
+    );
+    return bytes(JSON.stringify(outcome)) + attributes;
+  }
+
+  // Any code point (control characters escape to 6 bytes in JSON, astral ones are 4 in UTF-8),
+  // short or up to 300 000 characters.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 300_000 })).map(([unit, length]) =>
+      unit.repeat(Math.ceil(length / unit.length)),
+    ),
+  );
+  const code = fc.oneof(fc.integer({ min: -9999, max: 0 }), text);
+  const error = fc
+    .tuple(fc.constantFrom(PermanentError, RetryableError, SkipDecision), code, text)
+    .map(([ErrorClass, errorCode, message]): GuardError => new ErrorClass(errorCode, message));
+  const metadata = fc.dictionary(text, fc.oneof(text, fc.jsonValue()), { maxKeys: 20 });
+  const command = fc.record({
+    eventId: text,
+    accountId: text,
+    scope: fc.constant(minimal.scope),
+    mode: fc.constantFrom('set' as const, 'reduce-only' as const),
+    dryRun: fc.boolean(),
+    issuedAt: fc.option(text, { nil: undefined }),
+    reason: fc.option(text, { nil: undefined }),
+    metadata: fc.option(metadata, { nil: undefined }),
+  });
+  const target = fc.option(fc.record({ symbol: text, leverage: fc.integer() }), { nil: undefined });
+  const verdict: fc.Arbitrary<Verdict> = fc.oneof(
+    fc.record({ status: fc.constant('APPLIED' as const), leverage: fc.integer(), maxNotionalValue: text }),
+    fc.record({ status: fc.constant('DRY_RUN' as const), leverage: fc.integer(), currentLeverage: fc.integer() }),
+    fc.record({ status: fc.constantFrom('SKIPPED' as const, 'REJECTED' as const, 'FAILED' as const), error }),
+  );
+  const partial = fc.record({ eventId: text, accountId: text, symbol: text }, { requiredKeys: [] });
+  const outcome = fc.oneof(
+    fc.tuple(command, target, verdict).map(([c, t, v]) => outcomeOf(c, t, v, context)),
+    fc.tuple(partial, text).map(([p, message]) => invalidEventOutcome(p, message, { ...context, recordId: 'msg-1' })),
+    fc.tuple(partial, error, text).map(([p, e, recordId]) => identifiedOnlyOutcome(p, { status: 'FAILED', error: e }, { ...context, recordId })),
+  );
+
+  test('property: any outcome, with its message attributes, stays under SNS\'s 256 KiB', () => {
+    fc.assert(
+      fc.property(outcome, (built) => {
+        expect(snsBytes(built)).toBeLessThan(SNS_MAX_MESSAGE_BYTES);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the property can fail: an outcome built without the caps does not fit', () => {
+    const uncapped: Outcome = { ...invalidEventOutcome({}, 'x', context), error: { code: 'INVALID_EVENT', message: 'x'.repeat(300_000), retryable: false } };
+    expect(snsBytes(uncapped)).toBeGreaterThan(SNS_MAX_MESSAGE_BYTES);
   });
 });

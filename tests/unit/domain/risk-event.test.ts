@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   ALL_OPEN_POSITIONS,
   DEFAULT_ACCOUNT_ID,
+  MAX_REPORTED_PROBLEMS,
   parseIssuedAt,
   parseJsonBody,
   type RiskCommand,
@@ -197,6 +198,36 @@ describe('validateRiskEvent: each field rule names the field and says why', () =
       message: `event must be a JSON object, got ${kind}`,
       partial: {},
     });
+  });
+});
+
+describe('validateRiskEvent: an event with thousands of problems', () => {
+  test('a list of targets above the limit is refused as a whole: no entry of it is even read', () => {
+    let entriesRead = 0;
+    const entry = () =>
+      Object.defineProperties({}, {
+        symbol: { enumerable: true, get: () => (entriesRead++, 'bad') },
+        leverage: { enumerable: true, get: () => (entriesRead++, 'x') },
+      });
+    const targets = Array.from({ length: 5000 }, entry);
+    expect(messageOf(validateRiskEvent({ eventId: 'evt-1', targets }))).toBe('targets: must hold at most 50 targets, got an array');
+    expect(entriesRead).toBe(0);
+  });
+
+  /** `count` problems: each entry has a bad symbol and a bad leverage. */
+  const badTargets = (count: number) => Array.from({ length: Math.ceil(count / 2) }, (_, i) => ({ symbol: `bad${i}`, leverage: 0 }));
+  const problemsOf = (i: number) => [`targets.${i}.symbol: ${SYMBOL_RULE}, got "bad${i}"`, `targets.${i}.leverage: must be at least 1, got 0`];
+
+  test(`the message lists the first ${MAX_REPORTED_PROBLEMS} problems and counts the rest`, () => {
+    const message = messageOf(validateRiskEvent({ eventId: 'evt-1', targets: badTargets(100) }));
+    const listed = Array.from({ length: MAX_REPORTED_PROBLEMS / 2 }, (_, i) => problemsOf(i)).flat();
+    expect(message).toBe(`${listed.join('; ')}; and ${100 - MAX_REPORTED_PROBLEMS} more problems`);
+  });
+
+  test('one problem over the limit is counted in the singular; exactly the limit is listed in full', () => {
+    const oneOver = { eventId: 'evt-1', targets: badTargets(MAX_REPORTED_PROBLEMS), mode: 'sideways' };
+    expect(messageOf(validateRiskEvent(oneOver))).toMatch(/; and 1 more problem$/);
+    expect(messageOf(validateRiskEvent({ eventId: 'evt-1', targets: badTargets(MAX_REPORTED_PROBLEMS) })).split('; ')).toHaveLength(MAX_REPORTED_PROBLEMS);
   });
 });
 
