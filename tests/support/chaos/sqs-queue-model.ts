@@ -149,7 +149,7 @@ function itemFailures(returned: unknown, ids: string[]): { failures: Set<string>
   return { failures };
 }
 
-function toSqsRecord(message: QueueMessage): SQSRecord {
+export function toSqsRecord(message: QueueMessage): SQSRecord {
   return {
     messageId: message.messageId,
     receiptHandle: `rh-${message.messageId}-${message.receiveCount}`,
