@@ -89,6 +89,17 @@ export interface ExchangeWrite {
   invocation?: number;
 }
 
+/** A read the guard made: what it saw, and when (the reduce-only invariant needs "read just before"). */
+export interface ExchangeRead {
+  seq: number;
+  account: string;
+  operation: 'readLeverage' | 'positions';
+  /** The symbols it reported leverage for. */
+  symbols: string[];
+  instance?: string;
+  invocation?: number;
+}
+
 export interface ExchangeAccount {
   name: string;
   leverage: Record<string, number>;
@@ -113,6 +124,7 @@ function answerWith(response: HttpResponse): never {
 
 export class ModelExchange implements Exchange {
   readonly writes: ExchangeWrite[] = [];
+  readonly reads: ExchangeRead[] = [];
   private readonly leverage = new Map<string, Map<string, number>>();
   private readonly positions = new Map<string, Set<string>>();
   /** account → API keys the exchange accepts for it. */
@@ -180,6 +192,7 @@ export class ModelExchange implements Exchange {
     const account = await this.enter('readLeverage', credentials, symbol);
     this.readFault('readLeverage', account, symbol);
     const setting = { leverage: this.leverageOf(account, symbol), maxNotionalValue: MAX_NOTIONAL };
+    this.logRead(account, 'readLeverage', [symbol]);
     await this.runInterceptions('after', 'readLeverage', account, symbol);
     return setting;
   }
@@ -188,6 +201,7 @@ export class ModelExchange implements Exchange {
     const account = await this.enter('positions', credentials);
     this.readFault('positions', account);
     const open = [...this.positions.get(account)!].map((symbol) => ({ symbol, leverage: this.leverageOf(account, symbol) }));
+    this.logRead(account, 'positions', open.map((p) => p.symbol));
     await this.runInterceptions('after', 'positions', account);
     return open;
   }
@@ -214,6 +228,10 @@ export class ModelExchange implements Exchange {
     this.leverage.get(account)!.set(symbol, to);
     const who = actor === 'guard' ? currentActor.getStore() : undefined;
     this.writes.push({ seq: this.timeline.next(), worldMs: this.timeline.worldMs, account, symbol, from, to, actor, ...who });
+  }
+
+  private logRead(account: string, operation: ExchangeRead['operation'], symbols: string[]): void {
+    this.reads.push({ seq: this.timeline.next(), account, operation, symbols, ...currentActor.getStore() });
   }
 
   private takeFault(operation: ExchangeOperation, account: string, symbol?: string, leverage?: number): ExchangeFault | undefined {

@@ -17,8 +17,9 @@ import { PAUSE_PARAMETER, SharedStateTable, STATE_TABLE } from './state-fakes.ts
 /** 2026-11-30T10:00:00Z: world time starts here. */
 export const WORLD_START_MS = Date.UTC(2026, 10, 30, 10, 0, 0);
 
-/** The function's environment, as serverless.yml would set it for these tests. */
+/** The function's environment, as serverless.yml would set it for these tests; an override of undefined keeps the default. */
 export function modelEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return {
     BINANCE_SECRET_ID: SECRET_ARN_TEMPLATE,
     RESULT_TOPIC_ARN,
@@ -28,7 +29,7 @@ export function modelEnv(overrides: Record<string, string | undefined> = {}): Re
     BINANCE_REQUEST_TIMEOUT_MS: '5000',
     CREDENTIALS_CACHE_TTL_SECONDS: '300',
     MAX_EVENT_AGE_SECONDS: '900',
-    ...overrides,
+    ...given,
   };
 }
 
@@ -61,7 +62,7 @@ export class World {
     const tick = options.tick ?? NO_TICK;
     this.timeline = new Timeline(options.startMs ?? WORLD_START_MS);
     this.exchange = new ModelExchange(this.timeline, options.accounts, tick);
-    this.state = new SharedStateTable(tick);
+    this.state = new SharedStateTable(tick, () => this.timeline.next());
     this.secrets = new RotatingSecretsManager(
       options.accounts.map((a) => a.name),
       tick,
@@ -130,7 +131,7 @@ export class Instance {
         toSqsRecord({ messageId: d.messageId, body: d.body, seq, receiveCount: d.receiveCount, sentAt: this.world.nowMs }),
       ),
     };
-    return this.run(event);
+    return this.invoke(event);
   }
 
   /** The record ids handed back by an SQS invocation (throws if the invocation threw). */
@@ -142,10 +143,11 @@ export class Instance {
 
   /** A direct (or EventBridge Scheduler) invocation with the risk event itself. */
   direct(event: unknown): Promise<InvocationResult> {
-    return this.run(event);
+    return this.invoke(event);
   }
 
-  private run(event: unknown): Promise<InvocationResult> {
+  /** One invocation with any Lambda event (an SQS batch from the queue model, a direct event…). */
+  invoke(event: unknown): Promise<InvocationResult> {
     const invocation = ++this.invocations;
     const context = lambdaContext(INVOCATION_BUDGET_MS, `${this.name}-req-${invocation}`, this.now);
     return currentActor.run({ instance: this.name, invocation }, () => invoke(this.handler, event, context));

@@ -12,6 +12,7 @@ import { type AwsJsonCall, AwsServiceError } from '../../../functions/adapters/a
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
 import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
 import type { PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
+import { currentActor } from './model-exchange.ts';
 
 export const STATE_TABLE = 'leverage-guard-chaos-state';
 export const PAUSE_PARAMETER = '/leverage-guard/chaos/paused';
@@ -104,22 +105,34 @@ export interface StateFailureRule {
 export const AWS_ACCOUNT = '123456789012';
 const ROLE_ARN = `arn:aws:sts::${AWS_ACCOUNT}:assumed-role/leverage-guard-prod-change-leverage/leverage-guard-prod-change-leverage`;
 
+/** A claim that succeeded: which container's invocation took which key, when (timeline position). */
+export interface TakenClaim {
+  seq: number;
+  pk: string;
+  instance?: string;
+  invocation?: number;
+}
+
 export class SharedStateTable {
   readonly table = new FakeDynamoDb();
-  readonly failures: (StateFailure & { seq?: number })[] = [];
+  readonly failures: StateFailure[] = [];
+  readonly claims: TakenClaim[] = [];
   /** The pause parameter's value; undefined = the parameter does not exist. */
   pauseValue: string | undefined = undefined;
   pauseUnreadable = false;
   private readonly rules: { rule: StateFailureRule; left: number }[] = [];
 
-  constructor(private readonly tick: (label: string) => Promise<void> = async () => undefined) {}
+  constructor(
+    private readonly tick: (label: string) => Promise<void> = async () => undefined,
+    private readonly sequence: () => number = () => 0,
+  ) {}
 
   fail(rule: StateFailureRule): void {
     this.rules.push({ rule, left: rule.times ?? 1 });
   }
 
   readonly dynamodb: AwsJsonCall = async <T>(operation: string, input: object) => {
-    const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string; ExpressionAttributeValues?: Item };
+    const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string; ExpressionAttributeValues?: Item; UpdateExpression?: string };
     const pk = String(Object.values((request.Key ?? request.Item)?.pk ?? {})[0] ?? '');
     await this.tick(`dynamodb ${operation} ${pk}`);
     const index = this.rules.findIndex(({ rule }) => (rule.operation ?? operation) === operation && pk.startsWith(rule.pkPrefix ?? ''));
@@ -149,6 +162,9 @@ export class SharedStateTable {
     } catch (error) {
       if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
       throw error;
+    }
+    if (operation === 'UpdateItem' && /SET lockOwner = :owner/.test(request.UpdateExpression ?? '')) {
+      this.claims.push({ seq: this.sequence(), pk, ...currentActor.getStore() });
     }
     if (entry?.rule.when === 'after') throw fail(entry.rule);
     return reply as T;
