@@ -37,6 +37,8 @@ export const MODEL_INVARIANTS = [
   'truthfulReasons',
   /** An issuedAt that cannot be interpreted ends REJECTED INVALID_EVENT naming issuedAt, and changes nothing. */
   'uninterpretableRejected',
+  /** An authentication or permission failure (a rotated key, the IP whitelist) is never the event's fault: never REJECTED. */
+  'operatorFailuresNeverReject',
 ] as const;
 export type ModelInvariant = (typeof MODEL_INVARIANTS)[number];
 
@@ -50,6 +52,8 @@ const TERMINAL: ReadonlySet<string> = new Set(['APPLIED', 'REJECTED', 'SKIPPED',
 /** FAILED after these may truthfully follow a change that did take effect: its fate was unknown. */
 const FATE_UNKNOWN_CODES: ReadonlySet<unknown> = new Set([-1006, -1007, 'TIMEOUT', 'NETWORK_ERROR']);
 const ACCOUNT_IDENTIFIERS = /arn:aws|\b\d{12}\b|assumed-role/;
+/** Binance's "the key, its permissions or the IP whitelist" answers (-2014 key format, -2015 key/IP/permissions, -1022 signature). */
+const OPERATOR_SIDE_CODES: ReadonlySet<unknown> = new Set([-2014, -2015, -1022]);
 const MAX_CLOCK_AHEAD_MS = 60_000;
 
 export function checkModelInvariants(trace: ModelTrace, only: readonly ModelInvariant[] = MODEL_INVARIANTS): ModelViolation[] {
@@ -67,6 +71,10 @@ export function checkModelInvariants(trace: ModelTrace, only: readonly ModelInva
       trace.published.filter((p) => ACCOUNT_IDENTIFIERS.test(JSON.stringify(p.outcome))).map((p) => `${describePublish(p)} exposes an account identifier: ${p.outcome.error?.message ?? JSON.stringify(p.outcome)}`),
     truthfulReasons: () => checkReasons(model),
     uninterpretableRejected: () => checkUninterpretable(model),
+    operatorFailuresNeverReject: () =>
+      trace.published
+        .filter((p) => p.outcome.status === 'REJECTED' && OPERATOR_SIDE_CODES.has(p.outcome.error?.code))
+        .map((p) => `${describePublish(p)}: an operator-side failure destroyed the event (${p.outcome.error?.message})`),
   };
   return only.flatMap((invariant) => checks[invariant]().map((message) => ({ invariant, message })));
 }

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { checkModelInvariants, describeModelTrace, MODEL_INVARIANTS, type ModelInvariant } from './model-invariants.ts';
 import { runModelScenario } from './model-run.ts';
+import type { ContainerMutation } from './model-world.ts';
 import { type ModelLimits, modelScenario } from './model-scenario.ts';
 
 export class ModelInvariantViolation extends Error {
@@ -19,11 +20,13 @@ export interface ModelPropertyOptions {
   limits?: ModelLimits;
   /** Check only these invariants (all by default), e.g. to find a counterexample per invariant. */
   invariants?: readonly ModelInvariant[];
+  /** Test hook: break every container on purpose (model-invariants-bite.test.ts). */
+  mutation?: ContainerMutation;
 }
 
 export function modelConcurrencyProperty(options: ModelPropertyOptions = {}) {
   return fc.asyncProperty(modelScenario(options.limits), fc.scheduler(), async (scenario, scheduler) => {
-    const trace = await runModelScenario(scenario, scheduler);
+    const trace = await runModelScenario(scenario, scheduler, options.mutation);
     const violations = checkModelInvariants(trace, options.invariants ?? MODEL_INVARIANTS);
     if (violations.length > 0) throw new ModelInvariantViolation(violations, describeModelTrace(trace));
   });

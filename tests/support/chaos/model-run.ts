@@ -10,7 +10,7 @@ import type { ModelPublish } from './aws-fakes.ts';
 import type { InvocationResult } from './handler-factory.ts';
 import type { ExchangeRead, ExchangeWrite, Tick } from './model-exchange.ts';
 import { MODEL_ACCOUNTS, MODEL_SYMBOLS, type IssuedAtForm, type ModelScenario } from './model-scenario.ts';
-import { World } from './model-world.ts';
+import { type ContainerMutation, World } from './model-world.ts';
 import { type Settlement, SqsQueueModel } from './sqs-queue-model.ts';
 
 export interface ModelTarget {
@@ -79,7 +79,7 @@ const MAX_EVENT_AGE_SECONDS = 900;
 /** Far past any legitimate run: each record is received at most maxReceiveCount + 1 times. */
 const MAX_ROUNDS = 80;
 
-export async function runModelScenario(scenario: ModelScenario, scheduler: fc.Scheduler): Promise<ModelTrace> {
+export async function runModelScenario(scenario: ModelScenario, scheduler: fc.Scheduler, mutation?: ContainerMutation): Promise<ModelTrace> {
   const tick: Tick = (label) => scheduler.schedule(Promise.resolve(), label).then(() => undefined);
   const world = new World({
     accounts: MODEL_ACCOUNTS.map((name, a) => ({
@@ -94,6 +94,7 @@ export async function runModelScenario(scenario: ModelScenario, scheduler: fc.Sc
       LEVERAGE_CAPS: scenario.caps === undefined ? undefined : JSON.stringify({ '*': scenario.caps }),
     },
     tick,
+    mutation,
   });
   const initialLeverage = new Map(MODEL_ACCOUNTS.flatMap((account) => MODEL_SYMBOLS.map((symbol) => [keyOf(account, symbol), world.exchange.leverageOf(account, symbol)] as const)));
   const instances = scenario.skewsMs.map((skew, n) => world.instance(`c${n + 1}`, skew));

@@ -7,8 +7,9 @@
  * out" and "the credential cache expired" are steps of a scenario, not waits.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { type ModelPublish, ModelSns, RotatingSecretsManager, SECRET_ARN_TEMPLATE } from './aws-fakes.ts';
-import { buildContainerHandler, type ChangeLeverageHandler, invoke, type InvocationResult, RESULT_TOPIC_ARN } from './handler-factory.ts';
+import { buildContainerHandler, invoke, type InvocationResult, type InvokableHandler, RESULT_TOPIC_ARN } from './handler-factory.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { currentActor, type ExchangeAccount, ModelExchange, NO_TICK, type Tick, Timeline } from './model-exchange.ts';
 import { toSqsRecord } from './sqs-queue-model.ts';
@@ -33,11 +34,20 @@ export function modelEnv(overrides: Record<string, string | undefined> = {}): Re
   };
 }
 
+/** Test hook: every container broken on purpose, to prove the invariants catch it (tests/chaos/model-invariants-bite.test.ts). */
+export interface ContainerMutation {
+  handler?: (real: InvokableHandler) => InvokableHandler;
+  dynamodb?: (real: AwsJsonCall) => AwsJsonCall;
+  /** The containers' clocks are off by this much, and the invariants are not told. */
+  unreportedClockOffsetMs?: number;
+}
+
 export interface WorldOptions {
   accounts: ExchangeAccount[];
   env?: Record<string, string | undefined>;
   tick?: Tick;
   startMs?: number;
+  mutation?: ContainerMutation;
 }
 
 /** One SQS message as delivered: its id, body and which receive this is. */
@@ -57,8 +67,10 @@ export class World {
   readonly secrets: RotatingSecretsManager;
   readonly sns: ModelSns;
   readonly env: Record<string, string | undefined>;
+  readonly mutation: ContainerMutation;
 
   constructor(options: WorldOptions) {
+    this.mutation = options.mutation ?? {};
     const tick = options.tick ?? NO_TICK;
     this.timeline = new Timeline(options.startMs ?? WORLD_START_MS);
     this.exchange = new ModelExchange(this.timeline, options.accounts, tick);
@@ -103,25 +115,28 @@ export class World {
 export class Instance {
   invocations = 0;
   readonly now: () => number;
-  private readonly handler: ChangeLeverageHandler;
+  private readonly handler: InvokableHandler;
 
   constructor(
     readonly world: World,
     readonly name: string,
     readonly skewMs: number,
   ) {
-    this.now = () => world.timeline.worldMs + skewMs;
-    this.handler = buildContainerHandler(
+    const { mutation } = world;
+    const offsetMs = skewMs + (mutation.unreportedClockOffsetMs ?? 0);
+    this.now = () => world.timeline.worldMs + offsetMs;
+    const handler = buildContainerHandler(
       world.env,
       {
         exchange: world.exchange,
         secretsManager: world.secrets.asClient(),
         sns: world.sns.asClient(),
-        dynamodb: world.state.dynamodb,
+        dynamodb: mutation.dynamodb ? mutation.dynamodb(world.state.dynamodb) : world.state.dynamodb,
         ssm: world.state.ssm,
       },
       this.now,
     );
+    this.handler = mutation.handler ? mutation.handler(handler) : handler;
   }
 
   /** One SQS invocation with these records; the batch response (or what was thrown). */
