@@ -299,7 +299,10 @@ function checkSuperseded(model: TraceModel): string[] {
         e.issuedAtMs > older.issuedAtMs &&
         (e.shape === 'all-open-positions' || e.targets.some((t) => t.symbol === outcome.symbol)),
     );
-    const applied = newer.filter((e) => model.outcomes(e, outcome.symbol).some((p) => p.outcome.status === 'APPLIED'));
+    // Applied: its APPLIED outcome is out, or its own change reached the exchange (its outcome may still be unpublished).
+    const applied = newer.filter(
+      (e) => model.outcomes(e, outcome.symbol).some((p) => p.outcome.status === 'APPLIED') || model.writesBy(e, outcome.symbol!, true).length > 0,
+    );
     if (applied.length === 0) {
       const others = newer.map((e) => `${e.eventId}: [${statuses(model.outcomes(e, outcome.symbol))}]`).join('; ') || 'none';
       violations.push(`${describeEvent(older)} ${outcome.symbol} ended SKIPPED SUPERSEDED (${describePublish(publish)}) but no newer event applied to it (newer: ${others})`);
