@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { modelConcurrencyProperty } from '../support/chaos/model-property.ts';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261130);
-const NUM_RUNS = Number(process.env.CHAOS_MODEL_RUNS ?? 1000);
+const NUM_RUNS = Number(process.env.CHAOS_MODEL_RUNS ?? 1500);
 
 test(`decisions hold under any interleaving of containers, people, time and failures (seed ${SEED}, ${NUM_RUNS} runs)`, async () => {
   await fc.assert(modelConcurrencyProperty(), { seed: SEED, numRuns: NUM_RUNS, interruptAfterTimeLimit: 45_000, markInterruptAsFailure: false });

@@ -299,10 +299,18 @@ function checkSuperseded(model: TraceModel): string[] {
         e.issuedAtMs > older.issuedAtMs &&
         (e.shape === 'all-open-positions' || e.targets.some((t) => t.symbol === outcome.symbol)),
     );
-    // Applied: its APPLIED outcome is out, or its own change reached the exchange (its outcome may still be unpublished).
-    const applied = newer.filter(
-      (e) => model.outcomes(e, outcome.symbol).some((p) => p.outcome.status === 'APPLIED') || model.writesBy(e, outcome.symbol!, true).length > 0,
-    );
+    // Applied: its APPLIED outcome is out, its own change reached the exchange, or its leverage was
+    // in force after it arrived (confirmed by a read-back; the outcome may have been lost with SNS).
+    const symbol = outcome.symbol;
+    const applied = newer.filter((e) => {
+      const requested = model.requested(e, symbol);
+      const [from] = model.windowOf(e, publish);
+      return (
+        model.outcomes(e, symbol).some((p) => p.outcome.status === 'APPLIED') ||
+        model.writesBy(e, symbol, true).length > 0 ||
+        (requested !== undefined && model.inForceDuring(e.account, symbol, from, publish.seq).includes(requested))
+      );
+    });
     if (applied.length === 0) {
       const others = newer.map((e) => `${e.eventId}: [${statuses(model.outcomes(e, outcome.symbol))}]`).join('; ') || 'none';
       violations.push(`${describeEvent(older)} ${outcome.symbol} ended SKIPPED SUPERSEDED (${describePublish(publish)}) but no newer event applied to it (newer: ${others})`);

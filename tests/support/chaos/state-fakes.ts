@@ -58,15 +58,7 @@ export class ChaosAws {
       return new AwsServiceError('InternalServerError', `chaos: ${operation} ${when === 'after' ? 'applied, but its reply was lost' : 'failed'}`, 500);
     };
     if (failure === 'before') throw fail('before');
-    let reply: object;
-    try {
-      const old = request.ReturnValues === 'ALL_OLD' ? (this.table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
-      reply = this.table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-      if (old !== undefined) reply = { ...reply, Attributes: old };
-    } catch (error) {
-      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
-      throw error;
-    }
+    const reply = applyToTable(this.table, operation, input);
     if (failure === 'after') throw fail('after');
     return reply as T;
   };
@@ -77,6 +69,19 @@ export class ChaosAws {
     if (this.pause === 'unreadable') throw new AwsServiceError('InternalServerError', 'chaos: SSM is having a bad day', 500);
     return { Parameter: { Name: PAUSE_PARAMETER, Type: 'String', Value: this.pause === 'yes' ? 'true' : 'false' } } as T;
   };
+}
+
+/** One call against the in-memory table as DynamoDB answers it: ReturnValues ALL_OLD, errors as the AWS JSON client raises them. */
+function applyToTable(table: FakeDynamoDb, operation: string, input: object): object {
+  const request = input as { TableName: string; Key?: Item; ReturnValues?: string };
+  try {
+    const old = request.ReturnValues === 'ALL_OLD' ? (table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
+    const reply = table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+    return old === undefined ? reply : { ...reply, Attributes: old };
+  } catch (error) {
+    if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
+    throw error;
+  }
 }
 
 /** Did the state store fail to record this target as completed (so a redelivery may decide it again)? */
@@ -154,15 +159,7 @@ export class SharedStateTable {
         throw new AwsServiceError('ValidationException', `The parameter cannot be converted to a numeric value: ${value.N}`, 400);
       }
     }
-    let reply: object;
-    try {
-      const old = request.ReturnValues === 'ALL_OLD' ? (this.table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
-      reply = this.table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-      if (old !== undefined) reply = { ...reply, Attributes: old };
-    } catch (error) {
-      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
-      throw error;
-    }
+    const reply = applyToTable(this.table, operation, input);
     if (operation === 'UpdateItem' && /SET lockOwner = :owner/.test(request.UpdateExpression ?? '')) {
       this.claims.push({ seq: this.sequence(), pk, ...currentActor.getStore() });
     }
