@@ -37,6 +37,8 @@ export const MODEL_INVARIANTS = [
   'truthfulReasons',
   /** An issuedAt that cannot be interpreted ends REJECTED INVALID_EVENT naming issuedAt, and changes nothing. */
   'uninterpretableRejected',
+  /** A container whose pause switch read anything but a missing parameter or exactly "false" (or could not read it) does not touch the exchange and publishes nothing but FAILED. */
+  'pauseFailsClosed',
   /** An authentication or permission failure (a rotated key, the IP whitelist) is never the event's fault: never REJECTED. */
   'operatorFailuresNeverReject',
 ] as const;
@@ -71,6 +73,7 @@ export function checkModelInvariants(trace: ModelTrace, only: readonly ModelInva
       trace.published.filter((p) => ACCOUNT_IDENTIFIERS.test(JSON.stringify(p.outcome))).map((p) => `${describePublish(p)} exposes an account identifier: ${p.outcome.error?.message ?? JSON.stringify(p.outcome)}`),
     truthfulReasons: () => checkReasons(model),
     uninterpretableRejected: () => checkUninterpretable(model),
+    pauseFailsClosed: () => checkPause(model),
     operatorFailuresNeverReject: () =>
       trace.published
         .filter((p) => p.outcome.status === 'REJECTED' && OPERATOR_SIDE_CODES.has(p.outcome.error?.code))
@@ -408,6 +411,22 @@ function checkUninterpretable(model: TraceModel): string[] {
   return violations;
 }
 
+function checkPause(model: TraceModel): string[] {
+  const { trace } = model;
+  const violations: string[] = [];
+  for (const inv of trace.invocations) {
+    // The value this invocation acted on: read during it, or cached from an earlier read by the same container.
+    const read = trace.pauseReads.findLast((r) => r.instance === inv.instance && r.seq < (inv.endSeq ?? Number.POSITIVE_INFINITY));
+    if (read === undefined || (!read.unreadable && (read.value === undefined || read.value === 'false'))) continue;
+    const setting = read.unreadable ? 'unreadable' : JSON.stringify(read.value);
+    const ofInvocation = (x: { instance?: string; invocation?: number }) => x.instance === inv.instance && x.invocation === inv.invocation;
+    for (const w of trace.writes.filter(ofInvocation)) violations.push(`${describeWrite(w)} while the pause switch read ${setting}`);
+    for (const r of trace.reads.filter(ofInvocation)) violations.push(`${inv.instance}#${inv.invocation} called the exchange (${r.operation} #${r.seq}) while the pause switch read ${setting}`);
+    for (const p of trace.published.filter((p) => ofInvocation(p) && p.outcome.status !== 'FAILED')) violations.push(`${describePublish(p)} while the pause switch read ${setting}`);
+  }
+  return violations;
+}
+
 /** A compact account of a run, for failure messages. */
 export function describeModelTrace(trace: ModelTrace): string {
   const s = trace.scenario;
@@ -424,6 +443,7 @@ export function describeModelTrace(trace: ModelTrace): string {
   for (const p of trace.published) lines.push(`published ${describePublish(p)}${p.outcome.error ? `: ${p.outcome.error.message}` : ''}`);
   for (const r of trace.refused) lines.push(`SNS refused ${r.instance}#${r.invocation} ${r.eventId} ${r.symbol ?? '*'}`);
   for (const f of trace.stateFailures) lines.push(`DynamoDB ${f.operation} ${f.pk} failed (${f.when})`);
+  for (const r of trace.pauseReads) lines.push(`pause switch read #${r.seq} by ${r.instance}#${r.invocation}: ${r.unreadable ? 'unreadable' : (JSON.stringify(r.value) ?? 'missing')}`);
   if (trace.dlq.length) lines.push(`DLQ: ${trace.dlq.join(', ')}`);
   return lines.join('\n');
 }

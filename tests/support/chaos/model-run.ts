@@ -56,6 +56,8 @@ export interface ModelTrace {
   invocations: ModelInvocation[];
   writes: ExchangeWrite[];
   reads: ExchangeRead[];
+  /** What each container's pause switch read, when. */
+  pauseReads: { seq: number; value: string | undefined; unreadable: boolean; instance?: string; invocation?: number }[];
   /** Claims taken on the state table (timeline position, key, container invocation). */
   claims: { seq: number; pk: string; instance?: string; invocation?: number }[];
   published: ModelPublish[];
@@ -121,6 +123,10 @@ export async function runModelScenario(scenario: ModelScenario, scheduler: fc.Sc
     }
     const spec = scenario.rounds[round];
     if (spec?.rotate !== undefined) world.rotateKey(MODEL_ACCOUNTS[spec.rotate]!);
+    if (spec?.pause !== undefined) {
+      world.state.pauseUnreadable = spec.pause === 'unreadable';
+      world.state.pauseValue = spec.pause === 'missing' || spec.pause === 'unreadable' ? undefined : spec.pause;
+    }
     const tasks: Promise<unknown>[] = [];
     if (spec?.person) {
       const { account, symbol, leverage } = spec.person;
@@ -166,6 +172,7 @@ export async function runModelScenario(scenario: ModelScenario, scheduler: fc.Sc
     writes: world.exchange.writes,
     reads: world.exchange.reads,
     claims: world.state.claims,
+    pauseReads: world.state.pauseReads,
     published: world.sns.published,
     refused: world.sns.refused,
     acked,

@@ -43,7 +43,13 @@ export interface ModelRound {
   person?: { account: number; symbol: number; leverage: number };
   /** The account's key is rotated at the start of the round. */
   rotate?: number;
+  /** The pause parameter from this round on: missing, a value, or unreadable (SSM failing). */
+  pause?: PauseSetting;
 }
+
+/** Only `missing` and exactly `false` mean running; anything else, even a typo, pauses (issue 8, rule 8). */
+export const PAUSE_SETTINGS = ['missing', 'false', 'true', 'ture', 'stop', 'enabled', 'unreadable'] as const;
+export type PauseSetting = (typeof PAUSE_SETTINGS)[number];
 
 export interface ModelFault {
   operation: ExchangeOperation;
@@ -132,6 +138,7 @@ export function modelScenario(limits: ModelLimits = {}): fc.Arbitrary<ModelScena
           gapMs: gapArbitrary,
           person: fc.record({ account: fc.nat({ max: 1 }), symbol: fc.nat({ max: 2 }), leverage: fc.integer({ min: 1, max: 60 }) }),
           rotate: fc.nat({ max: 1 }),
+          pause: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<PauseSetting>('missing', 'false') }, { weight: 1, arbitrary: fc.constantFrom(...PAUSE_SETTINGS) }),
         },
         { requiredKeys: ['gapMs'] },
       ),

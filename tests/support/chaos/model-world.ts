@@ -38,6 +38,7 @@ export function modelEnv(overrides: Record<string, string | undefined> = {}): Re
 export interface ContainerMutation {
   handler?: (real: InvokableHandler) => InvokableHandler;
   dynamodb?: (real: AwsJsonCall) => AwsJsonCall;
+  ssm?: (real: AwsJsonCall) => AwsJsonCall;
   /** The containers' clocks are off by this much, and the invariants are not told. */
   unreportedClockOffsetMs?: number;
 }
@@ -132,7 +133,7 @@ export class Instance {
         secretsManager: world.secrets.asClient(),
         sns: world.sns.asClient(),
         dynamodb: mutation.dynamodb ? mutation.dynamodb(world.state.dynamodb) : world.state.dynamodb,
-        ssm: world.state.ssm,
+        ssm: mutation.ssm ? mutation.ssm(world.state.ssm) : world.state.ssm,
       },
       this.now,
     );

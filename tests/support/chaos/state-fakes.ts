@@ -118,10 +118,20 @@ export interface TakenClaim {
   invocation?: number;
 }
 
+/** What a container's pause switch read: the value (undefined: no parameter) or that it could not be read. */
+export interface PauseRead {
+  seq: number;
+  value: string | undefined;
+  unreadable: boolean;
+  instance?: string;
+  invocation?: number;
+}
+
 export class SharedStateTable {
   readonly table = new FakeDynamoDb();
   readonly failures: StateFailure[] = [];
   readonly claims: TakenClaim[] = [];
+  readonly pauseReads: PauseRead[] = [];
   /** The pause parameter's value; undefined = the parameter does not exist. */
   pauseValue: string | undefined = undefined;
   pauseUnreadable = false;
@@ -170,6 +180,7 @@ export class SharedStateTable {
   readonly ssm: AwsJsonCall = async <T>(operation: string) => {
     await this.tick(`ssm ${operation}`);
     if (operation !== 'GetParameter') throw new AwsServiceError('InvalidAction', operation, 400);
+    this.pauseReads.push({ seq: this.sequence(), value: this.pauseValue, unreadable: this.pauseUnreadable, ...currentActor.getStore() });
     if (this.pauseUnreadable) throw new AwsServiceError('InternalServerError', 'chaos: SSM is having a bad day', 500);
     if (this.pauseValue === undefined) throw new AwsServiceError('ParameterNotFound', `Parameter ${PAUSE_PARAMETER} not found.`, 400);
     return { Parameter: { Name: PAUSE_PARAMETER, Type: 'String', Value: this.pauseValue } } as T;
