@@ -125,20 +125,30 @@ describe('4. SUPERSEDED only by a newer change that was applied', () => {
     const older = { eventId: 'cut-to-5', symbol: 'SOLUSDT', leverage: 5, issuedAt: w.iso(-1000) };
     const newer = { eventId: 'cut-to-2', symbol: 'SOLUSDT', leverage: 2, issuedAt: w.iso() };
     w.exchange.inject({ operation: 'change', symbol: 'SOLUSDT', leverage: 2, fault: { kind: 'reject2027' } });
-    let olderFirstReceive: Promise<boolean[]> | undefined;
-    // While container a holds the newer event's claim and waits for Binance, container b receives the older one.
+    let olderDeliveries: Promise<boolean[]> | undefined;
+    // While container a holds the newer event's claim and waits for Binance, container b receives
+    // the older one: a's request is answered once b's first receive is over, or (should b wait
+    // within its invocation) once b has tried to claim the key and had every chance to act on it.
     w.exchange.intercept({
       operation: 'change',
       when: 'before',
       leverage: 2,
       run: async () => {
-        olderFirstReceive = deliverUntilSettled(b, 'm-older', older).catch(() => [true]);
-        // b gets as far as it can while a's request is in flight.
-        for (let i = 0; i < 50; i++) await Promise.resolve();
+        const firstReceive = b.handedBack([delivery('m-older', older, 1)]);
+        olderDeliveries = firstReceive.then(async (back) => (back.includes('m-older') ? [true, ...(await redeliver())] : [false]));
+        const triedToClaim = async () => {
+          while (!w.state.calls.some((c) => c.instance === 'b' && c.operation === 'UpdateItem' && c.pk === 'key#desk-1#SOLUSDT')) await Promise.resolve();
+          for (let i = 0; i < 1000; i++) await Promise.resolve();
+        };
+        await Promise.race([firstReceive, triedToClaim()]);
       },
     });
+    const redeliver = () => {
+      w.advance(VISIBILITY_TIMEOUT_MS);
+      return deliverUntilSettled(b, 'm-older', older, 2);
+    };
     expect(await a.handedBack([delivery('m-newer', newer)])).toEqual([]);
-    await olderFirstReceive;
+    await olderDeliveries;
 
     expect(brief(w.outcomesOf('cut-to-2'))).toEqual([{ symbol: 'SOLUSDT', status: 'REJECTED', code: -2027, leverage: undefined }]);
     expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ symbol: 'SOLUSDT', status: 'APPLIED', code: undefined, leverage: 5 }]);

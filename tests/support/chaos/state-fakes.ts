@@ -131,6 +131,8 @@ export class SharedStateTable {
   readonly table = new FakeDynamoDb();
   readonly failures: StateFailure[] = [];
   readonly claims: TakenClaim[] = [];
+  /** Every DynamoDB call as it starts, by whom (tests wait for "container b tried to claim the key"). */
+  readonly calls: { operation: string; pk: string; instance?: string }[] = [];
   readonly pauseReads: PauseRead[] = [];
   /** The pause parameter's value; undefined = the parameter does not exist. */
   pauseValue: string | undefined = undefined;
@@ -149,6 +151,7 @@ export class SharedStateTable {
   readonly dynamodb: AwsJsonCall = async <T>(operation: string, input: object) => {
     const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string; ExpressionAttributeValues?: Item; UpdateExpression?: string };
     const pk = String(Object.values((request.Key ?? request.Item)?.pk ?? {})[0] ?? '');
+    this.calls.push({ operation, pk, instance: currentActor.getStore()?.instance });
     await this.tick(`dynamodb ${operation} ${pk}`);
     const index = this.rules.findIndex(({ rule }) => (rule.operation ?? operation) === operation && pk.startsWith(rule.pkPrefix ?? ''));
     const entry = this.rules[index];
