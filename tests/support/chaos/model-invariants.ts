@@ -402,7 +402,9 @@ function checkUninterpretable(model: TraceModel): string[] {
   for (const event of model.trace.events.filter((e) => e.issuedAtForm === 'unparseable')) {
     const outcomes = model.outcomes(event, null);
     const ok = outcomes.length === 1 && outcomes[0]!.outcome.status === 'REJECTED' && outcomes[0]!.outcome.error?.code === 'INVALID_EVENT' && /issuedAt/.test(outcomes[0]!.outcome.error.message);
-    if (!ok && (outcomes.length > 0 || model.trace.acked.has(event.messageId) || model.trace.dlq.includes(event.messageId))) {
+    // In the DLQ with no outcome is fine only if SNS refused it (on the final receive).
+    const refused = model.trace.refused.some((r) => r.eventId === event.eventId);
+    if (!ok && (outcomes.length > 0 || model.trace.acked.has(event.messageId) || (model.trace.dlq.includes(event.messageId) && !refused))) {
       violations.push(`${describeEvent(event)} ended [${statuses(outcomes)}], expected exactly one REJECTED INVALID_EVENT naming issuedAt`);
     }
     const wrote = model.trace.writes.filter((w) => model.authorsOf(w).includes(event));
