@@ -1,48 +1,102 @@
 /**
- * The chaos property of tests/chaos, for longer: a random seed (or --seed), as many runs as fit in
+ * The chaos properties of tests/chaos, for longer: a random seed (or --seed), as many runs as fit in
  * --minutes (default 10). Prints the seed first; on a failure fast-check prints the seed and path
  * to replay, and the run's account (invariants violated, invocations, outcomes, exchange writes).
- *
- *   npm run chaos:long                      10 minutes, random seed
- *   npm run chaos:long -- --minutes 60
- *   npm run chaos:long -- --seed 123 --path "4:2"   replay one failure
- *   npm run chaos:long -- --strict          known bugs (KNOWN_BUGS in invariants.ts) fail too
  */
 import '../tests/support/chaos/quiet-logs.ts';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { startBinanceSimulator } from '../local/binance-simulator/index.ts';
+import { MODEL_INVARIANTS, type ModelInvariant } from '../tests/support/chaos/model-invariants.ts';
+import { modelConcurrencyProperty } from '../tests/support/chaos/model-property.ts';
 import { nothingIsLostProperty } from '../tests/support/chaos/property.ts';
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '10' },
-    seed: { type: 'string' },
-    path: { type: 'string' },
-    strict: { type: 'boolean', default: false },
-  },
-});
-const minutes = Number(values.minutes);
-if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes must be a positive number, got ${values.minutes}`);
-const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const USAGE = `Usage: npm run chaos:long -- [options]
 
-console.log(`chaos:long seed ${seed}, up to ${minutes} min${values.path ? `, path ${values.path}` : ''}${values.strict ? ', known bugs not tolerated' : ''}`);
-const sim = await startBinanceSimulator();
+Runs a chaos property with a random seed until the time is up or it fails.
+
+  (default)              nothing-is-lost: one container, random faults, against the Binance simulator
+  --model                model-based concurrency: 2-3 containers, a person in the UI, time passing,
+                         key rotation, AWS failures (tests/support/chaos/model-invariants.ts)
+  --minutes <n>          how long to run (default 10)
+  --runs <n>             stop after this many runs instead (default: no limit)
+  --seed <n>             replay with this seed (printed by every run)
+  --path <p>             with --seed: replay exactly the failing case fast-check printed
+  --invariant <name>     with --model: check only this invariant (repeatable), to find a
+                         counterexample for each one: ${MODEL_INVARIANTS.join(', ')}
+  --strict               (default property) known bugs (KNOWN_BUGS in invariants.ts) fail too
+  -h, --help             this text
+
+Examples:
+  npm run chaos:long -- --minutes 60
+  npm run chaos:long -- --model --invariant reduceOnlyNeverRaises
+  npm run chaos:long -- --model --seed 123 --path "4:2"`;
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h', default: false },
+        model: { type: 'boolean', default: false },
+        minutes: { type: 'string', default: '10' },
+        runs: { type: 'string' },
+        seed: { type: 'string' },
+        path: { type: 'string' },
+        invariant: { type: 'string', multiple: true },
+        strict: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+function positive(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`--${name} must be a positive number, got ${raw}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const values = options();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const minutes = positive('minutes', values.minutes)!;
+const maxRuns = positive('runs', values.runs);
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const invariants = (values.invariant ?? []) as ModelInvariant[];
+const unknown = invariants.filter((name) => !MODEL_INVARIANTS.includes(name));
+if (unknown.length > 0) {
+  console.error(`unknown invariant(s) ${unknown.join(', ')}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const what = values.model ? `model${invariants.length ? ` [${invariants.join(', ')}]` : ''}` : `nothing-is-lost${values.strict ? ', known bugs not tolerated' : ''}`;
+console.log(`chaos:long ${what}, seed ${seed}, up to ${minutes} min${maxRuns ? ` or ${maxRuns} runs` : ''}${values.path ? `, path ${values.path}` : ''}`);
+const sim = values.model ? undefined : await startBinanceSimulator();
 let runs = 0;
 const startedAt = Date.now();
 const progress = setInterval(() => {
   console.log(`  ${runs} runs, ${((Date.now() - startedAt) / 60_000).toFixed(1)} min`);
 }, 60_000);
-try {
+
+/** Runs one property (its own value types) until the time or the run count is up, or it fails. */
+async function runUntilFailure<Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncPropertyWithHooks<Ts>): Promise<void> {
   await fc.assert(
-    nothingIsLostProperty(sim, { invariants: { tolerateKnownBugs: !values.strict } }).beforeEach((previous) => {
+    property.beforeEach((previous) => {
       runs += 1;
       return previous();
     }),
     {
       seed,
       ...(values.path === undefined ? {} : { path: values.path }),
-      numRuns: Number.MAX_SAFE_INTEGER,
+      numRuns: maxRuns ?? Number.MAX_SAFE_INTEGER,
       interruptAfterTimeLimit: minutes * 60_000,
       markInterruptAsFailure: false,
       reporter: (details) => {
@@ -52,11 +106,16 @@ try {
       },
     },
   );
+}
+
+try {
+  if (sim) await runUntilFailure(nothingIsLostProperty(sim, { invariants: { tolerateKnownBugs: !values.strict } }));
+  else await runUntilFailure(modelConcurrencyProperty(invariants.length ? { invariants } : {}));
   console.log(`chaos:long passed: ${runs} runs in ${((Date.now() - startedAt) / 60_000).toFixed(1)} min, seed ${seed}`);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;
 } finally {
   clearInterval(progress);
-  await sim.close();
+  await sim?.close();
 }

@@ -109,3 +109,127 @@ export class FakeSns {
 function nextTick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Secrets Manager for the model-based concurrency test: one secret per account, addressed by ARN
+ * as operators may configure BINANCE_SECRET_ID, with rotation (the next version holds a new API
+ * key) and failures by rule: an internal error, or an access denial whose message names the
+ * caller's role and the secret's ARN, as AWS's does.
+ */
+export const SECRET_ARN_TEMPLATE = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:leverage-guard/prod/{accountId}';
+const SECRET_ARN_PREFIX = SECRET_ARN_TEMPLATE.replace('{accountId}', '');
+const CALLER_ROLE_ARN = 'arn:aws:sts::123456789012:assumed-role/leverage-guard-prod-change-leverage/leverage-guard-prod-change-leverage';
+
+export interface SecretFailureRule {
+  error: 'internal' | 'accessDenied';
+  account?: string;
+  times?: number;
+}
+
+export class RotatingSecretsManager {
+  calls = 0;
+  private readonly versions = new Map<string, number>();
+  private readonly rules: { rule: SecretFailureRule; left: number }[] = [];
+
+  constructor(
+    accounts: readonly string[],
+    private readonly tick: (label: string) => Promise<void> = async () => undefined,
+  ) {
+    for (const account of accounts) this.versions.set(account, 1);
+  }
+
+  /** The API key the current secret version holds. */
+  apiKeyOf(account: string): string {
+    return `${account}-key-v${this.versions.get(account)}`;
+  }
+
+  /** Stores a new version with a new API key; returns that key. */
+  rotate(account: string): string {
+    this.versions.set(account, (this.versions.get(account) ?? 0) + 1);
+    return this.apiKeyOf(account);
+  }
+
+  fail(rule: SecretFailureRule): void {
+    this.rules.push({ rule, left: rule.times ?? 1 });
+  }
+
+  async send(command: GetSecretValueCommand): Promise<{ SecretString?: string }> {
+    const secretId = command.input.SecretId ?? '';
+    await this.tick(`secretsmanager GetSecretValue ${secretId}`);
+    this.calls += 1;
+    const account = secretId.startsWith(SECRET_ARN_PREFIX) ? secretId.slice(SECRET_ARN_PREFIX.length) : undefined;
+    const index = this.rules.findIndex(({ rule }) => rule.account === undefined || rule.account === account);
+    const entry = this.rules[index];
+    if (entry) {
+      if (--entry.left <= 0) this.rules.splice(index, 1);
+      if (entry.rule.error === 'accessDenied') {
+        throw Object.assign(
+          new Error(
+            `User: ${CALLER_ROLE_ARN} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretId} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+          ),
+          { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+        );
+      }
+      throw serviceError('InternalServiceError', 'Secrets Manager is having a bad day (chaos)');
+    }
+    if (account === undefined || !this.versions.has(account)) {
+      throw Object.assign(new Error(`Secrets Manager can't find the specified secret.`), { name: 'ResourceNotFoundException', $fault: 'client' });
+    }
+    return { SecretString: JSON.stringify({ apiKey: this.apiKeyOf(account), apiSecret: `${this.apiKeyOf(account)}-secret` }) };
+  }
+
+  asClient(): SecretsManagerClient {
+    return this as unknown as SecretsManagerClient;
+  }
+}
+
+export interface ModelPublish {
+  /** Position on the shared timeline (model-exchange.ts Timeline). */
+  seq: number;
+  worldMs: number;
+  instance?: string;
+  invocation?: number;
+  outcome: Outcome;
+}
+
+export interface SnsFailureRule {
+  /** Refuse outcomes of this event (every event when unset). */
+  eventId?: string;
+  symbol?: string;
+  times?: number;
+}
+
+/** SNS for the model-based test: what subscribers received, on the shared timeline; refusals by rule. */
+export class ModelSns {
+  readonly published: ModelPublish[] = [];
+  readonly refused: { eventId: string; symbol?: string; instance?: string; invocation?: number }[] = [];
+  private readonly rules: { rule: SnsFailureRule; left: number }[] = [];
+
+  constructor(
+    private readonly timeline: { next(): number; worldMs: number },
+    private readonly actor: () => { instance: string; invocation: number } | undefined,
+    private readonly tick: (label: string) => Promise<void> = async () => undefined,
+  ) {}
+
+  fail(rule: SnsFailureRule): void {
+    this.rules.push({ rule, left: rule.times ?? 1 });
+  }
+
+  async send(command: PublishCommand): Promise<{ MessageId: string }> {
+    const outcome = JSON.parse(command.input.Message ?? 'null') as Outcome;
+    await this.tick(`sns Publish ${outcome.eventId} ${outcome.symbol ?? ''} ${outcome.status}`);
+    const index = this.rules.findIndex(({ rule }) => (rule.eventId ?? outcome.eventId) === outcome.eventId && (rule.symbol ?? outcome.symbol) === outcome.symbol);
+    const entry = this.rules[index];
+    if (entry) {
+      if (--entry.left <= 0) this.rules.splice(index, 1);
+      this.refused.push({ eventId: outcome.eventId, symbol: outcome.symbol, ...this.actor() });
+      throw serviceError('InternalErrorException', 'SNS is having a bad day (chaos)');
+    }
+    this.published.push({ seq: this.timeline.next(), worldMs: this.timeline.worldMs, outcome, ...this.actor() });
+    return { MessageId: `sns-${this.published.length}` };
+  }
+
+  asClient(): SNSClient {
+    return this as unknown as SNSClient;
+  }
+}

@@ -5,11 +5,17 @@
  * only one to adapt.
  */
 import './quiet-logs.ts';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
+import type { AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { BinancePapiClient } from '../../../functions/adapters/binance/papi-client.ts';
+import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
 import { SecretsManagerCredentialStore } from '../../../functions/adapters/secrets-manager/credential-store.ts';
 import { SnsOutcomePublisher } from '../../../functions/adapters/sns/outcome-publisher.ts';
+import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
 import { createChangeLeverageHandler, type HandlerDeps } from '../../../functions/change-leverage/handler.ts';
+import { loadConfig } from '../../../functions/commons/config.ts';
 import { loggerFor } from '../../../functions/commons/logger.ts';
 import type { Policy } from '../../../functions/domain/policy.ts';
 import type { CredentialStore, Exchange, OutcomePublisher, PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
@@ -51,6 +57,41 @@ export function buildHandlerDeps(ports: GuardPorts, settings: GuardSettings): Ha
 
 export function buildHandler(ports: GuardPorts, settings: GuardSettings): ChangeLeverageHandler {
   return createChangeLeverageHandler(buildHandlerDeps(ports, settings));
+}
+
+/** The AWS and exchange clients one Lambda container holds (fakes, in tests). */
+export interface ContainerClients {
+  exchange: Exchange;
+  secretsManager: SecretsManagerClient;
+  sns: SNSClient;
+  dynamodb: AwsJsonCall;
+  ssm: AwsJsonCall;
+}
+
+/**
+ * One Lambda container, wired exactly as functions/change-leverage/index.ts wires it (keep the two
+ * in step): the configuration from environment variables through loadConfig, the REAL credential
+ * store, publisher, state store and pause switch over the given clients, and the container's own
+ * clock (its caches, leases and freshness checks all read it).
+ */
+export function buildContainerHandler(env: Record<string, string | undefined>, clients: ContainerClients, now: () => number): ChangeLeverageHandler {
+  const config = loadConfig(env);
+  return createChangeLeverageHandler({
+    exchange: clients.exchange,
+    credentials: new SecretsManagerCredentialStore(clients.secretsManager, {
+      secretIdTemplate: config.secretIdTemplate,
+      ttlMs: config.credentialsCacheTtlMs,
+      now,
+    }),
+    publisher: new SnsOutcomePublisher(clients.sns, config.resultTopicArn),
+    state: config.stateTableName ? new DynamoDbStateStore(clients.dynamodb, config.stateTableName, now) : undefined,
+    pause: config.pauseParameter ? new SsmPauseSwitch(clients.ssm, config.pauseParameter, now) : undefined,
+    policy: { caps: config.leverageCaps, maxEventAgeMs: config.maxEventAgeMs, dryRun: config.dryRun },
+    logFor: loggerFor,
+    now,
+    minimumTimeToStartMs: config.requestTimeoutMs,
+    maxReceiveCount: config.maxReceiveCount,
+  });
 }
 
 /** The real exchange client, pointed at a simulator. */

@@ -1,10 +1,10 @@
-/** A Lambda context whose remaining time counts down from `budgetMs` in wall-clock time. */
+/** A Lambda context whose remaining time counts down from `budgetMs` on `now` (the wall clock by default). */
 import type { Context } from 'aws-lambda';
 
 let invocations = 0;
 
-export function lambdaContext(budgetMs: number, requestId = `req-${process.pid}-${++invocations}`): Context {
-  const startedAt = Date.now();
+export function lambdaContext(budgetMs: number, requestId = `req-${process.pid}-${++invocations}`, now: () => number = Date.now): Context {
+  const startedAt = now();
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: 'leverage-guard-chaos-change-leverage',
@@ -14,7 +14,7 @@ export function lambdaContext(budgetMs: number, requestId = `req-${process.pid}-
     awsRequestId: requestId,
     logGroupName: '/aws/lambda/leverage-guard-chaos-change-leverage',
     logStreamName: 'chaos',
-    getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - startedAt)),
+    getRemainingTimeInMillis: () => Math.max(0, budgetMs - (now() - startedAt)),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

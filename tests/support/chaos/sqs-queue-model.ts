@@ -11,7 +11,7 @@
  * - after the invocation, the messages listed in `batchItemFailures` stay, the others are deleted;
  *   a thrown invocation or an invalid response (not a batch response, an itemIdentifier that is
  *   missing, empty or not in the batch) keeps the whole batch.
- * Time is counted in receives, not milliseconds.
+ * Time is counted in receives, except in the visibility-timeout mode.
  */
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -30,6 +30,8 @@ export interface QueueMessage {
   groupId?: string;
   /** Standard queues: invisible until this receive number. */
   visibleFrom?: number;
+  /** Visibility-timeout mode: invisible until this time (ms on the queue's clock). */
+  invisibleUntilMs?: number;
 }
 
 export interface ReceivedBatch {
@@ -52,7 +54,7 @@ export interface QueueOptions {
   batchSize?: number;
   now?: () => number;
   /** Default fifo. */
-  mode?: { kind: 'fifo' } | { kind: 'standard'; visibilityRounds: number };
+  mode?: { kind: 'fifo' } | { kind: 'standard'; visibilityRounds: number } | { kind: 'visibility-timeout'; timeoutMs: number };
 }
 
 export class SqsQueueModel {
@@ -72,7 +74,7 @@ export class SqsQueueModel {
 
   send(body: string, messageId = `msg-${this.sent}`, groupId?: string): QueueMessage {
     const message: QueueMessage = { messageId, body, seq: this.sent++, receiveCount: 0, sentAt: this.now() };
-    if (groupId !== undefined && this.options.mode?.kind !== 'standard') message.groupId = groupId;
+    if (groupId !== undefined && (this.options.mode?.kind ?? 'fifo') === 'fifo') message.groupId = groupId;
     this.visible.push(message);
     return message;
   }
@@ -82,6 +84,12 @@ export class SqsQueueModel {
     return this.visible.length;
   }
 
+  /** When the next invisible message becomes visible again (visibility-timeout mode). */
+  nextVisibleAtMs(): number | undefined {
+    const times = this.visible.map((m) => m.invisibleUntilMs ?? Number.NEGATIVE_INFINITY);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
   receive(): ReceivedBatch | undefined {
     const messages: QueueMessage[] = [];
     const deadLettered: QueueMessage[] = [];
@@ -89,6 +97,7 @@ export class SqsQueueModel {
     for (const message of [...this.visible]) {
       if (messages.length === this.batchSize) break;
       if ((message.visibleFrom ?? 0) > this.receives) continue;
+      if ((message.invisibleUntilMs ?? Number.NEGATIVE_INFINITY) > this.now()) continue;
       if (message.receiveCount >= this.options.maxReceiveCount) {
         this.remove(message);
         this.dlq.push(message);
@@ -97,6 +106,7 @@ export class SqsQueueModel {
       }
       message.receiveCount += 1;
       message.firstReceivedAt ??= this.now();
+      if (this.options.mode?.kind === 'visibility-timeout') message.invisibleUntilMs = this.now() + this.options.mode.timeoutMs;
       messages.push({ ...message });
     }
     if (messages.length === 0) return deadLettered.length > 0 ? { event: { Records: [] }, messages, deadLettered } : undefined;
@@ -149,7 +159,7 @@ function itemFailures(returned: unknown, ids: string[]): { failures: Set<string>
   return { failures };
 }
 
-function toSqsRecord(message: QueueMessage): SQSRecord {
+export function toSqsRecord(message: QueueMessage): SQSRecord {
   return {
     messageId: message.messageId,
     receiptHandle: `rh-${message.messageId}-${message.receiveCount}`,

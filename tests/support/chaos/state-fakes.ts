@@ -12,6 +12,7 @@ import { type AwsJsonCall, AwsServiceError } from '../../../functions/adapters/a
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
 import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
 import type { PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
+import { currentActor } from './model-exchange.ts';
 
 export const STATE_TABLE = 'leverage-guard-chaos-state';
 export const PAUSE_PARAMETER = '/leverage-guard/chaos/paused';
@@ -57,15 +58,7 @@ export class ChaosAws {
       return new AwsServiceError('InternalServerError', `chaos: ${operation} ${when === 'after' ? 'applied, but its reply was lost' : 'failed'}`, 500);
     };
     if (failure === 'before') throw fail('before');
-    let reply: object;
-    try {
-      const old = request.ReturnValues === 'ALL_OLD' ? (this.table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
-      reply = this.table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-      if (old !== undefined) reply = { ...reply, Attributes: old };
-    } catch (error) {
-      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
-      throw error;
-    }
+    const reply = applyToTable(this.table, operation, input);
     if (failure === 'after') throw fail('after');
     return reply as T;
   };
@@ -78,7 +71,121 @@ export class ChaosAws {
   };
 }
 
+/** One call against the in-memory table as DynamoDB answers it: ReturnValues ALL_OLD, errors as the AWS JSON client raises them. */
+function applyToTable(table: FakeDynamoDb, operation: string, input: object): object {
+  const request = input as { TableName: string; Key?: Item; ReturnValues?: string };
+  try {
+    const old = request.ReturnValues === 'ALL_OLD' ? (table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
+    const reply = table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+    return old === undefined ? reply : { ...reply, Attributes: old };
+  } catch (error) {
+    if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
+    throw error;
+  }
+}
+
 /** Did the state store fail to record this target as completed (so a redelivery may decide it again)? */
 export function completionMarkerFailed(failures: readonly StateFailure[], accountId: string, symbol: string, eventId: string | undefined): boolean {
   return failures.some((f) => f.operation === 'PutItem' && f.when === 'before' && f.pk === `done#${accountId}#${symbol}#${eventId}`);
+}
+
+/**
+ * One state table shared by several handler instances (the model-based concurrency test): the
+ * same in-memory DynamoDB with DynamoDB's conditional-write semantics, plus what the real service
+ * refuses (a number attribute that is not a number, e.g. NaN), failures injected by rule (before
+ * the call takes effect, or after it, with the reply lost; an internal error or an access denial
+ * whose message names the caller's role and the table ARN, as AWS's does) and the pause parameter.
+ * Each instance builds its own adapters over `dynamodb` and `ssm`, with its own clock.
+ */
+export interface StateFailureRule {
+  operation?: 'GetItem' | 'PutItem' | 'UpdateItem';
+  /** Prefix of the item's key, e.g. `key#desk-1#BTCUSDT` or `done#`. */
+  pkPrefix?: string;
+  when: 'before' | 'after';
+  error?: 'internal' | 'accessDenied';
+  /** How many matching calls fail (default 1). */
+  times?: number;
+}
+
+export const AWS_ACCOUNT = '123456789012';
+const ROLE_ARN = `arn:aws:sts::${AWS_ACCOUNT}:assumed-role/leverage-guard-prod-change-leverage/leverage-guard-prod-change-leverage`;
+
+/** A claim that succeeded: which container's invocation took which key, when (timeline position). */
+export interface TakenClaim {
+  seq: number;
+  pk: string;
+  instance?: string;
+  invocation?: number;
+}
+
+/** What a container's pause switch read: the value (undefined: no parameter) or that it could not be read. */
+export interface PauseRead {
+  seq: number;
+  value: string | undefined;
+  unreadable: boolean;
+  instance?: string;
+  invocation?: number;
+}
+
+export class SharedStateTable {
+  readonly table = new FakeDynamoDb();
+  readonly failures: StateFailure[] = [];
+  readonly claims: TakenClaim[] = [];
+  /** Every DynamoDB call as it starts, by whom (tests wait for "container b tried to claim the key"). */
+  readonly calls: { operation: string; pk: string; instance?: string }[] = [];
+  readonly pauseReads: PauseRead[] = [];
+  /** The pause parameter's value; undefined = the parameter does not exist. */
+  pauseValue: string | undefined = undefined;
+  pauseUnreadable = false;
+  private readonly rules: { rule: StateFailureRule; left: number }[] = [];
+
+  constructor(
+    private readonly tick: (label: string) => Promise<void> = async () => undefined,
+    private readonly sequence: () => number = () => 0,
+  ) {}
+
+  fail(rule: StateFailureRule): void {
+    this.rules.push({ rule, left: rule.times ?? 1 });
+  }
+
+  readonly dynamodb: AwsJsonCall = async <T>(operation: string, input: object) => {
+    const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string; ExpressionAttributeValues?: Item; UpdateExpression?: string };
+    const pk = String(Object.values((request.Key ?? request.Item)?.pk ?? {})[0] ?? '');
+    this.calls.push({ operation, pk, instance: currentActor.getStore()?.instance });
+    await this.tick(`dynamodb ${operation} ${pk}`);
+    const index = this.rules.findIndex(({ rule }) => (rule.operation ?? operation) === operation && pk.startsWith(rule.pkPrefix ?? ''));
+    const entry = this.rules[index];
+    if (entry && --entry.left <= 0) this.rules.splice(index, 1);
+    const fail = (rule: StateFailureRule) => {
+      this.failures.push({ operation, pk, when: rule.when, invocation: -1 });
+      return rule.error === 'accessDenied'
+        ? new AwsServiceError(
+            'AccessDeniedException',
+            `User: ${ROLE_ARN} is not authorized to perform: dynamodb:${operation} on resource: arn:aws:dynamodb:us-east-1:${AWS_ACCOUNT}:table/${request.TableName} because no identity-based policy allows the dynamodb:${operation} action`,
+            400,
+          )
+        : new AwsServiceError('InternalServerError', `chaos: ${operation} ${rule.when === 'after' ? 'applied, but its reply was lost' : 'failed'}`, 500);
+    };
+    if (entry?.rule.when === 'before') throw fail(entry.rule);
+    for (const value of [...Object.values(request.ExpressionAttributeValues ?? {}), ...Object.values(request.Item ?? {})]) {
+      if (value && 'N' in value && !Number.isFinite(Number(value.N))) {
+        throw new AwsServiceError('ValidationException', `The parameter cannot be converted to a numeric value: ${value.N}`, 400);
+      }
+    }
+    const reply = applyToTable(this.table, operation, input);
+    if (operation === 'UpdateItem' && /SET lockOwner = :owner/.test(request.UpdateExpression ?? '')) {
+      this.claims.push({ seq: this.sequence(), pk, ...currentActor.getStore() });
+    }
+    if (entry?.rule.when === 'after') throw fail(entry.rule);
+    return reply as T;
+  };
+
+  readonly ssm: AwsJsonCall = async <T>(operation: string) => {
+    await this.tick(`ssm ${operation}`);
+    if (operation !== 'GetParameter') throw new AwsServiceError('InvalidAction', operation, 400);
+    this.pauseReads.push({ seq: this.sequence(), value: this.pauseValue, unreadable: this.pauseUnreadable, ...currentActor.getStore() });
+    if (this.pauseUnreadable) throw new AwsServiceError('InternalServerError', 'chaos: SSM is having a bad day', 500);
+    if (this.pauseValue === undefined) throw new AwsServiceError('ParameterNotFound', `Parameter ${PAUSE_PARAMETER} not found.`, 400);
+    return { Parameter: { Name: PAUSE_PARAMETER, Type: 'String', Value: this.pauseValue } } as T;
+  };
 }
