@@ -10,7 +10,7 @@
  * 5. the change, with a read-back whenever the exchange cannot say whether it executed.
  */
 import { AuthenticationError, ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
-import { checkCappedChange, checkNotStale, checkReduction, isStale, type LeveragePlan, planLeverage, type Policy } from './policy.ts';
+import { checkCappedChange, checkNotFromFuture, checkNotStale, checkReduction, isStale, type LeveragePlan, planLeverage, type Policy } from './policy.ts';
 import type { RiskCommand, Target } from './risk-event.ts';
 import type { Verdict } from './outcome.ts';
 import type { ApiCredentials, Claim, ClaimEnd, CredentialStore, Deadline, Exchange, LeverageSetting, Log, OpenPosition, StateStore, TargetRef } from './ports.ts';
@@ -97,11 +97,17 @@ export async function executeTarget(
       deps.log.info('decided on an earlier delivery; publishing that decision', { symbol: target.symbol, status: earlier.verdict.status });
       return { verdict: earlier.verdict, recordedEarlier: true };
     }
+    checkNotFromFuture(command.issuedAtMs, deps.now());
     const plan = planLeverage(deps.policy.caps, target.symbol, target.leverage);
     if (command.dryRun || deps.policy.dryRun) return { verdict: await dryRun(command, plan, ref, account, deps) };
-    claim = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
-    // Without a state table the receive count is the only hint that an earlier delivery acted.
-    const ownChangeMayBeInForce = claim?.seenBefore === 'in-flight' || (!deps.state && redelivered && isStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs));
+    const claimed = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
+    if (claimed === 'applied-earlier') return { verdict: await decideAndApply(command, target, plan, account, deps, true, false) };
+    claim = claimed;
+    // Without a state table the receive count is the only hint that an earlier delivery acted: a
+    // redelivery that would otherwise read the leverage, or skip as stale, first checks whether its
+    // own change is in force (a plain `set` just sends again, which is harmless).
+    const decidesOnCurrent = command.mode === 'reduce-only' || plan.capped || isStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);
+    const ownChangeMayBeInForce = claim?.seenBefore === 'in-flight' || (!deps.state && redelivered && decidesOnCurrent);
     return { verdict: await decideAndApply(command, target, plan, account, deps, claim?.seenBefore === 'applied', ownChangeMayBeInForce), claim };
   } catch (thrown) {
     return { verdict: verdictForError(thrown), claim };
@@ -129,7 +135,14 @@ export function claimEndFor(verdict: TargetVerdict): ClaimEnd {
  * retried), and one whose fate is unknown (its holder crashed or is being retried) is read back:
  * its leverage in force means it applied, anything else means this event goes ahead.
  */
-async function claimKey(state: StateStore, ref: TargetRef, command: RiskCommand, plan: LeveragePlan, account: AccountExchange, deps: ExecutionDeps): Promise<HeldClaim> {
+async function claimKey(
+  state: StateStore,
+  ref: TargetRef,
+  command: RiskCommand,
+  plan: LeveragePlan,
+  account: AccountExchange,
+  deps: ExecutionDeps,
+): Promise<HeldClaim | 'applied-earlier'> {
   const request = { issuedAtMs: command.issuedAtMs, leverage: plan.leverage, leaseMs: deps.deadline.remainingMs() + LEASE_MARGIN_MS };
   let claim = await state.claim(ref, request);
   if (claim.status === 'newer-in-flight' && !claim.leaseActive) {
@@ -138,6 +151,8 @@ async function claimKey(state: StateStore, ref: TargetRef, command: RiskCommand,
     deps.log.info('a newer event in flight did not apply; going ahead', { symbol: ref.symbol, newerEventId: claim.eventId });
     claim = await state.claim(ref, { ...request, replacing: claim.eventId });
   }
+  // Its own change is the last applied: done, whoever holds the key now.
+  if (claim.status === 'applied-earlier') return claim.status;
   if (claim.status === 'superseded') throw superseded(claim.newerIssuedAtMs, 'it was applied');
   if (claim.status === 'newer-in-flight') {
     throw new RetryableError('NEWER_EVENT_IN_FLIGHT', `a newer event (issued ${new Date(claim.issuedAtMs).toISOString()}) is changing ${ref.symbol} on ${ref.accountId}; this one waits to learn whether it applied`);

@@ -54,6 +54,8 @@ export type Claim =
       seenBefore?: 'applied' | 'in-flight';
       release(end: ClaimEnd): Promise<void>;
     }
+  /** This very event's change is the last one applied (an earlier delivery's outcome was lost); another event holds the key now. */
+  | { status: 'applied-earlier' }
   /** A newer event's change was applied. */
   | { status: 'superseded'; newerIssuedAtMs: number }
   /**

@@ -154,7 +154,9 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
   const account = accountExchange(command.accountId, executionDeps);
   let targets: Target[];
   try {
-    checkNotFromFuture(command.issuedAtMs, deps.now());
+    // Named targets check this after their earlier decisions (a redelivery must not decide again);
+    // open positions are not read for an event that could never apply.
+    if (command.scope.kind === 'all-open-positions') checkNotFromFuture(command.issuedAtMs, deps.now());
     targets = await resolveTargets(command, account);
   } catch (thrown) {
     const verdict = verdictForError(thrown);

@@ -95,12 +95,13 @@ export class DynamoDbStateStore implements StateStore {
     return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end) => this.release(ref, end, issuedAtMs) };
   }
 
-  /** Why a claim was refused: a newer applied change, a newer one in flight, or a holder that is not newer. */
+  /** Why a claim was refused: this event's own change is the last applied, a newer applied change, a newer one in flight, or a holder that is not newer. */
   private async refusal(ref: TargetRef, issuedAtMs: number | undefined, now: number): Promise<Claim> {
     const current = await this.get(keyOf(ref));
     const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
     const pendingIssuedAtMs = readNumber(current?.pendingIssuedAtMs);
     const pendingEventId = readText(current?.pendingEventId);
+    if (readText(current?.lastEventId) === ref.eventId) return { status: 'applied-earlier' };
     if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
       return { status: 'superseded', newerIssuedAtMs: lastIssuedAtMs };
     }
