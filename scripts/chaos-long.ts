@@ -24,7 +24,6 @@ Runs a chaos property with a random seed until the time is up or it fails.
   --path <p>             with --seed: replay exactly the failing case fast-check printed
   --invariant <name>     with --model: check only this invariant (repeatable), to find a
                          counterexample for each one: ${MODEL_INVARIANTS.join(', ')}
-  --strict               (default property) known bugs (KNOWN_BUGS in invariants.ts) fail too
   -h, --help             this text
 
 Examples:
@@ -43,7 +42,6 @@ function options() {
         seed: { type: 'string' },
         path: { type: 'string' },
         invariant: { type: 'string', multiple: true },
-        strict: { type: 'boolean', default: false },
       },
     }).values;
   } catch (error) {
@@ -77,7 +75,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const what = values.model ? `model${invariants.length ? ` [${invariants.join(', ')}]` : ''}` : `nothing-is-lost${values.strict ? ', known bugs not tolerated' : ''}`;
+const what = values.model ? `model${invariants.length ? ` [${invariants.join(', ')}]` : ''}` : 'nothing-is-lost';
 console.log(`chaos:long ${what}, seed ${seed}, up to ${minutes} min${maxRuns ? ` or ${maxRuns} runs` : ''}${values.path ? `, path ${values.path}` : ''}`);
 const sim = values.model ? undefined : await startBinanceSimulator();
 let runs = 0;
@@ -109,7 +107,7 @@ async function runUntilFailure<Ts extends [unknown, ...unknown[]]>(property: fc.
 }
 
 try {
-  if (sim) await runUntilFailure(nothingIsLostProperty(sim, { invariants: { tolerateKnownBugs: !values.strict } }));
+  if (sim) await runUntilFailure(nothingIsLostProperty(sim));
   else await runUntilFailure(modelConcurrencyProperty(invariants.length ? { invariants } : {}));
   console.log(`chaos:long passed: ${runs} runs in ${((Date.now() - startedAt) / 60_000).toFixed(1)} min, seed ${seed}`);
 } catch (error) {

@@ -1,9 +1,6 @@
 /**
- * Bugs the chaos property found, one fixed scenario each, asserting the correct behaviour.
- * Open ones are skipped; meanwhile the property tolerates exactly these when asked to (KNOWN_BUGS
- * and checkExchangeOrder in tests/support/chaos/invariants.ts; `npm run chaos:long -- --strict`
- * does not), so it keeps looking for new ones. When one is fixed: unskip its test, move it to the
- * regressions and remove its tolerance.
+ * Bugs the chaos property found, one fixed scenario each, asserting the correct behaviour. A newly
+ * found bug gets its scenario here, failing until it is fixed; nothing is tolerated.
  */
 import '../support/chaos/quiet-logs.ts';
 import { type BinanceSimulator, startBinanceSimulator } from '../../local/binance-simulator/index.ts';
@@ -42,19 +39,12 @@ const desk1Solusdt = (leverage: number) =>
   ({ kind: 'valid', account: ACCOUNTS.indexOf('desk-1'), symbol: SYMBOLS.indexOf('SOLUSDT'), leverage, omitAccount: false }) as const;
 const outcomesOf = (trace: Awaited<ReturnType<typeof runChaosScenario>>) => trace.published.map((p) => [p.outcome.eventId, p.outcome.symbol, p.outcome.status]);
 
-describe('open', () => {
-  // BUG: functions/domain/policy.ts:46 (checkReduction, called from functions/domain/change-leverage.ts:79-82)
-  // skips a reduce-only change when `requested >= currentLeverage`. When a reduce-only event's change
-  // reached the exchange but the record was handed back (its APPLIED outcome could not be published,
-  // or the read-back after an unknown execution failed), the redelivery reads the leverage this very
-  // event set, finds it equal to the request and publishes SKIPPED NOT_A_REDUCTION ("current leverage
-  // 17 is not above the requested 17"): the only outcome says nothing changed. adb0748 fixed it with a
-  // state store when the APPLIED outcome was lost (claim.appliedBefore); it remains without a state
-  // store (STATE_TABLE_NAME unset), and with one after an unconfirmed (unknown-status) change.
-  // Input: desk-2 ETHUSDT (leverage 20), {"mode":"reduce-only","leverage":17}, no state store, first SNS
-  // publish fails. Expected: one APPLIED outcome, leverage 17. Actual: one SKIPPED outcome.
-  // (A fix: treat requested === current as already in force, i.e. APPLIED; skip only when requested > current.)
-  test.skip('BUG: a reduce-only event redelivered after its change applied ends APPLIED, not SKIPPED', async () => {
+describe('found by the chaos property, fixed', () => {
+  // A reduce-only event whose change reached the exchange but whose record was handed back (its
+  // APPLIED outcome could not be published) was redelivered without a state table, read the
+  // leverage it had set itself and ended SKIPPED NOT_A_REDUCTION. A redelivery that reads the
+  // leverage now first checks whether its own change is in force (change-leverage.ts, decideAndApply).
+  test('a reduce-only event redelivered after its change applied ends APPLIED, not SKIPPED', async () => {
     const trace = await runChaosScenario(
       { sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS },
       scenario({
@@ -64,7 +54,7 @@ describe('open', () => {
     );
     expect(trace.writes.map((w) => w.leverage)).toEqual([17]);
     expect(trace.published.map((p) => p.outcome)).toMatchObject([{ status: 'APPLIED', leverage: 17 }]);
-    expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
+    expect(checkInvariants(trace)).toEqual([]);
   });
 
   // Regression: a change that executed behind an unknown status, whose read-back failed, met a WAF
@@ -85,7 +75,7 @@ describe('open', () => {
     );
     expect(new Set(trace.writes.map((w) => w.leverage))).toEqual(new Set([7]));
     expect(trace.published.map((p) => p.outcome)).toMatchObject([{ status: 'APPLIED', leverage: 7 }]);
-    expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
+    expect(checkInvariants(trace)).toEqual([]);
   });
 
   // Regression: a claim whose change is unconfirmed ends as `retrying`, so the key keeps the newer
@@ -110,7 +100,7 @@ describe('open', () => {
       ['evt-1', 'SOLUSDT', 'SKIPPED'],
       ['evt-2', 'SOLUSDT', 'APPLIED'],
     ]);
-    expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
+    expect(checkInvariants(trace)).toEqual([]);
   });
 });
 
@@ -136,7 +126,7 @@ describe('fixed (regressions)', () => {
       ['evt-2', 'SOLUSDT', 'APPLIED'],
       ['evt-1', 'SOLUSDT', 'SKIPPED'],
     ]);
-    expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
+    expect(checkInvariants(trace)).toEqual([]);
   });
 
   // Was: a targets event blocked as a whole on its final receive (pause, time budget, held, credentials)
@@ -159,6 +149,6 @@ describe('fixed (regressions)', () => {
     const statuses = (symbol: string) => trace.published.filter((p) => p.outcome.symbol === symbol).map((p) => p.outcome.status);
     expect(statuses('BTCUSDT')).toEqual(['APPLIED']);
     expect(statuses('ETHUSDT')).toEqual(['FAILED']);
-    expect(checkInvariants(trace, { tolerateKnownBugs: false })).toEqual([]);
+    expect(checkInvariants(trace)).toEqual([]);
   });
 });

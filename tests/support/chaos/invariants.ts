@@ -15,13 +15,7 @@ export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['APPLIED', 'REJEC
 /** Outcomes that say this target changed nothing at the exchange. */
 const NOTHING_CHANGED: ReadonlySet<string> = new Set(['REJECTED', 'SKIPPED', 'DRY_RUN']);
 
-export interface InvariantOptions {
-  /** Accept the known bugs listed in KNOWN_BUGS (default), so the property keeps finding new ones. */
-  tolerateKnownBugs?: boolean;
-}
-
-export function checkInvariants(observed: ChaosTrace, options: InvariantOptions = {}): string[] {
-  const trace = options.tolerateKnownBugs === false ? observed : tolerateKnownBugs(observed);
+export function checkInvariants(trace: ChaosTrace): string[] {
   const index = indexTrace(trace);
   return [
     ...checkDrained(trace),
@@ -257,56 +251,6 @@ function checkFinalLeverage(trace: ChaosTrace, index: TraceIndex): string[] {
     }
   }
   return violations;
-}
-
-/**
- * Known bugs, each with a skipped test asserting the correct behaviour (tests/chaos/known-bugs.test.ts).
- * Tolerating one means reading its wrong outcome as the right one (or as never published),
- * narrowly, before the checks.
- */
-interface KnownBugContext {
-  message: SentMessage;
-  outcome: Outcome;
-  /** The target's own change reached the exchange. */
-  wroteOwnLeverage: boolean;
-  /** Outcomes published for the same target before this one. */
-  earlier: Outcome[];
-}
-
-interface KnownBug {
-  matches(context: KnownBugContext): boolean;
-  readAs: 'APPLIED' | 'unpublished';
-}
-
-export const KNOWN_BUGS = {
-  /**
-   * A reduce-only event whose change reached the exchange, but whose APPLIED outcome could not be
-   * published (or whose read-back failed), is redelivered, reads its own leverage back and ends
-   * SKIPPED NOT_A_REDUCTION ("current leverage 17 is not above the requested 17"): the outcome
-   * says nothing changed when this very event changed it.
-   */
-  reduceOnlyRedeliverySkipped: {
-    matches: ({ message, outcome, wroteOwnLeverage }) =>
-      message.command?.mode === 'reduce-only' && outcome.status === 'SKIPPED' && outcome.error?.code === 'NOT_A_REDUCTION' && wroteOwnLeverage,
-    readAs: 'APPLIED',
-  },
-} satisfies Record<string, KnownBug>;
-
-function tolerateKnownBugs(trace: ChaosTrace): ChaosTrace {
-  const index = indexTrace(trace);
-  const wrote = new Set(index.writers.filter((u) => u !== undefined));
-  const unitOf = new Map(index.units.flatMap((u) => u.outcomes.map((p) => [p, u] as const)));
-  const published = trace.published.flatMap((p) => {
-    const unit = unitOf.get(p);
-    if (unit?.target === undefined) return [p];
-    const context = { message: unit.message, outcome: p.outcome, wroteOwnLeverage: wrote.has(unit), earlier: unit.outcomes.slice(0, unit.outcomes.indexOf(p)).map((e) => e.outcome) };
-    const bug: KnownBug | undefined = Object.values(KNOWN_BUGS).find((known: KnownBug) => known.matches(context));
-    if (bug === undefined) return [p];
-    if (bug.readAs === 'unpublished') return [];
-    const { error: _error, ...rest } = p.outcome;
-    return [{ ...p, outcome: { ...rest, status: 'APPLIED' as const, leverage: unit.target.leverage }, attributes: { ...p.attributes, status: 'APPLIED' } }];
-  });
-  return { ...trace, published };
 }
 
 function idsOf(m: SentMessage): string[] {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { BinanceSimulator } from '../../../local/binance-simulator/index.ts';
-import { checkInvariants, describeTrace, type InvariantOptions } from './invariants.ts';
+import { checkInvariants, describeTrace } from './invariants.ts';
 import { type ChaosEnvironment, runChaosScenario } from './run-scenario.ts';
 import { chaosScenario, type ScenarioLimits } from './scenario.ts';
 
@@ -22,13 +22,12 @@ export class InvariantViolation extends Error {
 export interface PropertyOptions {
   limits?: ScenarioLimits;
   env?: Partial<ChaosEnvironment>;
-  invariants?: InvariantOptions;
 }
 
 export function nothingIsLostProperty(sim: BinanceSimulator, options: PropertyOptions = {}) {
   return fc.asyncProperty(chaosScenario(options.limits), async (scenario) => {
     const trace = await runChaosScenario({ sim, requestTimeoutMs: CHAOS_REQUEST_TIMEOUT_MS, ...options.env }, scenario);
-    const violations = checkInvariants(trace, options.invariants);
+    const violations = checkInvariants(trace);
     if (violations.length > 0) throw new InvariantViolation(violations, describeTrace(trace));
   });
 }
