@@ -38,7 +38,7 @@ export async function executeTarget(
 ): Promise<TargetVerdict> {
   const ref: TargetRef = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
   try {
-    if (await deps.state?.isCompleted(ref)) {
+    if (await deps.state?.isCompleted(ref, deps.deadline)) {
       deps.log.info('already completed on an earlier delivery', { symbol: target.symbol });
       return undefined;
     }
@@ -62,7 +62,7 @@ export function verdictForError(thrown: unknown): TargetVerdict {
 /** Everything but the change itself, including the read of the current leverage. */
 async function dryRun(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
   if (command.issuedAt && deps.state) {
-    const last = await deps.state.lastAppliedIssuedAt(ref);
+    const last = await deps.state.lastAppliedIssuedAt(ref, deps.deadline);
     if (last && Date.parse(last) > Date.parse(command.issuedAt)) throw superseded(last);
   }
   const currentLeverage = target.currentLeverage ?? (await deps.exchange.readLeverage(credentials, target.symbol, deps.deadline)).leverage;
@@ -75,7 +75,7 @@ async function dryRun(command: RiskCommand, target: Target, ref: TargetRef, cred
  * an event issued before the last applied one, so an old "raise" can never undo a newer "lower".
  */
 async function applyWithClaim(command: RiskCommand, target: Target, ref: TargetRef, credentials: ApiCredentials, deps: ExecutionDeps): Promise<Verdict> {
-  const claim = deps.state ? await deps.state.claim(ref, command.issuedAt, deps.deadline.remainingMs() + LEASE_MARGIN_MS) : undefined;
+  const claim = deps.state ? await deps.state.claim(ref, command.issuedAt, deps.deadline.remainingMs() + LEASE_MARGIN_MS, deps.deadline) : undefined;
   if (claim && !claim.claimed) throw superseded(claim.lastIssuedAt);
   let end: ClaimEnd = 'not-applied';
   try {

@@ -67,7 +67,19 @@ export function asGuardError(error: unknown): GuardError {
   return new RetryableError('INTERNAL_ERROR', describeError(error), undefined, { cause: error });
 }
 
-/** "Name: message" of anything thrown, for wrapping a foreign error in one of ours. */
+/**
+ * "Name: message" of anything thrown, for wrapping a foreign error in one of ours. AWS errors
+ * name ARNs and principals ("User: arn:aws:sts::123456789012:assumed-role/... is not
+ * authorized"); those are cut out, since messages end up in outcomes and logs.
+ */
 export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return withoutAwsIdentifiers(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+}
+
+const ARN = /\barn:aws[a-z-]*:[^\s"'(),]*/g;
+const AWS_ACCOUNT_ID = /\b\d{12}\b/g;
+
+/** The text with ARNs and 12-digit AWS account ids masked. */
+export function withoutAwsIdentifiers(text: string): string {
+  return text.replace(ARN, '<arn>').replace(AWS_ACCOUNT_ID, '<account>');
 }

@@ -14,7 +14,10 @@ export interface LeverageSetting {
   maxNotionalValue: string;
 }
 
-/** Time left in this invocation; adapters size their waits and timeouts from it. */
+/**
+ * Time left in this invocation; adapters size their waits and timeouts from it. Every port call
+ * that leaves the process takes one, so none can outlive the invocation (domain/time-budget.ts).
+ */
 export interface Deadline {
   remainingMs(): number;
 }
@@ -61,28 +64,29 @@ export type Claim =
  */
 export interface StateStore {
   /** Whether this target already ended with a published outcome (kept 24 h). */
-  isCompleted(ref: TargetRef): Promise<boolean>;
-  markCompleted(ref: TargetRef): Promise<void>;
+  isCompleted(ref: TargetRef, deadline?: Deadline): Promise<boolean>;
+  markCompleted(ref: TargetRef, deadline?: Deadline): Promise<void>;
   /**
    * Takes the account+symbol for one change, refusing events issued before the last applied one
-   * (or before one in flight). Throws a RetryableError while another event holds it.
+   * (or before one in flight). Throws a RetryableError while another event holds it. The
+   * claim's release is bounded by the same deadline.
    */
-  claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim>;
+  claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number, deadline?: Deadline): Promise<Claim>;
   /** The issuedAt of the last applied change, for read-only checks (dry run). */
-  lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined>;
+  lastAppliedIssuedAt(ref: TargetRef, deadline?: Deadline): Promise<string | undefined>;
 }
 
 /** The operators' pause switch. */
 export interface PauseSwitch {
-  isPaused(): Promise<boolean>;
+  isPaused(deadline?: Deadline): Promise<boolean>;
 }
 
 export interface CredentialStore {
-  forAccount(accountId: string): Promise<ApiCredentials>;
+  forAccount(accountId: string, deadline?: Deadline): Promise<ApiCredentials>;
 }
 
 export interface OutcomePublisher {
-  publish(outcome: Outcome): Promise<void>;
+  publish(outcome: Outcome, deadline?: Deadline): Promise<void>;
 }
 
 export interface Log {

@@ -17,6 +17,7 @@ import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeSta
 import { checkFreshness, type Policy } from './policy.ts';
 import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { type Lanes, Sequencer } from './sequencer.ts';
+import { CHECK_RESERVE_MS, endingEarlier, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from './time-budget.ts';
 import type { CredentialStore, Deadline, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore } from './ports.ts';
 
 export interface InboundRecord {
@@ -103,7 +104,7 @@ function decode(record: InboundRecord): Validation {
 async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {
   if (!deps.pause) return undefined;
   try {
-    return (await deps.pause.isPaused()) ? new RetryableError('PAUSED', 'leverage-guard is paused by its operators') : undefined;
+    return (await deps.pause.isPaused(endingEarlier(deps.deadline, WORK_RESERVE_MS))) ? new RetryableError('PAUSED', 'leverage-guard is paused by its operators') : undefined;
   } catch (error) {
     return new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `the pause switch could not be read (${asGuardError(error).message})`);
   }
@@ -127,20 +128,22 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
   const report = (targets: (Target | undefined)[], verdicts: TargetVerdict[]) =>
     settle(record, command, targets, verdicts, startedAt, deps, log);
   const known = knownTargets(command);
+  // Work stops early enough to publish FAILED outcomes and respond (time-budget.ts).
+  const deadline = endingEarlier(deps.deadline, WORK_RESERVE_MS);
 
   const blocker =
     held ??
-    (deps.deadline.remainingMs() < deps.minimumTimeToStartMs
+    (deadline.remainingMs() < deps.minimumTimeToStartMs
       ? new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event')
       : undefined);
   if (blocker) return report(known, known.map(() => ({ status: 'RETRY', error: blocker })));
 
-  const executionDeps: ExecutionDeps = { ...deps, log };
+  const executionDeps: ExecutionDeps = { ...deps, log, deadline };
   let targets: Target[];
   let credentials;
   try {
     checkFreshness(command.issuedAt, deps.now(), deps.policy.maxEventAgeMs);
-    credentials = await deps.credentials.forAccount(command.accountId);
+    credentials = await deps.credentials.forAccount(command.accountId, deadline);
     targets = await resolveTargets(command, credentials, executionDeps);
   } catch (thrown) {
     const verdict = verdictForError(thrown);
@@ -216,13 +219,15 @@ async function settle(
  */
 async function completedEarlier(command: RiskCommand, target: Target | undefined, deps: BatchDeps): Promise<boolean> {
   if (!target || !deps.state) return false;
-  return deps.state.isCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol }).catch(() => false);
+  const ref = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
+  return deps.state.isCompleted(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch(() => false);
 }
 
 /** Best effort: the outcome is already out; a missing marker only risks a duplicate on redelivery. */
 async function markCompleted(command: RiskCommand, target: Target, deps: BatchDeps, log: Log): Promise<void> {
   try {
-    await deps.state?.markCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol });
+    const ref = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
+    await deps.state?.markCompleted(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS));
   } catch (error) {
     log.warn('could not record the event as completed', { symbol: target.symbol, detail: asGuardError(error).message });
   }
@@ -248,7 +253,7 @@ async function rejectInvalid(record: InboundRecord, outcome: Outcome, deps: Batc
 /** Returns the error instead of throwing: a failed publish means "hand back", never "acknowledge". */
 async function publish(outcome: Outcome, deps: BatchDeps, log: Log = deps.logFor(outcome.eventId)): Promise<GuardError | undefined> {
   try {
-    await deps.publisher.publish(outcome);
+    await deps.publisher.publish(outcome, endingEarlier(deps.deadline, RESPONSE_RESERVE_MS));
     log.info('outcome published', { symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
     return undefined;
   } catch (thrown) {

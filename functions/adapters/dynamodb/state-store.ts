@@ -10,7 +10,7 @@
  *   outcome (kept 24 h), so a redelivery is acknowledged without calling Binance again.
  */
 import { describeError, RetryableError } from '../../domain/errors.ts';
-import type { Claim, ClaimEnd, StateStore, TargetRef } from '../../domain/ports.ts';
+import type { Claim, ClaimEnd, Deadline, StateStore, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
 const COMPLETED_TTL_SECONDS = 24 * 3600;
@@ -32,24 +32,25 @@ export class DynamoDbStateStore implements StateStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async isCompleted(ref: TargetRef): Promise<boolean> {
-    const item = await this.get(doneKey(ref));
+  async isCompleted(ref: TargetRef, deadline?: Deadline): Promise<boolean> {
+    const item = await this.get(doneKey(ref), deadline);
     // TTL deletion can lag by hours: an expired marker no longer counts.
     return item !== undefined && (readNumber(item.expiresAt) ?? 0) > this.nowSeconds();
   }
 
-  async markCompleted(ref: TargetRef): Promise<void> {
-    await this.request('PutItem', {
-      TableName: this.tableName,
-      Item: { pk: text(doneKey(ref)), expiresAt: number(this.nowSeconds() + COMPLETED_TTL_SECONDS) },
-    });
+  async markCompleted(ref: TargetRef, deadline?: Deadline): Promise<void> {
+    await this.request(
+      'PutItem',
+      { TableName: this.tableName, Item: { pk: text(doneKey(ref)), expiresAt: number(this.nowSeconds() + COMPLETED_TTL_SECONDS) } },
+      deadline,
+    );
   }
 
-  async lastAppliedIssuedAt(ref: TargetRef): Promise<string | undefined> {
-    return readText((await this.get(keyOf(ref)))?.lastIssuedAt);
+  async lastAppliedIssuedAt(ref: TargetRef, deadline?: Deadline): Promise<string | undefined> {
+    return readText((await this.get(keyOf(ref), deadline))?.lastIssuedAt);
   }
 
-  async claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number): Promise<Claim> {
+  async claim(ref: TargetRef, issuedAt: string | undefined, leaseMs: number, deadline?: Deadline): Promise<Claim> {
     const now = this.now();
     const issuedAtMs = issuedAt === undefined ? undefined : Date.parse(issuedAt);
     const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
@@ -74,11 +75,11 @@ export class DynamoDbStateStore implements StateStore {
           ':expires': number(this.nowSeconds() + KEY_TTL_SECONDS),
           ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
         },
-      });
+      }, deadline);
       previous = reply.Attributes;
     } catch (error) {
       if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
-      const current = await this.get(keyOf(ref));
+      const current = await this.get(keyOf(ref), deadline);
       const newest = Math.max(readNumber(current?.lastIssuedAtMs) ?? -Infinity, readNumber(current?.pendingIssuedAtMs) ?? -Infinity);
       if (issuedAtMs !== undefined && newest > issuedAtMs) {
         return { claimed: false, lastIssuedAt: new Date(newest).toISOString() };
@@ -88,7 +89,7 @@ export class DynamoDbStateStore implements StateStore {
     return {
       claimed: true,
       seenBefore: readText(previous?.lastEventId) === ref.eventId || readText(previous?.pendingEventId) === ref.eventId,
-      release: (end) => this.release(ref, end, issuedAt),
+      release: (end) => this.release(ref, end, issuedAt, deadline),
     };
   }
 
@@ -96,7 +97,7 @@ export class DynamoDbStateStore implements StateStore {
    * Frees the key. After an applied change, records which event it was and its issuedAt; after a
    * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
    */
-  private async release(ref: TargetRef, end: ClaimEnd, issuedAt: string | undefined): Promise<void> {
+  private async release(ref: TargetRef, end: ClaimEnd, issuedAt: string | undefined, deadline: Deadline | undefined): Promise<void> {
     const applied = end === 'applied';
     const recorded = applied ? ['lastEventId = :owner', ...(issuedAt === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])] : [];
     const removed = end === 'retrying' ? ['lockOwner', 'lockedUntil'] : ['lockOwner', 'lockedUntil', 'pendingIssuedAtMs', 'pendingEventId'];
@@ -110,21 +111,21 @@ export class DynamoDbStateStore implements StateStore {
           ':owner': text(ref.eventId),
           ...(applied && issuedAt !== undefined ? { ':issuedMs': number(Date.parse(issuedAt)), ':issued': text(issuedAt) } : {}),
         },
-      });
+      }, deadline);
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') return;
       throw wrap(error);
     }
   }
 
-  private async get(pk: string): Promise<Item | undefined> {
-    const reply = await this.request<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: { pk: text(pk) }, ConsistentRead: true });
+  private async get(pk: string, deadline: Deadline | undefined): Promise<Item | undefined> {
+    const reply = await this.request<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: { pk: text(pk) }, ConsistentRead: true }, deadline);
     return reply.Item;
   }
 
-  private async request<T = Record<string, unknown>>(operation: string, input: object): Promise<T> {
+  private async request<T = Record<string, unknown>>(operation: string, input: object, deadline: Deadline | undefined): Promise<T> {
     try {
-      return await this.call<T>(operation, input);
+      return await this.call<T>(operation, input, deadline);
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') throw error;
       throw wrap(error);

@@ -4,8 +4,9 @@
  * at most once. A failed fetch is not cached. Secret values never appear in errors.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeError, RetryableError } from '../../domain/errors.ts';
-import type { ApiCredentials, CredentialStore } from '../../domain/ports.ts';
+import { describeError, RetryableError, withoutAwsIdentifiers } from '../../domain/errors.ts';
+import type { ApiCredentials, CredentialStore, Deadline } from '../../domain/ports.ts';
+import { sendWithin } from '../aws-sdk/bounded-call.ts';
 
 export interface CredentialStoreOptions {
   /** Secret id or ARN; `{accountId}` is replaced by the event's account. */
@@ -25,12 +26,13 @@ export class SecretsManagerCredentialStore implements CredentialStore {
     this.now = options.now ?? Date.now;
   }
 
-  forAccount(accountId: string): Promise<ApiCredentials> {
+  /** A fetch shared by concurrent callers is bounded by the first caller's deadline (one invocation's). */
+  forAccount(accountId: string, deadline?: Deadline): Promise<ApiCredentials> {
     const secretId = this.options.secretIdTemplate.replaceAll('{accountId}', accountId);
     const cached = this.cache.get(secretId);
     if (cached && cached.expiresAt > this.now()) return cached.credentials;
 
-    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId) };
+    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId, deadline) };
     this.cache.set(secretId, entry);
     // Forget a failed fetch, unless a newer one has replaced it meanwhile.
     entry.credentials.catch(() => {
@@ -39,13 +41,16 @@ export class SecretsManagerCredentialStore implements CredentialStore {
     return entry.credentials;
   }
 
-  private async fetch(secretId: string): Promise<ApiCredentials> {
+  private async fetch(secretId: string, deadline: Deadline | undefined): Promise<ApiCredentials> {
     let secretString: string | undefined;
     try {
-      ({ SecretString: secretString } = await this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
+      ({ SecretString: secretString } = await sendWithin(deadline, 'reading the credentials', (options) =>
+        this.client.send(new GetSecretValueCommand({ SecretId: secretId }), options),
+      ));
     } catch (error) {
+      if (error instanceof RetryableError) throw error;
       const reason = describeError(error);
-      throw new RetryableError('CREDENTIALS_UNAVAILABLE', `could not read secret ${secretId} (${reason})`, undefined, { cause: error });
+      throw new RetryableError('CREDENTIALS_UNAVAILABLE', `could not read secret ${withoutAwsIdentifiers(secretId)} (${reason})`, undefined, { cause: error });
     }
     return parseCredentials(secretId, secretString);
   }
@@ -54,7 +59,7 @@ export class SecretsManagerCredentialStore implements CredentialStore {
 /** `{"apiKey","apiSecret"}` (HMAC) or `{"apiKey","privateKey"}` (Ed25519/RSA PKCS#8 PEM). */
 export function parseCredentials(secretId: string, secretString: string | undefined): ApiCredentials {
   const invalid = (why: string) =>
-    new RetryableError('INVALID_CREDENTIALS', `secret ${secretId} ${why}; expected JSON {"apiKey","apiSecret"} or {"apiKey","privateKey"}`);
+    new RetryableError('INVALID_CREDENTIALS', `secret ${withoutAwsIdentifiers(secretId)} ${why}; expected JSON {"apiKey","apiSecret"} or {"apiKey","privateKey"}`);
   let value: unknown;
   try {
     value = JSON.parse(secretString ?? '');

@@ -4,7 +4,7 @@
  * any other failure to read it is an error (the caller then stays paused: fail closed).
  */
 import { describeError, RetryableError } from '../../domain/errors.ts';
-import type { PauseSwitch } from '../../domain/ports.ts';
+import type { Deadline, PauseSwitch } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
 export const PAUSE_CACHE_MS = 10_000;
@@ -19,9 +19,9 @@ export class SsmPauseSwitch implements PauseSwitch {
     private readonly now: () => number = Date.now,
   ) {}
 
-  isPaused(): Promise<boolean> {
+  isPaused(deadline?: Deadline): Promise<boolean> {
     if (this.cached && this.now() - this.cached.at < PAUSE_CACHE_MS) return this.cached.paused;
-    const entry = { at: this.now(), paused: this.read() };
+    const entry = { at: this.now(), paused: this.read(deadline) };
     this.cached = entry;
     entry.paused.catch(() => {
       if (this.cached === entry) this.cached = undefined;
@@ -29,9 +29,9 @@ export class SsmPauseSwitch implements PauseSwitch {
     return entry.paused;
   }
 
-  private async read(): Promise<boolean> {
+  private async read(deadline: Deadline | undefined): Promise<boolean> {
     try {
-      const reply = await this.call<{ Parameter?: { Value?: string } }>('GetParameter', { Name: this.parameterName });
+      const reply = await this.call<{ Parameter?: { Value?: string } }>('GetParameter', { Name: this.parameterName }, deadline);
       return PAUSED_VALUES.test(reply.Parameter?.Value ?? '');
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ParameterNotFound') return false;

@@ -1,9 +1,11 @@
 import {
   asGuardError,
+  describeError,
   ExecutionUnknownError,
   GuardError,
   PermanentError,
   RetryableError,
+  withoutAwsIdentifiers,
 } from '../../../functions/domain/errors.ts';
 
 describe('error taxonomy', () => {
@@ -35,5 +37,21 @@ describe('error taxonomy', () => {
     const error = asGuardError(thrown);
     expect(error).toBeInstanceOf(RetryableError);
     expect([error.code, error.message, error.retryable, error.cause]).toEqual(['INTERNAL_ERROR', message, true, thrown]);
+  });
+});
+
+describe('foreign errors never carry AWS identifiers', () => {
+  test.each([
+    [
+      'an IAM denial naming the role and the resource',
+      'User: arn:aws:sts::123456789012:assumed-role/leverage-guard-prod/fn is not authorized to perform: sns:Publish on resource: arn:aws:sns:ap-northeast-1:123456789012:outcomes',
+      'User: <arn> is not authorized to perform: sns:Publish on resource: <arn>',
+    ],
+    ['a GovCloud/China partition ARN in quotes', 'Secret "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x" not found', 'Secret "<arn>" not found'],
+    ['a bare account id', 'account 123456789012 is suspended', 'account <account> is suspended'],
+    ['a Binance-sized timestamp is left alone', 'timestamp 1764064800000 outside recvWindow', 'timestamp 1764064800000 outside recvWindow'],
+  ])('%s', (_what, text, expected) => {
+    expect(withoutAwsIdentifiers(text)).toBe(expected);
+    expect(describeError(Object.assign(new Error(text), { name: 'AccessDeniedException' }))).toBe(`AccessDeniedException: ${expected}`);
   });
 });

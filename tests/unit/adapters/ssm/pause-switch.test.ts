@@ -100,3 +100,14 @@ describe('SsmPauseSwitch: read at most every 10 s', () => {
     expect(requests).toHaveLength(1);
   });
 });
+
+test('the read is bounded by the caller\'s deadline', async () => {
+  const deadlines: unknown[] = [];
+  const call = (async (_operation: string, _input: object, deadline?: unknown) => {
+    deadlines.push(deadline);
+    return { Parameter: { Value: 'false' } };
+  }) as AwsJsonCall;
+  const deadline = { remainingMs: () => 1234 };
+  await new SsmPauseSwitch(call, PARAMETER, () => T0).isPaused(deadline);
+  expect(deadlines).toEqual([deadline]);
+});
