@@ -27,6 +27,8 @@ export function createChangeLeverageHandler(deps: HandlerDeps) {
       eventIds: results.map((r) => r.eventId),
       acknowledged: results.filter((r) => r.disposition === 'acknowledge').length,
       handedBack: results.filter((r) => r.disposition === 'retry').length,
+      // How close the invocation came to its timeout (time-budget.ts keeps a reserve).
+      remainingMs: context.getRemainingTimeInMillis(),
     });
     return respond(event, results);
   }
