@@ -8,7 +8,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../commons/logger.ts';
 import { metrics, recordInvocationMetrics } from '../commons/metrics.ts';
+import type { Deadline } from '../domain/ports.ts';
 import { type BatchDeps, processBatch } from '../domain/process-batch.ts';
+import { endingEarlier, WORK_RESERVE_MS } from '../domain/time-budget.ts';
 import { type LambdaEvent, normalise, respond } from './lambda-events.ts';
 
 export interface HandlerDeps extends Omit<BatchDeps, 'deadline'> {
@@ -18,10 +20,10 @@ export interface HandlerDeps extends Omit<BatchDeps, 'deadline'> {
 export function createChangeLeverageHandler(deps: HandlerDeps) {
   async function changeLeverageHandler(event: LambdaEvent, context: Context) {
     const records = normalise(event, context, deps.maxReceiveCount);
-    const results = await processBatch(records, {
-      ...deps,
-      deadline: { remainingMs: () => context.getRemainingTimeInMillis() },
-    });
+    const deadline: Deadline = { remainingMs: () => context.getRemainingTimeInMillis() };
+    // Overlaps Binance's clock measurement (cold start) with the pause switch and credential reads.
+    deps.exchange.prepare?.(endingEarlier(deadline, WORK_RESERVE_MS));
+    const results = await processBatch(records, { ...deps, deadline });
     recordInvocationMetrics(results);
     logger.info('invocation complete', {
       eventIds: results.map((r) => r.eventId),

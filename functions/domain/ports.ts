@@ -33,6 +33,11 @@ export interface Exchange {
   readLeverage(credentials: ApiCredentials, symbol: string, deadline: Deadline): Promise<LeverageSetting>;
   /** Symbols with a non-zero position, and their leverage. */
   readOpenPositions(credentials: ApiCredentials, deadline: Deadline): Promise<OpenPosition[]>;
+  /**
+   * Optional: starts what the first request will need (Binance: its server time) while the
+   * invocation does other start-up work. Returns at once and never fails.
+   */
+  prepare?(deadline: Deadline): void;
 }
 
 /** One event's work on one symbol (symbol `*` for an outcome about the whole event). */
