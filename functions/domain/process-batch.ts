@@ -17,7 +17,7 @@ import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeSta
 import { checkFreshness, type Policy } from './policy.ts';
 import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { type Lanes, Sequencer } from './sequencer.ts';
-import { CHECK_RESERVE_MS, endingEarlier, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from './time-budget.ts';
+import { canStartWork, CHECK_RESERVE_MS, endingEarlier, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from './time-budget.ts';
 import type { CredentialStore, Deadline, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore } from './ports.ts';
 
 export interface InboundRecord {
@@ -133,7 +133,7 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
 
   const blocker =
     held ??
-    (deadline.remainingMs() < deps.minimumTimeToStartMs
+    (!canStartWork(deps.deadline.remainingMs(), deps.minimumTimeToStartMs)
       ? new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event')
       : undefined);
   if (blocker) return report(known, known.map(() => ({ status: 'RETRY', error: blocker })));
@@ -219,15 +219,15 @@ async function settle(
  */
 async function completedEarlier(command: RiskCommand, target: Target | undefined, deps: BatchDeps): Promise<boolean> {
   if (!target || !deps.state) return false;
-  const ref = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
-  return deps.state.isCompleted(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch(() => false);
+  return deps.state
+    .isCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol }, endingEarlier(deps.deadline, CHECK_RESERVE_MS))
+    .catch(() => false);
 }
 
 /** Best effort: the outcome is already out; a missing marker only risks a duplicate on redelivery. */
 async function markCompleted(command: RiskCommand, target: Target, deps: BatchDeps, log: Log): Promise<void> {
   try {
-    const ref = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
-    await deps.state?.markCompleted(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS));
+    await deps.state?.markCompleted({ eventId: command.eventId, accountId: command.accountId, symbol: target.symbol }, endingEarlier(deps.deadline, CHECK_RESERVE_MS));
   } catch (error) {
     log.warn('could not record the event as completed', { symbol: target.symbol, detail: asGuardError(error).message });
   }
