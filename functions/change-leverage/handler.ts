@@ -10,7 +10,7 @@ import { logger } from '../commons/logger.ts';
 import { metrics, recordConfigurationError, recordInvocationMetrics } from '../commons/metrics.ts';
 import type { Deadline } from '../domain/ports.ts';
 import { type BatchDeps, processBatch } from '../domain/process-batch.ts';
-import { canStartWork, endingEarlier, WORK_RESERVE_MS } from '../domain/time-budget.ts';
+import { canStartWork, WORK_RESERVE_MS } from '../domain/time-budget.ts';
 import { type LambdaEvent, normalise, respond } from './lambda-events.ts';
 
 export interface HandlerDeps extends Omit<BatchDeps, 'deadline'> {
@@ -23,8 +23,6 @@ export function createChangeLeverageHandler(deps: HandlerDeps) {
     const deadline: Deadline = { remainingMs: () => context.getRemainingTimeInMillis() };
     const budgetMs = deadline.remainingMs();
     if (!canStartWork(budgetMs, deps.minimumTimeToStartMs)) reportBudgetBelowOneRequest(budgetMs, deps.minimumTimeToStartMs);
-    // Overlaps Binance's clock measurement (cold start) with the pause switch and credential reads.
-    deps.exchange.prepare?.(endingEarlier(deadline, WORK_RESERVE_MS));
     const results = await processBatch(records, { ...deps, deadline });
     recordInvocationMetrics(results);
     logger.info('invocation complete', {

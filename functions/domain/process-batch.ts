@@ -63,6 +63,8 @@ const TARGET_CONCURRENCY = 10;
 
 export async function processBatch(records: InboundRecord[], deps: BatchDeps): Promise<RecordResult[]> {
   const paused = await pauseReason(deps);
+  // Not while paused: then nothing may reach the exchange. Overlaps the credential reads.
+  if (!paused) deps.exchange.prepare?.(endingEarlier(deps.deadline, WORK_RESERVE_MS));
   const sequencer = new Sequencer();
   return Promise.all(
     records.map((record) => {

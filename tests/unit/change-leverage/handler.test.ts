@@ -1,11 +1,9 @@
 /**
- * The handler's own duties around processBatch: it warns, with a log line and a metric naming
- * the setting, when the invocation is too short for a single exchange request, and it starts the
- * exchange's preparation (Binance's clock) before the batch reads its pause switch and credentials.
+ * The handler's own duty around processBatch: it warns, with a log line and a metric naming the
+ * setting, when the invocation is too short for a single exchange request.
  */
 import type { Context } from 'aws-lambda';
 import { createChangeLeverageHandler, type HandlerDeps } from '../../../functions/change-leverage/handler.ts';
-import type { Deadline } from '../../../functions/domain/ports.ts';
 import { WORK_RESERVE_MS } from '../../../functions/domain/time-budget.ts';
 import { FakeCredentialStore, FakeExchange, RecordingPublisher, silentLog } from '../../support/fakes.ts';
 
@@ -57,24 +55,4 @@ describe('an invocation too short for one exchange request', () => {
     await handlerWith()(event, contextWith(REQUEST_TIMEOUT_MS + WORK_RESERVE_MS));
     expect(parsed().filter((line) => line.level === 'ERROR' || 'ConfigurationErrors' in line)).toEqual([]);
   });
-});
-
-test('the exchange is prepared (clock measured) before the credentials are read, within the work phase', async () => {
-  const order: string[] = [];
-  const given: number[] = [];
-  const exchange = Object.assign(new FakeExchange(), {
-    prepare(deadline: Deadline) {
-      order.push('prepare');
-      given.push(deadline.remainingMs());
-    },
-  });
-  const credentials = new FakeCredentialStore();
-  const forAccount = credentials.forAccount.bind(credentials);
-  credentials.forAccount = (accountId: string) => {
-    order.push('credentials');
-    return forAccount(accountId);
-  };
-  await handlerWith(exchange, credentials)(event, contextWith(20_000));
-  expect(order).toEqual(['prepare', 'credentials']);
-  expect(given).toEqual([20_000 - WORK_RESERVE_MS]);
 });

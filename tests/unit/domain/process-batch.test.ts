@@ -718,6 +718,39 @@ describe('processBatch: the pause switch', () => {
   });
 });
 
+describe('processBatch: the exchange is prepared (Binance: its clock measured) alongside the credential reads', () => {
+  function preparing(pause: FakePauseSwitch) {
+    const h = harness({ pause, remainingMs: 20_000 });
+    const order: string[] = [];
+    const given: number[] = [];
+    h.deps.exchange = Object.assign(h.exchange, {
+      prepare(deadline: Deadline) {
+        order.push('prepare');
+        given.push(deadline.remainingMs());
+      },
+    });
+    const forAccount = h.credentials.forAccount.bind(h.credentials);
+    h.credentials.forAccount = (accountId: string) => {
+      order.push('credentials');
+      return forAccount(accountId);
+    };
+    return { ...h, order, given };
+  }
+
+  test('after the pause switch says go, before the credentials are read, within the work phase', async () => {
+    const h = preparing(new FakePauseSwitch(answer(false)));
+    await h.run([record('msg-1', event('evt-1')), record('msg-2', event('evt-2', { accountId: 'desk-2' }))]);
+    expect(h.order).toEqual(['prepare', 'credentials', 'credentials']);
+    expect(h.given).toEqual([20_000 - WORK_RESERVE_MS]);
+  });
+
+  test('not while paused: then nothing at all may reach the exchange', async () => {
+    const h = preparing(new FakePauseSwitch(answer(true)));
+    await h.run([record('msg-1', event('evt-1'))]);
+    expect(h.order).toEqual([]);
+  });
+});
+
 describe('processBatch: FIFO message groups', () => {
   test('records of one group run in order, even for different symbols', async () => {
     const h = harness();
