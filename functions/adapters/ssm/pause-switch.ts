@@ -3,7 +3,7 @@
  * with no deploy. Read at most every 10 s per container; a missing parameter means "not paused",
  * any other failure to read it is an error (the caller then stays paused: fail closed).
  */
-import { describeError, RetryableError } from '../../domain/errors.ts';
+import { describeError, RetryableError, withoutAwsIdentifiers } from '../../domain/errors.ts';
 import type { Deadline, PauseSwitch } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
@@ -36,7 +36,7 @@ export class SsmPauseSwitch implements PauseSwitch {
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ParameterNotFound') return false;
       const reason = describeError(error);
-      throw new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `could not read ${this.parameterName} (${reason})`, undefined, { cause: error });
+      throw new RetryableError('PAUSE_SWITCH_UNAVAILABLE', `could not read ${withoutAwsIdentifiers(this.parameterName)} (${reason})`, undefined, { cause: error });
     }
   }
 }

@@ -111,3 +111,11 @@ test('the read is bounded by the caller\'s deadline', async () => {
   await new SsmPauseSwitch(call, PARAMETER, () => T0).isPaused(deadline);
   expect(deadlines).toEqual([deadline]);
 });
+
+test('a parameter given by ARN is not named in the error (it would carry the AWS account id)', async () => {
+  const call = (async () => {
+    throw new AwsServiceError('AccessDeniedException', 'denied', 400);
+  }) as AwsJsonCall;
+  const error = await rejectionOf<RetryableError>(new SsmPauseSwitch(call, 'arn:aws:ssm:eu-west-1:123456789012:parameter/leverage-guard/paused', () => T0).isPaused());
+  expect(error.message).toBe('could not read <arn> (AccessDeniedException: denied)');
+});
