@@ -60,8 +60,6 @@ const required = v.pipe(
   v.transform((value) => value!),
 );
 
-const optional = text;
-
 function integer(fallback: number, min: number, max: number, factor = 1) {
   return v.pipe(
     text,
@@ -152,8 +150,10 @@ const EnvSchema = v.pipe(
     LEVERAGE_CAPS: leverageCaps,
     MAX_EVENT_AGE_SECONDS: integer(900, 1, 7 * 86_400, 1000),
     DRY_RUN: flag,
-    STATE_TABLE_NAME: optional,
-    PAUSE_PARAMETER: optional,
+    /** Unset: no cross-invocation ordering or duplicate detection. */
+    STATE_TABLE_NAME: text,
+    /** Unset: no pause switch. */
+    PAUSE_PARAMETER: text,
   }),
   // Accounts must never silently share one key: a template without {accountId} would sign every
   // account's change with the same secret.
