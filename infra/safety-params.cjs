@@ -1,5 +1,6 @@
 // The safety-rail params (infra/config/*.yml or --param) turned into the function's environment
-// variables, validated while packaging. The function refuses to start on a malformed value, and
+// variables, validated while packaging (and BINANCE_REQUEST_TIMEOUT_MS checked against the
+// function timeout). The function refuses to start on a malformed value, and
 // a function that refuses to start de-leverages nothing: a typo in a cap must fail `npm run
 // package`, naming the param, not every invocation in production.
 // Used as ${file(infra/safety-params.cjs):<name>} in infra/functions.yml; osls calls the named
@@ -66,7 +67,40 @@ function dryRunValue(raw) {
   fail('dryRun', `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
+// Same as functions/domain/time-budget.ts: the function stops starting work this long before its
+// timeout, keeping the time to publish FAILED outcomes and respond (a test checks they agree).
+const WORK_RESERVE_MS = 1500;
+// Same range as functions/commons/config.ts.
+const REQUEST_TIMEOUT_RANGE = [100, 60000];
+
+/**
+ * BINANCE_REQUEST_TIMEOUT_MS: a record starts only if one request fits in the time left before the
+ * work reserve, so a timeout at or near the function timeout processes NOTHING (every record is
+ * handed back as out of time, then ends FAILED). Refused here, naming both params.
+ */
+function binanceRequestTimeoutMsValue(raw, functionTimeoutRaw) {
+  const text = String(raw ?? '').trim();
+  const [min, max] = REQUEST_TIMEOUT_RANGE;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    fail('binanceRequestTimeoutMs', `must be a whole number of milliseconds from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  const functionTimeoutMs = Number(functionTimeoutRaw) * 1000;
+  if (!(functionTimeoutMs > 0)) fail('functionTimeout', `must be a number of seconds, got ${JSON.stringify(functionTimeoutRaw)}`);
+  const latest = functionTimeoutMs - WORK_RESERVE_MS;
+  if (Number(text) > latest) {
+    fail(
+      'binanceRequestTimeoutMs',
+      `${text} ms does not fit the function timeout (functionTimeout ${functionTimeoutRaw} s, of which the last ${WORK_RESERVE_MS} ms are kept to ` +
+        `publish outcomes): no record could ever start; use at most ${latest} ms or raise functionTimeout`,
+    );
+  }
+  return String(Number(text));
+}
+
 module.exports = {
+  WORK_RESERVE_MS,
+  binanceRequestTimeoutMs: async ({ resolveVariable }) =>
+    binanceRequestTimeoutMsValue(await param(resolveVariable, 'binanceRequestTimeoutMs'), await param(resolveVariable, 'functionTimeout')),
   leverageCaps: async ({ resolveVariable }) => leverageCapsValue(await param(resolveVariable, 'leverageCaps')),
   maxEventAgeSeconds: async ({ resolveVariable }) => maxEventAgeSecondsValue(await param(resolveVariable, 'maxEventAgeSeconds')),
   dryRun: async ({ resolveVariable }) => dryRunValue(await param(resolveVariable, 'dryRun')),

@@ -4,6 +4,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SDK_REQUEST_HANDLER } from '../adapters/aws-sdk/bounded-call.ts';
 import { createAwsJsonClient } from '../adapters/aws-json/aws-json-client.ts';
 import { BinancePapiClient } from '../adapters/binance/papi-client.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store.ts';
@@ -27,11 +28,11 @@ export const handler = createChangeLeverageHandler({
     weightLimitPerMinute: config.weightLimitPerMinute,
     observer: exchangeMetrics,
   }),
-  credentials: new SecretsManagerCredentialStore(new SecretsManagerClient({}), {
+  credentials: new SecretsManagerCredentialStore(new SecretsManagerClient({ requestHandler: SDK_REQUEST_HANDLER }), {
     secretIdTemplate: config.secretIdTemplate,
     ttlMs: config.credentialsCacheTtlMs,
   }),
-  publisher: new SnsOutcomePublisher(new SNSClient({}), config.resultTopicArn),
+  publisher: new SnsOutcomePublisher(new SNSClient({ requestHandler: SDK_REQUEST_HANDLER }), config.resultTopicArn),
   state: config.stateTableName
     ? new DynamoDbStateStore(
         createAwsJsonClient({ service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0', endpointId: 'DYNAMODB' }),

@@ -37,6 +37,14 @@ export function recordInvocationMetrics(results: RecordResult[]): void {
   }
 }
 
+/**
+ * A setting that cannot work in this invocation (dimension `setting`: the variable's name), so an
+ * alarm can name what to fix rather than only seeing records handed back.
+ */
+export function recordConfigurationError(setting: string): void {
+  metrics.singleMetric().addDimension('setting', setting).addMetric('ConfigurationErrors', MetricUnit.Count, 1);
+}
+
 /** The exchange client's observations: latency, used weight, clock offset, in-invocation retries. */
 export const exchangeMetrics: ExchangeObserver = {
   request(_path, latencyMs, usedWeight) {

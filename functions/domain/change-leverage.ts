@@ -52,14 +52,14 @@ export function accountExchange(accountId: string, deps: Pick<ExecutionDeps, 'ex
   // A rotated key or a fixed IP whitelist must take effect now, not when the cache expires: on a
   // refusal the cached credentials are dropped and the call is made once more with fresh ones.
   const withCredentials = async <T>(call: (credentials: ApiCredentials) => Promise<T>): Promise<T> => {
-    const credentials = await deps.credentials.forAccount(accountId);
+    const credentials = await deps.credentials.forAccount(accountId, deps.deadline);
     try {
       return await call(credentials);
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       deps.log.warn('the exchange refused the account credentials; fetching them again and retrying once', { code: error.code });
       await deps.credentials.invalidate(accountId, credentials);
-      return call(await deps.credentials.forAccount(accountId));
+      return call(await deps.credentials.forAccount(accountId, deps.deadline));
     }
   };
   return {
@@ -88,7 +88,7 @@ export async function executeTarget(
   const ref: TargetRef = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
   let claim: HeldClaim | undefined;
   try {
-    const earlier = await deps.state?.earlierDecision(ref);
+    const earlier = await deps.state?.earlierDecision(ref, deps.deadline);
     if (earlier?.published) {
       deps.log.info('already decided and published on an earlier delivery', { symbol: target.symbol });
       return { verdict: { status: 'ALREADY_PUBLISHED' } };
@@ -144,12 +144,12 @@ async function claimKey(
   deps: ExecutionDeps,
 ): Promise<HeldClaim | 'applied-earlier'> {
   const request = { issuedAtMs: command.issuedAtMs, leverage: plan.leverage, leaseMs: deps.deadline.remainingMs() + LEASE_MARGIN_MS };
-  let claim = await state.claim(ref, request);
+  let claim = await state.claim(ref, request, deps.deadline);
   if (claim.status === 'newer-in-flight' && !claim.leaseActive) {
     const inForce = (await account.readLeverage(ref.symbol)).leverage;
     if (inForce === claim.leverage) throw superseded(claim.issuedAtMs, `its leverage ${inForce} is in force`);
     deps.log.info('a newer event in flight did not apply; going ahead', { symbol: ref.symbol, newerEventId: claim.eventId });
-    claim = await state.claim(ref, { ...request, replacing: claim.eventId });
+    claim = await state.claim(ref, { ...request, replacing: claim.eventId }, deps.deadline);
   }
   // Its own change is the last applied: done, whoever holds the key now.
   if (claim.status === 'applied-earlier') return claim.status;
@@ -195,7 +195,7 @@ async function decideAndApply(
 /** Everything but the change itself, including the read of the current leverage. */
 async function dryRun(command: RiskCommand, plan: LeveragePlan, ref: TargetRef, account: AccountExchange, deps: ExecutionDeps): Promise<Verdict> {
   if (command.issuedAtMs !== undefined && deps.state) {
-    const last = await deps.state.lastAppliedIssuedAtMs(ref);
+    const last = await deps.state.lastAppliedIssuedAtMs(ref, deps.deadline);
     if (last !== undefined && last > command.issuedAtMs) throw superseded(last, 'it was applied');
   }
   checkNotStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);

@@ -74,7 +74,7 @@ export function asGuardError(error: unknown): GuardError {
   return new RetryableError('INTERNAL_ERROR', describeError(error), undefined, { cause: error });
 }
 
-/** "Name: message" of anything thrown, for wrapping a foreign error in one of ours. */
+/** "Name: message" of anything thrown, for wrapping a foreign error in one of ours (see withoutAwsIdentity). */
 export function describeError(error: unknown): string {
   return withoutAwsIdentity(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }

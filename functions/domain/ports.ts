@@ -14,7 +14,10 @@ export interface LeverageSetting {
   maxNotionalValue: string;
 }
 
-/** Time left in this invocation; adapters size their waits and timeouts from it. */
+/**
+ * Time left in this invocation; adapters size their waits and timeouts from it. Every port call
+ * that leaves the process takes one, so none can outlive the invocation (domain/time-budget.ts).
+ */
 export interface Deadline {
   remainingMs(): number;
 }
@@ -30,6 +33,11 @@ export interface Exchange {
   readLeverage(credentials: ApiCredentials, symbol: string, deadline: Deadline): Promise<LeverageSetting>;
   /** Symbols with a non-zero position, and their leverage. */
   readOpenPositions(credentials: ApiCredentials, deadline: Deadline): Promise<OpenPosition[]>;
+  /**
+   * Optional: starts what the first request will need (Binance: its server time) while the
+   * invocation does other start-up work. Returns at once and never fails.
+   */
+  prepare?(deadline: Deadline): void;
 }
 
 /** One event's work on one symbol. */
@@ -82,16 +90,17 @@ export type EarlierDecision = { published: true } | { published: false; verdict:
  */
 export interface StateStore {
   /** What an earlier delivery decided for this target (kept 24 h). */
-  earlierDecision(ref: TargetRef): Promise<EarlierDecision | undefined>;
+  earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined>;
   /** Remembers the decision; `published: false` keeps the verdict so a redelivery republishes it unchanged. */
-  recordDecision(ref: TargetRef, decision: EarlierDecision): Promise<void>;
+  recordDecision(ref: TargetRef, decision: EarlierDecision, deadline?: Deadline): Promise<void>;
   /**
    * Takes the account+symbol for one change, unless a newer event was applied or is in flight.
-   * Throws a RetryableError while an event that is not newer holds it.
+   * Throws a RetryableError while an event that is not newer holds it. The claim's release is
+   * bounded by the same deadline.
    */
-  claim(ref: TargetRef, request: ClaimRequest): Promise<Claim>;
+  claim(ref: TargetRef, request: ClaimRequest, deadline?: Deadline): Promise<Claim>;
   /** The issuedAt of the last applied change, for read-only checks (dry run). */
-  lastAppliedIssuedAtMs(ref: TargetRef): Promise<number | undefined>;
+  lastAppliedIssuedAtMs(ref: TargetRef, deadline?: Deadline): Promise<number | undefined>;
 }
 
 /** `unrecognisedValue`: the switch held something other than true/false, and so pauses (fail closed). */
@@ -99,17 +108,17 @@ export type PauseState = { paused: false } | { paused: true; unrecognisedValue?:
 
 /** The operators' pause switch. */
 export interface PauseSwitch {
-  state(): Promise<PauseState>;
+  state(deadline?: Deadline): Promise<PauseState>;
 }
 
 export interface CredentialStore {
-  forAccount(accountId: string): Promise<ApiCredentials>;
+  forAccount(accountId: string, deadline?: Deadline): Promise<ApiCredentials>;
   /** The exchange refused these credentials: forget them if still cached (a rotated key is fetched anew). */
   invalidate(accountId: string, refused: ApiCredentials): Promise<void>;
 }
 
 export interface OutcomePublisher {
-  publish(outcome: Outcome): Promise<void>;
+  publish(outcome: Outcome, deadline?: Deadline): Promise<void>;
 }
 
 export interface Log {

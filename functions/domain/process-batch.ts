@@ -18,6 +18,7 @@ import { invalidEventOutcome, type Outcome, type OutcomeContext, type OutcomeSta
 import { checkNotFromFuture, type Policy } from './policy.ts';
 import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { type Lanes, Sequencer } from './sequencer.ts';
+import { canStartWork, CHECK_RESERVE_MS, endingEarlier, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from './time-budget.ts';
 import type { CredentialStore, Deadline, EarlierDecision, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore, TargetRef } from './ports.ts';
 
 export interface InboundRecord {
@@ -70,6 +71,8 @@ const TARGET_CONCURRENCY = 10;
 
 export async function processBatch(records: InboundRecord[], deps: BatchDeps): Promise<RecordResult[]> {
   const paused = await pauseReason(deps);
+  // Not while paused: then nothing may reach the exchange. Overlaps the credential reads.
+  if (!paused) deps.exchange.prepare?.(endingEarlier(deps.deadline, WORK_RESERVE_MS));
   const sequencer = new Sequencer();
   return Promise.all(
     records.map((record) => {
@@ -114,7 +117,7 @@ function decode(body: RiskEventBody): Validation {
 async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {
   if (!deps.pause) return undefined;
   try {
-    const state = await deps.pause.state();
+    const state = await deps.pause.state(endingEarlier(deps.deadline, WORK_RESERVE_MS));
     if (!state.paused) return undefined;
     if (state.unrecognisedValue === undefined) return new RetryableError('PAUSED', 'leverage-guard is paused by its operators');
     const why = `the pause switch holds ${JSON.stringify(state.unrecognisedValue.slice(0, 40))}, which is neither "true" nor "false"; paused until it is one of them`;
@@ -142,15 +145,17 @@ async function processCommand(record: InboundRecord, command: RiskCommand, deps:
   const log = deps.logFor(command.eventId);
   const report = (targets: (Target | undefined)[], works: TargetWork[]) => settle(record, command, targets, works, startedAt, deps, log);
   const known = knownTargets(command);
+  // Work stops early enough to publish FAILED outcomes and respond (time-budget.ts).
+  const deadline = endingEarlier(deps.deadline, WORK_RESERVE_MS);
 
   const blocker =
     held ??
-    (deps.deadline.remainingMs() < deps.minimumTimeToStartMs
+    (!canStartWork(deps.deadline.remainingMs(), deps.minimumTimeToStartMs)
       ? new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event')
       : undefined);
   if (blocker) return report(known, known.map(() => ({ verdict: { status: 'RETRY', error: blocker } })));
 
-  const executionDeps: ExecutionDeps = { ...deps, log };
+  const executionDeps: ExecutionDeps = { ...deps, log, deadline };
   const account = accountExchange(command.accountId, executionDeps);
   let targets: Target[];
   try {
@@ -246,7 +251,7 @@ function targetRef(command: RiskCommand, target: Target | undefined): TargetRef 
 /** If the state store cannot say, FAILED is published: a duplicate is better than silence. */
 async function earlierDecisionOf(ref: TargetRef | undefined, deps: BatchDeps): Promise<EarlierDecision | undefined> {
   if (!ref || !deps.state) return undefined;
-  return deps.state.earlierDecision(ref).catch(() => undefined);
+  return deps.state.earlierDecision(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch(() => undefined);
 }
 
 /**
@@ -255,7 +260,7 @@ async function earlierDecisionOf(ref: TargetRef | undefined, deps: BatchDeps): P
  */
 async function recordDecision(ref: TargetRef, decision: EarlierDecision, deps: BatchDeps, log: Log): Promise<void> {
   try {
-    await deps.state?.recordDecision(ref, decision);
+    await deps.state?.recordDecision(ref, decision, endingEarlier(deps.deadline, CHECK_RESERVE_MS));
   } catch (error) {
     log.warn('could not record the decision', { symbol: ref.symbol, published: decision.published, detail: asGuardError(error).message });
   }
@@ -288,7 +293,7 @@ async function rejectInvalid(record: InboundRecord, outcome: Outcome, deps: Batc
 /** Returns the error instead of throwing: a failed publish means "hand back", never "acknowledge". */
 async function publish(outcome: Outcome, deps: BatchDeps, log: Log = deps.logFor(outcome.eventId)): Promise<GuardError | undefined> {
   try {
-    await deps.publisher.publish(outcome);
+    await deps.publisher.publish(outcome, endingEarlier(deps.deadline, RESPONSE_RESERVE_MS));
     log.info('outcome published', { symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
     return undefined;
   } catch (thrown) {

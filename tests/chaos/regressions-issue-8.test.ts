@@ -135,7 +135,8 @@ describe('4. SUPERSEDED only by a newer change that was applied', () => {
       leverage: 2,
       run: async () => {
         const firstReceive = b.handedBack([delivery('m-older', older, 1)]);
-        olderDeliveries = firstReceive.then(async (back) => (back.includes('m-older') ? [true, ...(await redeliver())] : [false]));
+        // The redelivery comes a visibility timeout later, when a's invocation has long ended.
+        olderDeliveries = firstReceive.then(async (back) => (back.includes('m-older') ? [true, ...(await newerDone.then(redeliver))] : [false]));
         const triedToClaim = async () => {
           while (!w.state.calls.some((c) => c.instance === 'b' && c.operation === 'UpdateItem' && c.pk === 'key#desk-1#SOLUSDT')) await Promise.resolve();
           for (let i = 0; i < 1000; i++) await Promise.resolve();
@@ -147,7 +148,8 @@ describe('4. SUPERSEDED only by a newer change that was applied', () => {
       w.advance(VISIBILITY_TIMEOUT_MS);
       return deliverUntilSettled(b, 'm-older', older, 2);
     };
-    expect(await a.handedBack([delivery('m-newer', newer)])).toEqual([]);
+    const newerDone = a.handedBack([delivery('m-newer', newer)]);
+    expect(await newerDone).toEqual([]);
     await olderDeliveries;
 
     expect(brief(w.outcomesOf('cut-to-2'))).toEqual([{ symbol: 'SOLUSDT', status: 'REJECTED', code: -2027, leverage: undefined }]);

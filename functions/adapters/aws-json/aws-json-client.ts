@@ -10,6 +10,8 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { Deadline } from '../../domain/ports.ts';
+import { callBudgetMs } from '../../domain/time-budget.ts';
 import { send } from '../../commons/http.ts';
 
 export interface AwsJsonService {
@@ -54,17 +56,20 @@ class NodeSha256 {
   }
 }
 
-/** State-table and pause-switch calls answer in milliseconds; anything slower is an outage. */
+/**
+ * State-table and pause-switch calls answer in milliseconds; anything slower is an outage. The
+ * caller's deadline cuts it shorter near the end of an invocation.
+ */
 const AWS_REQUEST_TIMEOUT_MS = 5000;
 
-export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input: object) => Promise<T>;
+export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input: object, deadline?: Deadline) => Promise<T>;
 
 export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, string | undefined> = process.env): AwsJsonCall {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const endpoint = new URL(env[`AWS_ENDPOINT_URL_${spec.endpointId}`] ?? env.AWS_ENDPOINT_URL ?? `https://${spec.service}.${region}.amazonaws.com`);
   const signer = new SignatureV4({ credentials: defaultProvider(), region, service: spec.service, sha256: NodeSha256 });
 
-  return async <T>(operation: string, input: object): Promise<T> => {
+  return async <T>(operation: string, input: object, deadline?: Deadline): Promise<T> => {
     const body = JSON.stringify(input);
     const signed = await signer.sign({
       method: 'POST',
@@ -80,7 +85,8 @@ export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, st
       },
       body,
     });
-    const { status, body: text } = await send({ method: 'POST', url: endpoint, headers: signed.headers, body, timeoutMs: AWS_REQUEST_TIMEOUT_MS });
+    const timeoutMs = callBudgetMs(AWS_REQUEST_TIMEOUT_MS, deadline, `${spec.service} ${operation}`);
+    const { status, body: text } = await send({ method: 'POST', url: endpoint, headers: signed.headers, body, timeoutMs });
     if (status < 300) return (text ? JSON.parse(text) : {}) as T;
     const json = parseErrorBody(text);
     // __type is "namespace#ExceptionName" (DynamoDB) or "ExceptionName" (SSM), possibly with a

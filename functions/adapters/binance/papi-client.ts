@@ -38,6 +38,12 @@ type Params = ReadonlyArray<readonly [string, string | number]>;
 /** Never start a request that could not finish before the invocation ends. */
 const MIN_REQUEST_BUDGET_MS = 200;
 const END_OF_INVOCATION_RESERVE_MS = 500;
+/**
+ * After the time endpoint failed (down, hanging, garbage), requests sign with the local clock (or
+ * the last measured offset) and nothing measures again for this long, not even a -1021: a dead
+ * endpoint costs one timeout per period, not one per request. Lambda hosts are NTP-synced.
+ */
+export const CLOCK_SYNC_BACKOFF_MS = 30_000;
 /** A 429 is waited out within the invocation at most this many times per request. */
 const MAX_RATE_LIMITED_ATTEMPTS = 2;
 /** Request weight of each PAPI endpoint used (the fapi time call counts against another limit). */
@@ -51,6 +57,8 @@ const UNLISTED_REQUEST_WEIGHT = 5;
 export class BinancePapiClient implements Exchange {
   private clockOffsetMs: number | undefined;
   private clockSync: Promise<void> | undefined;
+  /** No clock measurement before this local time (the time endpoint failed recently). */
+  private clockSyncAfter = 0;
   private quietUntil = 0;
   private banned = false;
 
@@ -64,6 +72,14 @@ export class BinancePapiClient implements Exchange {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.pacer = new WeightPacer(options.weightLimitPerMinute);
     this.observer = options.observer ?? NO_OBSERVER;
+  }
+
+  /**
+   * Measures Binance's clock now, when it is not known, so the measurement overlaps the caller's
+   * other start-up work (pause switch, credentials) instead of delaying the first request.
+   */
+  prepare(deadline: Deadline): void {
+    void this.ensureClockOffset(deadline);
   }
 
   async changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number, deadline: Deadline): Promise<LeverageSetting> {
@@ -127,7 +143,7 @@ export class BinancePapiClient implements Exchange {
       try {
         return interpretResponse(response);
       } catch (error) {
-        if (error instanceof ClockSkewError && !clockResynced) {
+        if (error instanceof ClockSkewError && !clockResynced && this.clockSyncAllowed()) {
           clockResynced = true;
           this.observer.retry('CLOCK_SKEW');
           await this.syncClock(deadline);
@@ -225,19 +241,30 @@ export class BinancePapiClient implements Exchange {
   }
 
   /**
-   * The first signed request of a container measures the offset. If the time endpoint is down we
-   * sign with the local clock (Lambda hosts are NTP-synced) and measure again on -1021.
+   * The first signed request of a container measures the offset (or waits for the measurement
+   * `prepare` started). If the time endpoint fails, requests sign with the local clock and the
+   * measurement is retried after CLOCK_SYNC_BACKOFF_MS, or on a -1021 once that has passed.
    */
   private async ensureClockOffset(deadline: Deadline): Promise<void> {
-    if (this.clockOffsetMs !== undefined) return;
+    if (this.clockOffsetMs !== undefined || (!this.clockSync && !this.clockSyncAllowed())) return;
     await this.syncClock(deadline).catch(() => undefined);
+  }
+
+  private clockSyncAllowed(): boolean {
+    return this.now() >= this.clockSyncAfter;
   }
 
   /** Concurrent callers share one measurement. */
   private syncClock(deadline: Deadline): Promise<void> {
-    this.clockSync ??= this.measureClockOffset(deadline).finally(() => {
-      this.clockSync = undefined;
-    });
+    this.clockSync ??= this.measureClockOffset(deadline)
+      .catch((error: unknown) => {
+        // Too little time left to measure says nothing about the endpoint.
+        if (!(error instanceof RetryableError && error.code === 'TIME_BUDGET_EXHAUSTED')) this.clockSyncAfter = this.now() + CLOCK_SYNC_BACKOFF_MS;
+        throw error;
+      })
+      .finally(() => {
+        this.clockSync = undefined;
+      });
     return this.clockSync;
   }
 

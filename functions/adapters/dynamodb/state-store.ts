@@ -12,7 +12,7 @@
  */
 import { describeError, PermanentError, RetryableError, SkipDecision } from '../../domain/errors.ts';
 import type { Verdict } from '../../domain/outcome.ts';
-import type { Claim, ClaimEnd, ClaimRequest, EarlierDecision, StateStore, TargetRef } from '../../domain/ports.ts';
+import type { Claim, ClaimEnd, ClaimRequest, Deadline, EarlierDecision, StateStore, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
 const DECISION_TTL_SECONDS = 24 * 3600;
@@ -34,30 +34,28 @@ export class DynamoDbStateStore implements StateStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async earlierDecision(ref: TargetRef): Promise<EarlierDecision | undefined> {
-    const item = await this.get(decisionKey(ref));
+  async earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined> {
+    const item = await this.get(decisionKey(ref), deadline);
     // TTL deletion can lag by hours: an expired record no longer counts.
     if (item === undefined || (readNumber(item.expiresAt) ?? 0) <= this.nowSeconds()) return undefined;
     const verdict = readText(item.verdict);
     return verdict === undefined ? { published: true } : { published: false, verdict: decodeVerdict(verdict) };
   }
 
-  async recordDecision(ref: TargetRef, decision: EarlierDecision): Promise<void> {
-    await this.request('PutItem', {
-      TableName: this.tableName,
-      Item: {
-        pk: text(decisionKey(ref)),
-        expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
-        ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
-      },
-    });
+  async recordDecision(ref: TargetRef, decision: EarlierDecision, deadline?: Deadline): Promise<void> {
+    const item = {
+      pk: text(decisionKey(ref)),
+      expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
+      ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
+    };
+    await this.request('PutItem', { TableName: this.tableName, Item: item }, deadline);
   }
 
-  async lastAppliedIssuedAtMs(ref: TargetRef): Promise<number | undefined> {
-    return readNumber((await this.get(keyOf(ref)))?.lastIssuedAtMs);
+  async lastAppliedIssuedAtMs(ref: TargetRef, deadline?: Deadline): Promise<number | undefined> {
+    return readNumber((await this.get(keyOf(ref), deadline))?.lastIssuedAtMs);
   }
 
-  async claim(ref: TargetRef, request: ClaimRequest): Promise<Claim> {
+  async claim(ref: TargetRef, request: ClaimRequest, deadline?: Deadline): Promise<Claim> {
     const now = this.now();
     const { issuedAtMs, replacing } = request;
     const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
@@ -84,20 +82,20 @@ export class DynamoDbStateStore implements StateStore {
           ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
           ...(issuedAtMs === undefined || replacing === undefined ? {} : { ':replacing': text(replacing) }),
         },
-      });
+      }, deadline);
       previous = reply.Attributes;
     } catch (error) {
       if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
-      return this.refusal(ref, issuedAtMs, now);
+      return this.refusal(ref, issuedAtMs, now, deadline);
     }
     const seenBefore =
       readText(previous?.lastEventId) === ref.eventId ? 'applied' : readText(previous?.pendingEventId) === ref.eventId ? 'in-flight' : undefined;
-    return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end) => this.release(ref, end, issuedAtMs) };
+    return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end) => this.release(ref, end, issuedAtMs, deadline) };
   }
 
   /** Why a claim was refused: this event's own change is the last applied, a newer applied change, a newer one in flight, or a holder that is not newer. */
-  private async refusal(ref: TargetRef, issuedAtMs: number | undefined, now: number): Promise<Claim> {
-    const current = await this.get(keyOf(ref));
+  private async refusal(ref: TargetRef, issuedAtMs: number | undefined, now: number, deadline: Deadline | undefined): Promise<Claim> {
+    const current = await this.get(keyOf(ref), deadline);
     const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
     const pendingIssuedAtMs = readNumber(current?.pendingIssuedAtMs);
     const pendingEventId = readText(current?.pendingEventId);
@@ -122,7 +120,7 @@ export class DynamoDbStateStore implements StateStore {
    * Frees the key. After an applied change, records which event it was and its issuedAt; after a
    * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
    */
-  private async release(ref: TargetRef, end: ClaimEnd, issuedAtMs: number | undefined): Promise<void> {
+  private async release(ref: TargetRef, end: ClaimEnd, issuedAtMs: number | undefined, deadline: Deadline | undefined): Promise<void> {
     const applied = end === 'applied';
     const recorded = applied
       ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])]
@@ -139,21 +137,21 @@ export class DynamoDbStateStore implements StateStore {
           ':owner': text(ref.eventId),
           ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
         },
-      });
+      }, deadline);
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') return;
       throw wrap(error);
     }
   }
 
-  private async get(pk: string): Promise<Item | undefined> {
-    const reply = await this.request<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: { pk: text(pk) }, ConsistentRead: true });
+  private async get(pk: string, deadline: Deadline | undefined): Promise<Item | undefined> {
+    const reply = await this.request<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: { pk: text(pk) }, ConsistentRead: true }, deadline);
     return reply.Item;
   }
 
-  private async request<T = Record<string, unknown>>(operation: string, input: object): Promise<T> {
+  private async request<T = Record<string, unknown>>(operation: string, input: object, deadline: Deadline | undefined): Promise<T> {
     try {
-      return await this.call<T>(operation, input);
+      return await this.call<T>(operation, input, deadline);
     } catch (error) {
       if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') throw error;
       throw wrap(error);

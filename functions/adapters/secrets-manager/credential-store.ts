@@ -4,8 +4,9 @@
  * at most once. A failed fetch is not cached. Secret values never appear in errors.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AuthenticationError, describeError } from '../../domain/errors.ts';
-import type { ApiCredentials, CredentialStore } from '../../domain/ports.ts';
+import { AuthenticationError, describeError, RetryableError } from '../../domain/errors.ts';
+import type { ApiCredentials, CredentialStore, Deadline } from '../../domain/ports.ts';
+import { sendWithin } from '../aws-sdk/bounded-call.ts';
 
 export interface CredentialStoreOptions {
   /** Secret id or ARN; `{accountId}` is replaced by the event's account. */
@@ -25,12 +26,13 @@ export class SecretsManagerCredentialStore implements CredentialStore {
     this.now = options.now ?? Date.now;
   }
 
-  forAccount(accountId: string): Promise<ApiCredentials> {
+  /** A fetch shared by concurrent callers is bounded by the first caller's deadline (one invocation's). */
+  forAccount(accountId: string, deadline?: Deadline): Promise<ApiCredentials> {
     const secretId = this.secretIdOf(accountId);
     const cached = this.cache.get(secretId);
     if (cached && cached.expiresAt > this.now()) return cached.credentials;
 
-    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId, accountId) };
+    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId, accountId, deadline) };
     this.cache.set(secretId, entry);
     // Forget a failed fetch, unless a newer one has replaced it meanwhile.
     entry.credentials.catch(() => {
@@ -56,11 +58,14 @@ export class SecretsManagerCredentialStore implements CredentialStore {
    * Errors name the account, not the secret: its id may be an ARN, and AWS's own messages name the
    * caller's role; both are scrubbed (see withoutAwsIdentity).
    */
-  private async fetch(secretId: string, accountId: string): Promise<ApiCredentials> {
+  private async fetch(secretId: string, accountId: string, deadline: Deadline | undefined): Promise<ApiCredentials> {
     let secretString: string | undefined;
     try {
-      ({ SecretString: secretString } = await this.client.send(new GetSecretValueCommand({ SecretId: secretId })));
+      ({ SecretString: secretString } = await sendWithin(deadline, 'reading the credentials', (options) =>
+        this.client.send(new GetSecretValueCommand({ SecretId: secretId }), options),
+      ));
     } catch (error) {
+      if (error instanceof RetryableError) throw error;
       const reason = describeError(error);
       throw new AuthenticationError('CREDENTIALS_UNAVAILABLE', `Secrets Manager could not return the credentials of account ${accountId} (${reason})`, undefined, { cause: error });
     }

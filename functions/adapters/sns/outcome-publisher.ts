@@ -6,7 +6,8 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { Outcome } from '../../domain/outcome.ts';
-import type { OutcomePublisher } from '../../domain/ports.ts';
+import type { Deadline, OutcomePublisher } from '../../domain/ports.ts';
+import { sendWithin } from '../aws-sdk/bounded-call.ts';
 
 export class SnsOutcomePublisher implements OutcomePublisher {
   constructor(
@@ -14,12 +15,13 @@ export class SnsOutcomePublisher implements OutcomePublisher {
     private readonly topicArn: string,
   ) {}
 
-  async publish(outcome: Outcome): Promise<void> {
+  async publish(outcome: Outcome, deadline?: Deadline): Promise<void> {
     try {
-      await this.client.send(
-        new PublishCommand({ TopicArn: this.topicArn, Message: JSON.stringify(outcome), MessageAttributes: attributesOf(outcome) }),
+      await sendWithin(deadline, 'publishing the outcome', (options) =>
+        this.client.send(new PublishCommand({ TopicArn: this.topicArn, Message: JSON.stringify(outcome), MessageAttributes: attributesOf(outcome) }), options),
       );
     } catch (error) {
+      if (error instanceof RetryableError) throw error;
       const reason = describeError(error);
       throw new RetryableError('OUTCOME_PUBLISH_FAILED', `could not publish the outcome (${reason})`, undefined, { cause: error });
     }

@@ -5,7 +5,7 @@
  * failure to read it is an error (the caller then stays paused).
  */
 import { describeError, RetryableError } from '../../domain/errors.ts';
-import type { PauseState, PauseSwitch } from '../../domain/ports.ts';
+import type { Deadline, PauseState, PauseSwitch } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
 export const PAUSE_CACHE_MS = 10_000;
@@ -21,9 +21,9 @@ export class SsmPauseSwitch implements PauseSwitch {
     private readonly now: () => number = Date.now,
   ) {}
 
-  state(): Promise<PauseState> {
+  state(deadline?: Deadline): Promise<PauseState> {
     if (this.cached && this.now() - this.cached.at < PAUSE_CACHE_MS) return this.cached.paused;
-    const entry = { at: this.now(), paused: this.read() };
+    const entry = { at: this.now(), paused: this.read(deadline) };
     this.cached = entry;
     entry.paused.catch(() => {
       if (this.cached === entry) this.cached = undefined;
@@ -31,9 +31,9 @@ export class SsmPauseSwitch implements PauseSwitch {
     return entry.paused;
   }
 
-  private async read(): Promise<PauseState> {
+  private async read(deadline: Deadline | undefined): Promise<PauseState> {
     try {
-      const reply = await this.call<{ Parameter?: { Value?: string } }>('GetParameter', { Name: this.parameterName });
+      const reply = await this.call<{ Parameter?: { Value?: string } }>('GetParameter', { Name: this.parameterName }, deadline);
       // Surrounding whitespace is how `aws ssm put-parameter --value "false "` typos look; case is not.
       const value = (reply.Parameter?.Value ?? '').trim();
       if (value === RUNNING_VALUE) return { paused: false };

@@ -72,3 +72,40 @@ describe('dryRun -> DRY_RUN', () => {
     await expect(resolve('dryRun', value)).rejects.toThrow(/^param dryRun: must be true or false/);
   });
 });
+
+describe('binanceRequestTimeoutMs -> BINANCE_REQUEST_TIMEOUT_MS, against functionTimeout', () => {
+  const withTimeout = (requestTimeoutMs: unknown, functionTimeout: unknown) =>
+    (settings as unknown as Record<'binanceRequestTimeoutMs', Setting>).binanceRequestTimeoutMs({
+      resolveVariable: async (variable) => {
+        if (variable === 'param:binanceRequestTimeoutMs') return requestTimeoutMs;
+        if (variable === 'param:functionTimeout') return functionTimeout;
+        throw new Error(`unexpected variable ${variable}`);
+      },
+    });
+
+  test.each([
+    [5000, 30, '5000'],
+    ['2000', '10', '2000'],
+    [28500, 30, '28500'], // exactly what fits before the reserve
+  ])('accepts %j ms with a %j s function timeout', async (value, functionTimeout, expected) => {
+    expect(await withTimeout(value, functionTimeout)).toBe(expected);
+  });
+
+  test.each([
+    [30000, 30],
+    [45000, 30],
+    [28501, 30],
+    [5000, 6],
+  ])('refuses %j ms with a %j s function timeout: no record could ever start', async (value, functionTimeout) => {
+    await expect(withTimeout(value, functionTimeout)).rejects.toThrow(/^param binanceRequestTimeoutMs: \d+ ms does not fit the function timeout .*no record could ever start/);
+  });
+
+  test.each([[99], [60001], ['5s'], [''], [undefined]])('refuses %j: not a timeout the function accepts', async (value) => {
+    await expect(withTimeout(value, 30)).rejects.toThrow(/^param binanceRequestTimeoutMs: must be a whole number of milliseconds from 100 to 60000/);
+  });
+
+  test('the reserve is the function\'s own', async () => {
+    const { WORK_RESERVE_MS } = await import('../../../functions/domain/time-budget.ts');
+    expect((settings as unknown as { WORK_RESERVE_MS: number }).WORK_RESERVE_MS).toBe(WORK_RESERVE_MS);
+  });
+});

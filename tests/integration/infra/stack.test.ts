@@ -594,6 +594,18 @@ describe('safety rails: function settings from stage params', () => {
     expect(badParamFailure).toMatch(/param dryRun: must be true or false, got "maybe"/);
   });
 
+  test('a BINANCE_REQUEST_TIMEOUT_MS at the function timeout fails packaging, naming both params', () => {
+    expect(env.BINANCE_REQUEST_TIMEOUT_MS).toBe(String(packaged.params.binanceRequestTimeoutMs));
+    let failure = 'packaged';
+    try {
+      packageStack('prod', { outDir: mkdtempSync(path.join(tmpdir(), 'leverage-guard-bad-')), params: { binanceRequestTimeoutMs: String(Number(packaged.params.functionTimeout) * 1000) } });
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    expect(failure).toMatch(/npm run package failed/);
+    expect(failure).toMatch(/param binanceRequestTimeoutMs: 30000 ms does not fit the function timeout \(functionTimeout 30 s/);
+  }, 120_000);
+
   test('MAX_EVENT_AGE_SECONDS outlives the SQS retries (else a record\'s last deliveries always arrive stale)', () => {
     const maxEventAge = Number(env.MAX_EVENT_AGE_SECONDS);
     const retrySpan = ((packaged.params.maxReceiveCount as number) - 1) * (packaged.params.visibilityTimeout as number);

@@ -1,7 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../../../functions/commons/config.ts';
 import { thrownBy } from '../../support/fakes.ts';
 
-const REQUIRED = { BINANCE_SECRET_ID: 'leverage-guard/{accountId}/binance', RESULT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:outcomes' };
+const REQUIRED = { BINANCE_SECRET_ID: 'leverage-guard/{accountId}/binance', RESULT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:outcomes' };
 
 /** What the new variables default to when unset. */
 const SAFETY_DEFAULTS = { leverageCaps: undefined, maxEventAgeMs: 900_000, dryRun: false, stateTableName: undefined, pauseParameter: undefined };
@@ -17,7 +17,7 @@ describe('loadConfig', () => {
   test('defaults: only the two required variables set', () => {
     expect(loadConfig(REQUIRED)).toStrictEqual({
       secretIdTemplate: 'leverage-guard/{accountId}/binance',
-      resultTopicArn: 'arn:aws:sns:eu-west-1:1:outcomes',
+      resultTopicArn: 'arn:aws:sns:eu-west-1:123456789012:outcomes',
       papiUrl: 'https://papi.binance.com',
       timeUrl: 'https://fapi.binance.com/fapi/v1/time',
       recvWindowMs: 5000,
@@ -33,7 +33,7 @@ describe('loadConfig', () => {
     expect(
       loadConfig({
         BINANCE_SECRET_ID: '  s/{accountId}  ',
-        RESULT_TOPIC_ARN: 'arn:t',
+        RESULT_TOPIC_ARN: ' arn:aws-us-gov:sns:us-gov-west-1:123456789012:outcomes.fifo ',
         BINANCE_PAPI_URL: ' http://127.0.0.1:8123 ',
         BINANCE_TIME_URL: 'http://localhost:8123/fapi/v1/time',
         BINANCE_RECV_WINDOW: '60000',
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       }),
     ).toStrictEqual({
       secretIdTemplate: 's/{accountId}',
-      resultTopicArn: 'arn:t',
+      resultTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:outcomes.fifo',
       papiUrl: 'http://127.0.0.1:8123',
       timeUrl: 'http://localhost:8123/fapi/v1/time',
       recvWindowMs: 60_000,
@@ -192,5 +192,72 @@ describe('loadConfig: safety rails', () => {
       undefined,
       'x',
     ]);
+  });
+});
+
+describe('loadConfig: configuration that cannot work is refused, all of it at once', () => {
+  const problemsOf = (env: Record<string, string | undefined>) => {
+    const error = thrownBy<ConfigError>(() => loadConfig(env));
+    expect(error).toBeInstanceOf(ConfigError);
+    return error.problems;
+  };
+
+  test('every problem is reported, each naming its variable, in one error', () => {
+    const env = { RESULT_TOPIC_ARN: 'outcomes', BINANCE_RECV_WINDOW: '0', LEVERAGE_CAPS: '{"btc": 0}', DRY_RUN: 'maybe', BINANCE_PAPI_URL: 'http://papi.binance.com' };
+    const problems = problemsOf(env);
+    expect(problems).toEqual([
+      'BINANCE_SECRET_ID is required',
+      'RESULT_TOPIC_ARN must be an SNS topic ARN (arn:<partition>:sns:<region>:<12-digit account>:<topic name>)',
+      'BINANCE_PAPI_URL must use https (plain http only for loopback hosts), got "http://papi.binance.com"',
+      'BINANCE_RECV_WINDOW must be a whole number from 1 to 60000, got "0"',
+      'LEVERAGE_CAPS has an invalid symbol "btc"',
+      'LEVERAGE_CAPS cap for btc must be a whole number from 1 to 125, got 0',
+      'DRY_RUN must be true or false, got "maybe"',
+    ]);
+    expect(thrownBy<ConfigError>(() => loadConfig(env)).message).toBe(`invalid configuration: ${problems.join('; ')}`);
+  });
+
+  test.each([
+    ['a topic name', 'outcomes'],
+    ['an SQS queue ARN', 'arn:aws:sqs:eu-west-1:123456789012:outcomes'],
+    ['a subscription ARN', 'arn:aws:sns:eu-west-1:123456789012:outcomes:3f2b0c1e-7a6d-4e5f-9a8b-1c2d3e4f5a6b'],
+    ['an account id that is not 12 digits', 'arn:aws:sns:eu-west-1:1234:outcomes'],
+    ['no region', 'arn:aws:sns::123456789012:outcomes'],
+    ['a topic URL', 'https://sns.eu-west-1.amazonaws.com/123456789012/outcomes'],
+  ])('RESULT_TOPIC_ARN as %s is refused, without echoing the value or its account', (_what, value) => {
+    const message = problemWith({ RESULT_TOPIC_ARN: value });
+    expect(message).toBe('invalid configuration: RESULT_TOPIC_ARN must be an SNS topic ARN (arn:<partition>:sns:<region>:<12-digit account>:<topic name>)');
+    expect(message).not.toContain('123456789012');
+  });
+
+  test.each(['arn:aws:sns:ap-northeast-1:123456789012:leverage-guard-prod-results', 'arn:aws-cn:sns:cn-north-1:123456789012:r_1', 'arn:aws:sns:us-east-1:000000000000:t.fifo'])(
+    'RESULT_TOPIC_ARN %s is an SNS topic ARN',
+    (value) => {
+      expect(loadConfig({ ...REQUIRED, RESULT_TOPIC_ARN: value }).resultTopicArn).toBe(value);
+    },
+  );
+
+  const PER_ACCOUNT = 'must contain {accountId} so each account signs with its own key (or set BINANCE_SINGLE_ACCOUNT=true to use one key for every account)';
+  test.each([
+    ['a name without {accountId}', 'leverage-guard/prod/binance', undefined, PER_ACCOUNT],
+    ['an ARN without {accountId}', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:binance', 'false', PER_ACCOUNT],
+    [
+      '{accountId} together with BINANCE_SINGLE_ACCOUNT=true',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:{accountId}',
+      'true',
+      'contains {accountId} although BINANCE_SINGLE_ACCOUNT=true says one key serves every account: choose one',
+    ],
+  ])('BINANCE_SECRET_ID as %s is refused, without echoing it', (_what, secretId, single, problem) => {
+    const message = problemWith({ BINANCE_SECRET_ID: secretId, BINANCE_SINGLE_ACCOUNT: single });
+    expect(message).toBe(`invalid configuration: BINANCE_SECRET_ID ${problem}`);
+    expect(message).not.toContain('123456789012');
+  });
+
+  test('one key for every account only when BINANCE_SINGLE_ACCOUNT=true says so', () => {
+    expect(loadConfig({ ...REQUIRED, BINANCE_SECRET_ID: 'leverage-guard/prod/binance', BINANCE_SINGLE_ACCOUNT: ' TRUE ' }).secretIdTemplate).toBe('leverage-guard/prod/binance');
+  });
+
+  test('BINANCE_SINGLE_ACCOUNT takes only true or false', () => {
+    expect(problemWith({ BINANCE_SINGLE_ACCOUNT: 'yes' })).toBe('invalid configuration: BINANCE_SINGLE_ACCOUNT must be true or false, got "yes"');
   });
 });

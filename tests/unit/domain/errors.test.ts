@@ -105,3 +105,18 @@ describe('withoutAwsIdentity', () => {
 test('an account id ending a sentence is scrubbed too', () => {
   expect(withoutAwsIdentity('denied for account 123456789012.')).toBe('denied for account <account>.');
 });
+describe('foreign errors never carry AWS identifiers', () => {
+  test.each([
+    [
+      'an IAM denial naming the role and the resource',
+      'User: arn:aws:sts::123456789012:assumed-role/leverage-guard-prod/fn is not authorized to perform: sns:Publish on resource: arn:aws:sns:ap-northeast-1:123456789012:outcomes',
+      'User: <arn> is not authorized to perform: sns:Publish on resource: <arn>',
+    ],
+    ['a GovCloud/China partition ARN in quotes', 'Secret "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x" not found', 'Secret "<arn>" not found'],
+    ['a bare account id', 'account 123456789012 is suspended', 'account <account> is suspended'],
+    ['a Binance-sized timestamp is left alone', 'timestamp 1764064800000 outside recvWindow', 'timestamp 1764064800000 outside recvWindow'],
+  ])('%s', (_what, text, expected) => {
+    expect(withoutAwsIdentity(text)).toBe(expected);
+    expect(describeError(Object.assign(new Error(text), { name: 'AccessDeniedException' }))).toBe(`AccessDeniedException: ${expected}`);
+  });
+});

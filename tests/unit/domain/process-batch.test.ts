@@ -1,8 +1,9 @@
 import { ExecutionUnknownError, PermanentError, RetryableError } from '../../../functions/domain/errors.ts';
 import type { Trigger } from '../../../functions/domain/outcome.ts';
 import type { Policy } from '../../../functions/domain/policy.ts';
-import type { PauseState } from '../../../functions/domain/ports.ts';
+import type { Deadline, PauseState } from '../../../functions/domain/ports.ts';
 import { type BatchDeps, type InboundRecord, processBatch, type RecordResult } from '../../../functions/domain/process-batch.ts';
+import { CHECK_RESERVE_MS, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from '../../../functions/domain/time-budget.ts';
 import {
   answer,
   deferred,
@@ -336,20 +337,123 @@ describe('processBatch: ordering per account and symbol', () => {
 
 describe('processBatch: time budget', () => {
   const message = 'not enough invocation time left to start this event';
+  // A record starts only if one exchange request fits before the work phase ends (time-budget.ts).
+  const ENOUGH_TO_START = MINIMUM_TIME_TO_START_MS + WORK_RESERVE_MS;
   test.each([
     [false, ['msg-1', 'retry', [], 'TIME_BUDGET_EXHAUSTED', message], []],
     [true, ['msg-1', 'retry', ['FAILED'], 'TIME_BUDGET_EXHAUSTED', message], [['evt-1', 'FAILED', 'TIME_BUDGET_EXHAUSTED']]],
-  ])('below minimumTimeToStartMs (final attempt: %p): handed back before the exchange is called', async (finalAttempt, expected, published) => {
-    const h = harness(MINIMUM_TIME_TO_START_MS - 1);
+  ])('below minimumTimeToStartMs + the work reserve (final attempt: %p): handed back before the exchange is called', async (finalAttempt, expected, published) => {
+    const h = harness(ENOUGH_TO_START - 1);
     expect(summary(await h.run([record('msg-1', event('evt-1'), { finalAttempt })]))).toEqual([expected]);
     expect(h.exchange.calls).toEqual([]);
     expect(h.credentials.accountIds).toEqual([]);
     expect(h.published()).toEqual(published);
   });
 
-  test('exactly minimumTimeToStartMs left is enough to start', async () => {
-    const h = harness(MINIMUM_TIME_TO_START_MS);
+  test('exactly minimumTimeToStartMs + the work reserve left is enough to start', async () => {
+    const h = harness(ENOUGH_TO_START);
     expect(outcomesOf((await h.run([record('msg-1', event('evt-1'))]))[0])).toEqual([{ symbol: 'BTCUSDT', status: 'APPLIED' }]);
+  });
+});
+
+describe('processBatch: no call outlives the invocation', () => {
+  // Simulated time: a hanging dependency answers only when the deadline it was given runs out,
+  // as the adapters' bounded calls do (they abort at that point); without a deadline it would
+  // hang past the invocation, which the test reports.
+  const INVOCATION_MS = 30_000;
+  type Bounded = 'exchange' | 'credentials' | 'state' | 'pause' | 'publisher';
+
+  function bounded(hanging: Bounded[]) {
+    const h = harness({ state: true, pause: new FakePauseSwitch() });
+    const end = T0 + INVOCATION_MS;
+    h.deps.deadline = { remainingMs: () => end - h.clock.now };
+    const hang = (what: Bounded, deadline: Deadline | undefined): Promise<never> => {
+      // Without a deadline it hangs until Lambda's timeout ends the invocation.
+      h.clock.now = deadline ? h.clock.now + Math.max(0, deadline.remainingMs()) : end;
+      return Promise.reject(new RetryableError('TIMEOUT', `${what} did not answer`));
+    };
+    const or = <T>(what: Bounded, deadline: Deadline | undefined, works: () => Promise<T>) => (hanging.includes(what) ? hang(what, deadline) : works());
+    const { exchange, credentials, state, publisher } = h;
+    const pause = h.deps.pause!;
+    /** [status, ms of the invocation left] of every outcome published. */
+    const publishedAt: [string, number][] = [];
+    h.deps.exchange = {
+      changeLeverage: (c, symbol, leverage, deadline) => or('exchange', deadline, () => exchange.changeLeverage(c, symbol, leverage)),
+      readLeverage: (c, symbol, deadline) => or('exchange', deadline, () => exchange.readLeverage(c, symbol)),
+      readOpenPositions: (c, deadline) => or('exchange', deadline, () => exchange.readOpenPositions(c)),
+    };
+    h.deps.credentials = {
+      forAccount: (id, deadline) => or('credentials', deadline, () => credentials.forAccount(id)),
+      invalidate: (id, refused) => credentials.invalidate(id, refused),
+    };
+    h.deps.pause = { state: (deadline) => or('pause', deadline, () => pause.state()) };
+    h.deps.state = {
+      earlierDecision: (ref, deadline) => or('state', deadline, () => state.earlierDecision(ref)),
+      recordDecision: (ref, decision, deadline) => or('state', deadline, () => state.recordDecision(ref, decision)),
+      lastAppliedIssuedAtMs: (ref, deadline) => or('state', deadline, () => state.lastAppliedIssuedAtMs(ref)),
+      claim: (ref, request, deadline) => or('state', deadline, () => state.claim(ref, request)),
+    };
+    h.deps.publisher = {
+      publish: (outcome, deadline) =>
+        or('publisher', deadline, async () => {
+          publishedAt.push([outcome.status, end - h.clock.now]);
+          await publisher.publish(outcome);
+        }),
+    };
+    return { ...h, publishedAt, timeLeft: () => end - h.clock.now };
+  }
+
+  test.each<[string, Bounded[]]>([
+    ['the exchange', ['exchange']],
+    ['Secrets Manager', ['credentials']],
+    ['the state table', ['state']],
+    ['the pause switch', ['pause']],
+    ['everything but SNS at once', ['exchange', 'credentials', 'state', 'pause']],
+  ])('%s hanging on a final attempt: FAILED is published, then the record handed back, all before the deadline', async (_what, hanging) => {
+    const b = bounded(hanging);
+    const results = await b.run([record('msg-1', multi('evt-1'), { finalAttempt: true }), record('msg-2', event('evt-2', { accountId: 'desk-2' }), { finalAttempt: true })]);
+    expect(brief(results)).toEqual([
+      ['msg-1', 'retry', expect.any(String)],
+      ['msg-2', 'retry', expect.any(String)],
+    ]);
+    expect(b.publishedAt.map(([status]) => status)).toEqual(['FAILED', 'FAILED', 'FAILED', 'FAILED']);
+    for (const [, left] of b.publishedAt) expect(left).toBeGreaterThanOrEqual(RESPONSE_RESERVE_MS);
+    expect(b.timeLeft()).toBeGreaterThanOrEqual(RESPONSE_RESERVE_MS);
+  });
+
+  test('SNS hanging: the records are handed back with time left to return the response', async () => {
+    const b = bounded(['publisher']);
+    const results = await b.run([record('msg-1', multi('evt-1'), { finalAttempt: true }), record('msg-2', event('evt-2', { accountId: 'desk-2' }))]);
+    expect(brief(results)).toEqual([
+      ['msg-1', 'retry', 'TIMEOUT'],
+      ['msg-2', 'retry', 'TIMEOUT'],
+    ]);
+    expect(b.timeLeft()).toBeGreaterThanOrEqual(RESPONSE_RESERVE_MS);
+  });
+
+  test('the state table and SNS both hanging on a final attempt: handed back in time', async () => {
+    const b = bounded(['state', 'publisher']);
+    const results = await b.run([record('msg-1', event('evt-1'), { finalAttempt: true })]);
+    expect(brief(results)).toEqual([['msg-1', 'retry', 'TIMEOUT']]);
+    expect(b.timeLeft()).toBeGreaterThanOrEqual(RESPONSE_RESERVE_MS);
+  });
+
+  test('work ends before checking and publishing, which end before the response is due', async () => {
+    const b = bounded([]);
+    const given: Record<string, number[]> = {};
+    const note = (what: string, deadline: Deadline | undefined) => (given[what] ??= []).push(deadline?.remainingMs() ?? Number.NaN);
+    const { exchange, credentials, state, publisher } = b.deps;
+    b.deps.exchange = { ...exchange, changeLeverage: (c, s, l, d) => (note('exchange', d), exchange.changeLeverage(c, s, l, d)) };
+    b.deps.credentials = { ...credentials, forAccount: (id, d) => (note('credentials', d), credentials.forAccount(id, d)) };
+    b.deps.state = { ...state!, recordDecision: (ref, decision, d) => (note('recordDecision', d), state!.recordDecision(ref, decision, d)) };
+    b.deps.publisher = { publish: (o, d) => (note('publish', d), publisher.publish(o, d)) };
+    await b.run([record('msg-1', event('evt-1'))]);
+    expect(given).toEqual({
+      credentials: [INVOCATION_MS - WORK_RESERVE_MS],
+      exchange: [INVOCATION_MS - WORK_RESERVE_MS],
+      publish: [INVOCATION_MS - RESPONSE_RESERVE_MS],
+      recordDecision: [INVOCATION_MS - CHECK_RESERVE_MS],
+    });
   });
 });
 
@@ -618,6 +722,39 @@ describe('processBatch: the pause switch', () => {
     await h.run([record('msg-1', event('evt-1')), record('msg-2', event('evt-2', { symbol: 'ETHUSDT' }))]);
     expect(h.published()).toEqual([['evt-1', 'APPLIED', null], ['evt-2', 'APPLIED', null]]);
     expect(pause.reads).toBe(1);
+  });
+});
+
+describe('processBatch: the exchange is prepared (Binance: its clock measured) alongside the credential reads', () => {
+  function preparing(pause: FakePauseSwitch) {
+    const h = harness({ pause, remainingMs: 20_000 });
+    const order: string[] = [];
+    const given: number[] = [];
+    h.deps.exchange = Object.assign(h.exchange, {
+      prepare(deadline: Deadline) {
+        order.push('prepare');
+        given.push(deadline.remainingMs());
+      },
+    });
+    const forAccount = h.credentials.forAccount.bind(h.credentials);
+    h.credentials.forAccount = (accountId: string) => {
+      order.push('credentials');
+      return forAccount(accountId);
+    };
+    return { ...h, order, given };
+  }
+
+  test('after the pause switch says go, before the credentials are read, within the work phase', async () => {
+    const h = preparing(new FakePauseSwitch(answer({ paused: false })));
+    await h.run([record('msg-1', event('evt-1')), record('msg-2', event('evt-2', { accountId: 'desk-2' }))]);
+    expect(h.order).toEqual(['prepare', 'credentials', 'credentials']);
+    expect(h.given).toEqual([20_000 - WORK_RESERVE_MS]);
+  });
+
+  test('not while paused: then nothing at all may reach the exchange', async () => {
+    const h = preparing(new FakePauseSwitch(answer({ paused: true })));
+    await h.run([record('msg-1', event('evt-1'))]);
+    expect(h.order).toEqual([]);
   });
 });
 

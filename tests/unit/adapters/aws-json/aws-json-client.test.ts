@@ -8,10 +8,13 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../../../../functions/adapters/aws-json/aws-json-client.ts';
+import type { TransportError } from '../../../../functions/commons/http.ts';
+import type { RetryableError } from '../../../../functions/domain/errors.ts';
+import { MIN_CALL_BUDGET_MS } from '../../../../functions/domain/time-budget.ts';
 import { rejectionOf } from '../../../support/fakes.ts';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -259,6 +262,35 @@ describe('createAwsJsonClient: the answer', () => {
     await closed.close();
     const error = await rejectionOf<NodeJS.ErrnoException>(createAwsJsonClient(DYNAMODB, { AWS_ENDPOINT_URL: url })('GetItem', {}));
     expect(error.code).toBe('ECONNREFUSED');
+  });
+});
+
+describe('createAwsJsonClient: bounded by the caller\'s deadline', () => {
+  let silent: net.Server;
+  let silentUrl: string;
+  const sockets: net.Socket[] = [];
+  beforeEach(async () => {
+    // Accepts connections and never answers: a hanging endpoint.
+    silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  test('a hanging endpoint is given up when the deadline runs out, not after the client\'s own 5 s', async () => {
+    const call = createAwsJsonClient(DYNAMODB, { AWS_ENDPOINT_URL: silentUrl });
+    const error = await rejectionOf<TransportError>(call('GetItem', {}, { remainingMs: () => 150 }));
+    expect([error.name, error.kind, error.message]).toEqual(['TransportError', 'timeout', 'no response within 150 ms']);
+  });
+
+  test('a deadline too short for a call: TIME_BUDGET_EXHAUSTED, nothing sent', async () => {
+    const call = createAwsJsonClient(DYNAMODB, { AWS_ENDPOINT_URL: server.url });
+    const error = await rejectionOf<RetryableError>(call('GetItem', {}, { remainingMs: () => MIN_CALL_BUDGET_MS - 1 }));
+    expect([error.constructor.name, error.code, error.message]).toEqual(['RetryableError', 'TIME_BUDGET_EXHAUSTED', 'not enough invocation time left for dynamodb GetItem']);
+    expect(server.requests).toEqual([]);
   });
 });
 

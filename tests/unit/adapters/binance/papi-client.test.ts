@@ -6,11 +6,11 @@
 import crypto from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BinancePapiClient, type PapiClientOptions } from '../../../../functions/adapters/binance/papi-client.ts';
+import { BinancePapiClient, CLOCK_SYNC_BACKOFF_MS, type PapiClientOptions } from '../../../../functions/adapters/binance/papi-client.ts';
 import { ClockSkewError, RateLimitedError } from '../../../../functions/adapters/binance/responses.ts';
 import { AuthenticationError, ExecutionUnknownError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
 import type { ApiCredentials } from '../../../../functions/domain/ports.ts';
-import { fixedDeadline, rejectionOf } from '../../../support/fakes.ts';
+import { fixedDeadline, rejectionOf, settleUntil } from '../../../support/fakes.ts';
 
 const LOCAL_T0 = 1_000_000_000_000; // 2001: the local clock is 24 years behind the exchange
 const SERVER_TIME = 1_764_064_800_000;
@@ -216,6 +216,109 @@ describe('the signed leverage request', () => {
       ['clockOffset', expect.any(Number)],
       ['request', LEVERAGE, 0, 42],
     ]);
+  });
+});
+
+describe('the time endpoint down or hanging: one failed measurement per back-off period', () => {
+  const timeRequests = () => server.log().filter((line) => line === `GET ${TIME}`).length;
+  const timestamps = () => server.posts().map((p) => Number(new URLSearchParams(p.query).get('timestamp')));
+
+  test('hanging: one timeout, then every change of the next 30 s signs with the local clock at once', async () => {
+    server.script(TIME, 'hang');
+    const { papi, clock } = clientFor(server, { requestTimeoutMs: 200 });
+    for (let change = 0; change < 5; change++) {
+      await papi.changeLeverage(HMAC, 'BTCUSDT', 10 + change, roomy);
+      clock.now += 5000;
+    }
+    expect(timeRequests()).toBe(1);
+    expect(timestamps()).toEqual([0, 1, 2, 3, 4].map((n) => LOCAL_T0 + n * 5000));
+  });
+
+  test('down: measured again once per back-off period, and the measurement is used once it answers', async () => {
+    server.script(TIME, { status: 503, body: 'down' }, { status: 503, body: 'down' });
+    const { papi, clock } = clientFor(server);
+    const changeAt = async (offsetMs: number) => {
+      clock.now = LOCAL_T0 + offsetMs;
+      await papi.changeLeverage(HMAC, 'BTCUSDT', 7, roomy);
+    };
+    // First period: one failed measurement for three changes.
+    await changeAt(0);
+    await changeAt(10_000);
+    await changeAt(CLOCK_SYNC_BACKOFF_MS - 1);
+    expect(timeRequests()).toBe(1);
+    // Second period: measured again, still down.
+    await changeAt(CLOCK_SYNC_BACKOFF_MS);
+    await changeAt(CLOCK_SYNC_BACKOFF_MS + 20_000);
+    expect(timeRequests()).toBe(2);
+    // Third period: it answers, and from then on the exchange's clock signs.
+    await changeAt(2 * CLOCK_SYNC_BACKOFF_MS);
+    await changeAt(2 * CLOCK_SYNC_BACKOFF_MS + 1);
+    expect(timeRequests()).toBe(3);
+    expect(timestamps().slice(-2)).toEqual([SERVER_TIME, SERVER_TIME + 1]);
+    expect(timestamps().slice(0, 5)).toEqual([0, 10_000, CLOCK_SYNC_BACKOFF_MS - 1, CLOCK_SYNC_BACKOFF_MS, CLOCK_SYNC_BACKOFF_MS + 20_000].map((t) => LOCAL_T0 + t));
+  });
+
+  test('a -1021 within the back-off period does not measure again: the request is handed back', async () => {
+    server.script(TIME, { status: 503, body: 'down' });
+    server.script(LEVERAGE, { status: 200, body: { leverage: 3, maxNotionalValue: '1' } }, binanceError(400, -1021, 'Timestamp for this request is outside of the recvWindow.'));
+    const { papi, clock } = clientFor(server);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 3, roomy);
+    clock.now += 1000;
+    const error = await rejectionOf<GuardError>(papi.changeLeverage(HMAC, 'BTCUSDT', 4, roomy));
+    expect([error.constructor.name, error.code]).toEqual(['ClockSkewError', -1021]);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`, `POST ${LEVERAGE}`]);
+  });
+
+  test('a failed re-measurement after -1021 keeps the last known offset; the next -1021 re-measures only after the back-off', async () => {
+    const skew = () => binanceError(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
+    server.script(TIME, { body: { serverTime: SERVER_TIME } }, { status: 503, body: 'down' });
+    server.script(LEVERAGE, { body: { leverage: 3, maxNotionalValue: '1' } }, skew(), skew(), skew());
+    const { papi, clock } = clientFor(server);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 3, roomy); // offset measured
+    clock.now += 1000;
+    await rejectionOf(papi.changeLeverage(HMAC, 'BTCUSDT', 4, roomy)); // -1021, re-measurement fails
+    clock.now += 1000;
+    const error = await rejectionOf<GuardError>(papi.changeLeverage(HMAC, 'BTCUSDT', 4, roomy)); // -1021 within the back-off
+    expect([error.constructor.name, error.code]).toEqual(['ClockSkewError', -1021]);
+    clock.now += CLOCK_SYNC_BACKOFF_MS;
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 4, roomy); // -1021 after it: re-measured, retried
+    expect(server.log()).toEqual([
+      `GET ${TIME}`, `POST ${LEVERAGE}`,
+      `POST ${LEVERAGE}`, `GET ${TIME}`,
+      `POST ${LEVERAGE}`,
+      `POST ${LEVERAGE}`, `GET ${TIME}`, `POST ${LEVERAGE}`,
+    ]);
+    // Signed with the last measured offset all along.
+    expect(timestamps().slice(0, 3)).toEqual([SERVER_TIME, SERVER_TIME + 1000, SERVER_TIME + 2000]);
+  });
+
+  test('too little time to measure is not a failed endpoint: no back-off', async () => {
+    const { papi } = clientFor(server);
+    await rejectionOf(papi.changeLeverage(HMAC, 'BTCUSDT', 3, fixedDeadline(600)));
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 3, roomy);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`]);
+  });
+
+  test('prepare() starts the measurement before any request, and the first request uses it', async () => {
+    const { papi } = clientFor(server);
+    papi.prepare(roomy);
+    await settleUntil(() => server.requests.length === 1);
+    expect(server.log()).toEqual([`GET ${TIME}`]);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`]);
+    expect(timestamps()).toEqual([SERVER_TIME]);
+    papi.prepare(roomy); // known: nothing to do
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 22, roomy);
+    expect(timeRequests()).toBe(1);
+  });
+
+  test('prepare() against a dead endpoint neither throws nor rejects, and starts the back-off', async () => {
+    server.script(TIME, { status: 503, body: 'down' });
+    const { papi } = clientFor(server);
+    expect(() => papi.prepare(roomy)).not.toThrow();
+    await settleUntil(() => server.requests.length === 1);
+    await papi.changeLeverage(HMAC, 'BTCUSDT', 21, roomy);
+    expect(server.log()).toEqual([`GET ${TIME}`, `POST ${LEVERAGE}`]);
   });
 });
 

@@ -388,3 +388,20 @@ describe('DynamoDbStateStore: failures of the other operations', () => {
     expect(await rejectionOf(operation(store))).toBe(own);
   });
 });
+
+describe('DynamoDbStateStore: every call is bounded by the caller\'s deadline', () => {
+  test('each operation passes its deadline to the call, the claim\'s release included', async () => {
+    const deadlines: unknown[] = [];
+    const call = (async (_operation: string, _input: object, deadline?: unknown) => {
+      deadlines.push(deadline);
+      return {};
+    }) as AwsJsonCall;
+    const store = new DynamoDbStateStore(call, TABLE, () => NOW);
+    const deadline = { remainingMs: () => 1234 };
+    await store.earlierDecision(REF, deadline);
+    await store.recordDecision(REF, { published: true }, deadline);
+    await store.lastAppliedIssuedAtMs(REF, deadline);
+    await (await claimed(store.claim(REF, REQUEST, deadline))).release('applied');
+    expect(deadlines).toEqual([deadline, deadline, deadline, deadline, deadline]);
+  });
+});

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseCredentials, SecretsManagerCredentialStore } from '../../../../functions/adapters/secrets-manager/credential-store.ts';
 import { AuthenticationError, type GuardError, RetryableError } from '../../../../functions/domain/errors.ts';
-import { answer, deferred, play, raise, rejectionOf, type Reply, settleUntil, thrownBy, waitFor } from '../../../support/fakes.ts';
+import { answer, deferred, fixedDeadline, play, raise, rejectionOf, type Reply, settleUntil, thrownBy, waitFor } from '../../../support/fakes.ts';
 
 type SecretReply = { SecretString?: string };
 
@@ -10,8 +10,11 @@ class FakeSecretsManager {
   readonly commands: GetSecretValueCommand[] = [];
   readonly replies: Reply<SecretReply>[] = [];
 
-  send(command: GetSecretValueCommand): Promise<SecretReply> {
+  readonly signals: AbortSignal[] = [];
+
+  send(command: GetSecretValueCommand, options: { abortSignal: AbortSignal }): Promise<SecretReply> {
     this.commands.push(command);
+    this.signals.push(options.abortSignal);
     return play(this.replies.shift() ?? answer({ SecretString: HMAC_SECRET }));
   }
 
@@ -89,6 +92,31 @@ describe('SecretsManagerCredentialStore', () => {
     ]);
     await expect(store.forAccount('default')).resolves.toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
     expect(client.commands).toHaveLength(2);
+  });
+
+  test('a Secrets Manager that never answers is abandoned when the deadline runs out, and not cached', async () => {
+    const { client, store } = storeWith();
+    const hanging = deferred<SecretReply>();
+    client.replies.push(waitFor(hanging));
+    const reading = rejectionOf<GuardError>(store.forAccount('default', fixedDeadline(100)));
+    // As the SDK does: an abort ends the call.
+    client.signals[0]!.addEventListener('abort', () => hanging.reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })));
+    const error = await reading;
+    expect([error.code, error.message]).toEqual(['CREDENTIALS_UNAVAILABLE', 'Secrets Manager could not return the credentials of account default (CallTimeoutError: no answer within 100 ms)']);
+    await expect(store.forAccount('default')).resolves.toEqual({ apiKey: 'AK-1', apiSecret: 'S3CR3T-VALUE' });
+  });
+
+  test('no time left: TIME_BUDGET_EXHAUSTED, nothing sent', async () => {
+    const { client, store } = storeWith();
+    const error = await rejectionOf<GuardError>(store.forAccount('default', fixedDeadline(0)));
+    expect([error.code, client.commands]).toEqual(['TIME_BUDGET_EXHAUSTED', []]);
+  });
+
+  test('an ARN template and an AWS error naming the role: neither ARN nor AWS account id reaches the message', async () => {
+    const { client, store } = storeWith(60_000, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:{accountId}');
+    client.replies.push(raise(Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized'), { name: 'AccessDeniedException' })));
+    const error = await rejectionOf<GuardError>(store.forAccount('desk-2'));
+    expect(error.message).toBe('Secrets Manager could not return the credentials of account desk-2 (AccessDeniedException: User: <arn> is not authorized)');
   });
 
   test('a thrown non-Error is described as text', async () => {

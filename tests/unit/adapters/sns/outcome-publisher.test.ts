@@ -2,6 +2,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { attributesOf, SnsOutcomePublisher } from '../../../../functions/adapters/sns/outcome-publisher.ts';
 import { RetryableError } from '../../../../functions/domain/errors.ts';
 import type { Outcome } from '../../../../functions/domain/outcome.ts';
+import { fixedDeadline, rejectionOf } from '../../../support/fakes.ts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:leverage-guard-outcomes';
 
@@ -26,12 +27,12 @@ const invalid: Outcome = {
   durationMs: 0,
 };
 
-function publisherWith(send: (command: PublishCommand) => Promise<unknown>) {
+function publisherWith(send: (command: PublishCommand, options: { abortSignal: AbortSignal }) => Promise<unknown>) {
   const commands: PublishCommand[] = [];
   const client = {
-    send: (command: PublishCommand) => {
+    send: (command: PublishCommand, options: { abortSignal: AbortSignal }) => {
       commands.push(command);
-      return send(command);
+      return send(command, options);
     },
   };
   return { commands, publisher: new SnsOutcomePublisher(client as unknown as SNSClient, TOPIC) };
@@ -71,5 +72,27 @@ describe('SnsOutcomePublisher', () => {
     );
     expect(error).toBeInstanceOf(RetryableError);
     expect([error?.code, error?.message, error?.cause]).toEqual(['OUTCOME_PUBLISH_FAILED', message, thrown]);
+  });
+
+  test('an SNS that never answers is abandoned when the deadline runs out (as the SDK does on abort)', async () => {
+    const { publisher } = publisherWith(
+      (_command, { abortSignal }) => new Promise((_resolve, reject) => abortSignal.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })))),
+    );
+    const error = await rejectionOf<RetryableError>(publisher.publish(applied, fixedDeadline(100)));
+    expect([error.constructor.name, error.code, error.message]).toEqual(['RetryableError', 'OUTCOME_PUBLISH_FAILED', 'could not publish the outcome (CallTimeoutError: no answer within 100 ms)']);
+  });
+
+  test('no time left: TIME_BUDGET_EXHAUSTED, nothing sent', async () => {
+    const { commands, publisher } = publisherWith(async () => ({}));
+    const error = await rejectionOf<RetryableError>(publisher.publish(applied, fixedDeadline(0)));
+    expect([error.code, commands]).toEqual(['TIME_BUDGET_EXHAUSTED', []]);
+  });
+
+  test('an authorization error does not carry the topic ARN or the caller\'s account into the outcome', async () => {
+    const denied = Object.assign(new Error(`User: arn:aws:sts::123456789012:assumed-role/fn-role/fn is not authorized to perform: SNS:Publish on resource: ${TOPIC}`), {
+      name: 'AuthorizationErrorException',
+    });
+    const error = await rejectionOf<RetryableError>(publisherWith(() => Promise.reject(denied)).publisher.publish(applied));
+    expect(error.message).toBe('could not publish the outcome (AuthorizationErrorException: User: <arn> is not authorized to perform: SNS:Publish on resource: <arn>)');
   });
 });

@@ -112,3 +112,22 @@ describe('SsmPauseSwitch: read at most every 10 s', () => {
     expect(requests).toHaveLength(1);
   });
 });
+
+test('the read is bounded by the caller\'s deadline', async () => {
+  const deadlines: unknown[] = [];
+  const call = (async (_operation: string, _input: object, deadline?: unknown) => {
+    deadlines.push(deadline);
+    return { Parameter: { Value: 'false' } };
+  }) as AwsJsonCall;
+  const deadline = { remainingMs: () => 1234 };
+  await new SsmPauseSwitch(call, PARAMETER, () => T0).state(deadline);
+  expect(deadlines).toEqual([deadline]);
+});
+
+test('a parameter given by ARN is not named in the error (it would carry the AWS account id)', async () => {
+  const call = (async () => {
+    throw new AwsServiceError('AccessDeniedException', 'denied', 400);
+  }) as AwsJsonCall;
+  const error = await rejectionOf<RetryableError>(new SsmPauseSwitch(call, 'arn:aws:ssm:eu-west-1:123456789012:parameter/leverage-guard/paused', () => T0).state());
+  expect(error.message).toBe('could not read <arn> (AccessDeniedException: denied)');
+});
