@@ -205,8 +205,9 @@ export class RieContainer {
     return `not listening on ${HOST}:${this.port} after ${START_TIMEOUT_MS} ms`;
   }
 
+  /** Running and not stopped: can take an invocation. */
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.stopped;
   }
 
   /**
@@ -215,7 +216,7 @@ export class RieContainer {
    * never answers; RIE enforces the function timeout itself.
    */
   invoke(event: unknown, guardMs: number): Promise<unknown> {
-    if (this.exited) return Promise.reject(new InvocationError('Runtime.Exited', 'the function container stopped', 'invoke'));
+    if (!this.alive) return Promise.reject(new InvocationError('Runtime.Exited', 'the function container stopped', 'invoke'));
     return new Promise((resolve, reject) => {
       const onExit = (error: Error) => {
         req.destroy();
@@ -247,7 +248,11 @@ export class RieContainer {
       });
       req.once('error', (error) => {
         settle();
-        reject(new InvocationError('Runtime.Unreachable', `aws-lambda-rie: ${error.message}`, 'invoke'));
+        reject(
+          this.stopped
+            ? new InvocationError('Runtime.Exited', 'the function container was stopped', 'invoke')
+            : new InvocationError('Runtime.Unreachable', `aws-lambda-rie: ${error.message}`, 'invoke'),
+        );
       });
       req.end(body);
     });
