@@ -118,6 +118,9 @@ describe('logs', () => {
     for (const line of recordLines) expect(line).toHaveProperty('eventId');
     for (const line of lines.filter((l) => l.message === 'invocation complete')) expect(line.eventIds).toHaveLength(1);
     expect(new Set(recordLines.map((l) => l.eventId))).toEqual(new Set([...events, failing].map((e) => e.eventId)));
+    // The request id the logger stamps is Lambda's (the runtime's context.awsRequestId).
+    const requestIds = new Set(guard.host.platformLogs.map((line) => /^START RequestId: (\S+)/.exec(line)?.[1]).filter(Boolean));
+    for (const line of recordLines) expect(requestIds).toContain(line.function_request_id);
 
     const everything = guard.host.logs.join('\n');
     for (const secret of [...secrets.filter((s) => !s.includes('PRIVATE KEY')), ...privateKeyLines]) {
@@ -162,6 +165,7 @@ describe('metrics (CloudWatch EMF in the log)', () => {
     guard.simulator.injectFault({ fault: { type: 'rateLimit', retryAfterSeconds: 0 }, symbol: 'XRPUSDT' });
     await guard.invoke(riskEvent({ symbol: 'XRPUSDT', leverage: 3 }));
     await guard.readOutcomes(1);
+    expect(jsonLines(guard.host.logs).find((line) => 'cold_start' in line)?.cold_start).toBe(true);
     const emf = jsonLines(guard.host.logs).filter((line) => '_aws' in line);
     expect(emf.some((line) => typeof line.ClockOffset === 'number')).toBe(true);
     expect(emf.filter((line) => line.reason === 'RATE_LIMITED').map((line) => line.ExchangeRetries)).toEqual([1]);
