@@ -7,6 +7,7 @@
  * concurrent one crashes it), so LambdaHost never gives a container two at once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
@@ -17,6 +18,8 @@ const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 const START_ATTEMPTS = 5;
 const START_TIMEOUT_MS = 10_000;
 const KILL_AFTER_MS = 3000;
+// util-linux: sets the parent-death signal, then runs the command in the same process.
+const SETPRIV = '/usr/bin/setpriv';
 // RIE answers a timed-out invocation with this plain text (Lambda's own answer is JSON of type
 // Sandbox.Timedout carrying the same sentence).
 const TIMED_OUT = /^Task timed out after [\d.]+ seconds$/;
@@ -154,32 +157,33 @@ export class RieContainer {
     const { pieces, bundlePath } = options;
     const taskRoot = path.dirname(path.resolve(bundlePath));
     const handler = `${path.basename(bundlePath).replace(/\.m?js$/, '')}.handler`;
-    const child = spawn(
+    const rieCommand = [
       pieces.rie,
-      [
-        '--runtime-interface-emulator-address',
-        `${HOST}:${emulatorPort}`,
-        '--runtime-api-address',
-        `${HOST}:${runtimeApiPort}`,
-        pieces.node,
-        pieces.ric,
-        handler,
-      ],
-      {
-        cwd: taskRoot,
-        env: {
-          PATH: `${path.dirname(pieces.node)}:${process.env.PATH ?? ''}`,
-          LAMBDA_TASK_ROOT: taskRoot,
-          AWS_LAMBDA_FUNCTION_NAME: path.basename(taskRoot),
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-          AWS_LAMBDA_FUNCTION_TIMEOUT: String(options.timeoutSeconds),
-          // What Lambda sets for an on-demand container (Powertools reads it for cold_start).
-          AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-          ...options.env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      '--runtime-interface-emulator-address',
+      `${HOST}:${emulatorPort}`,
+      '--runtime-api-address',
+      `${HOST}:${runtimeApiPort}`,
+      pieces.node,
+      pieces.ric,
+      handler,
+    ];
+    // RIE dies with this process even when it is killed outright (a jest worker force-exited, a
+    // `kill -9`), and the runtime follows RIE: no container outlives the tests or `npm start`.
+    const [command, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...rieCommand] : rieCommand;
+    const child = spawn(command!, args, {
+      cwd: taskRoot,
+      env: {
+        PATH: `${path.dirname(pieces.node)}:${process.env.PATH ?? ''}`,
+        LAMBDA_TASK_ROOT: taskRoot,
+        AWS_LAMBDA_FUNCTION_NAME: path.basename(taskRoot),
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+        AWS_LAMBDA_FUNCTION_TIMEOUT: String(options.timeoutSeconds),
+        // What Lambda sets for an on-demand container (Powertools reads it for cold_start).
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        ...options.env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const container = new RieContainer(child, emulatorPort);
     // RIE writes its own report lines and the runtime's output to stdout, its log to stderr.
     forEachLine(child.stdout!, (line) => {

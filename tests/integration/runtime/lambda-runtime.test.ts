@@ -1,6 +1,8 @@
 // The local Lambda runtime is AWS's own (Runtime Interface Emulator + Node.js Runtime Interface
 // Client): timeouts, re-initialisation, error shapes, init errors and the context object are
 // Lambda's. A small fixture function (fixture/index.mjs) reports what the runtime gave it.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { InvocationError, LambdaHost, type LambdaHostOptions } from '../../../local/lambda/lambda-host.ts';
 
 jest.setTimeout(30_000);
@@ -17,6 +19,15 @@ interface FixtureReply {
 }
 
 const FIXTURE = 'tests/integration/runtime/fixture/index.mjs';
+
+/** Alive and not a zombie (a dead process nobody has reaped yet). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const hosts: LambdaHost[] = [];
@@ -145,6 +156,19 @@ describe('containers', () => {
     const cold = await host.invoke<FixtureReply>({});
     expect(cold.pid).not.toBe(warm.pid);
     expect(cold.invocationsInThisRuntime).toBe(1);
+  });
+
+  test('a container does not outlive the process that started it, even one killed outright', async () => {
+    const holder = spawn('node', ['--import', 'tsx', 'tests/integration/runtime/fixture/hold-a-container.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const runtimePid = await new Promise<number>((resolve, reject) => {
+      holder.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      holder.once('exit', (code) => reject(new Error(`the holder exited early (${code})`)));
+    });
+    expect(isRunning(runtimePid)).toBe(true);
+    holder.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (isRunning(runtimePid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isRunning(runtimePid)).toBe(false);
   });
 
   test('a timeout that is not whole seconds is refused, as Lambda refuses it', () => {
