@@ -20,8 +20,8 @@ const START_TIMEOUT_MS = 10_000;
 const KILL_AFTER_MS = 3000;
 // util-linux: sets the parent-death signal, then runs the command in the same process.
 const SETPRIV = '/usr/bin/setpriv';
-// RIE answers a timed-out invocation with this plain text (Lambda's own answer is JSON of type
-// Sandbox.Timedout carrying the same sentence).
+// RIE answers a timed-out invocation with this plain text. Lambda reports the same sentence as a
+// function error; its type here is the one Lambda's platform reports give a timeout.
 const TIMED_OUT = /^Task timed out after [\d.]+ seconds$/;
 // RIE's own report lines on stdout, between which the function's output is interleaved.
 const PLATFORM_LINE = /^(START|END|REPORT) RequestId: /;
@@ -116,7 +116,8 @@ function parsePayload(body: string): unknown {
   }
 }
 
-// Every container still running when this process exits is killed with it, never orphaned.
+// Containers still running when this process exits are stopped with it (one killed outright is
+// covered by the parent-death signal set at spawn).
 const running = new Set<RieContainer>();
 process.once('exit', () => {
   for (const container of running) container.stop();
