@@ -10,7 +10,9 @@ const transform = {
 };
 // middy ships ESM only; let swc turn it into CommonJS for jest.
 const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
-const shared = { transform, transformIgnorePatterns, testEnvironment: 'node' };
+// .tools/ holds installed tools (the Lambda runtime client's own package.json and node_modules).
+const modulePathIgnorePatterns = ['<rootDir>/.tools/'];
+const shared = { transform, transformIgnorePatterns, modulePathIgnorePatterns, testEnvironment: 'node' };
 
 export default {
   reporters: ['default', '<rootDir>/scripts/plain-summary-reporter.cjs'],

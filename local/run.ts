@@ -1,7 +1,7 @@
 /**
  * `npm start`: leverage-guard end to end on this machine, no AWS or Binance account needed.
  * Starts the Binance PAPI simulator and moto, creates the resources, runs the built function in a
- * Lambda-like process fed by a Lambda-like SQS poller, sends a set of risk events through SQS,
+ * AWS's Runtime Interface Emulator + Runtime Interface Client fed by a local SQS poller, sends a set of risk events through SQS,
  * EventBridge and a scheduled invocation, prints every outcome as the result topic publishes it,
  * then a summary. `--serve` keeps it running as a local service instead. See `npm start -- --help`.
  */
@@ -82,6 +82,7 @@ async function startEverything(options: RunOptions, file: EventFile | undefined)
   print(`  aws        ${aws.endpoint}  (moto: SQS, SNS, Secrets Manager, EventBridge)`);
   print(`  queue      ${resources.queueUrl}  (visibility ${options.visibilityTimeoutSeconds} s, DLQ after ${options.maxReceiveCount} receives)`);
   print(`  bus        ${resources.eventBusName}, rule ${resources.ruleName}`);
+  print(`  runtime    aws-lambda-rie + aws-lambda-ric on Node 22 (AWS's own Lambda runtime pieces), timeout ${FUNCTION_TIMEOUT_MS / 1000} s`);
   print(`  topic      ${resources.topicArn}  → ${resources.outcomesQueueUrl}`);
   for (const rule of file?.faults ?? []) {
     simulator.injectFault(rule);

@@ -1,8 +1,9 @@
 /**
  * The whole of leverage-guard on one machine, with no AWS or Binance account: the Binance PAPI
  * simulator, moto for SQS/SNS/Secrets Manager/EventBridge, the resources the infra defines, and
- * the built function in a Lambda-like container fed by a Lambda-like SQS poller. `npm start`
- * and the integration tests both stand on this one composition.
+ * the built function on AWS's own Lambda runtime pieces (Runtime Interface Emulator + Node.js
+ * Runtime Interface Client, local/lambda/) fed by a local SQS poller. `npm start` and the
+ * integration tests both stand on this one composition.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -9,7 +9,7 @@ import { formatReport, LOAD_DEFAULTS, problems, runLoad } from '../tests/load/lo
 const USAGE = `Usage: npm run load [-- options]
 
 Sends N valid risk events (spread over 4 accounts x 11 symbols) through the local stack: SQS queue,
-Lambda-like poller(s) and container(s) running the built bundle, Binance simulator, SNS topic. The
+local poller(s) and RIE containers running the built bundle, Binance simulator, SNS topic. The
 simulator enforces a request-weight limit per calendar minute; the function is told the same limit
 (BINANCE_WEIGHT_LIMIT) and paces itself below it.
 

@@ -1,5 +1,8 @@
-// A local stand-in for Lambda's SQS event-source mapping (moto cannot run Lambda): receives a
-// batch, hands it to the handler as Lambda would, and applies the partial-batch response.
+// A local stand-in for Lambda's SQS event-source mapping: receives a batch, hands it to the
+// function as Lambda would, and applies the partial-batch response. Ours because no AWS piece
+// runs here: the mapping is part of the Lambda service, which neither moto (no Lambda without
+// Docker) nor the Runtime Interface Emulator (one function's runtime only) provides. The function
+// itself runs on RIE + the Runtime Interface Client (local/lambda/lambda-host.ts).
 import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,

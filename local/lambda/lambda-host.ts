@@ -1,115 +1,110 @@
 /**
- * Runs a built handler bundle the way Lambda does: in its own process ("container") with its own
- * environment, initialised once and then invoked many times (warm), with a per-invocation timeout
- * after which the container is killed and replaced. Used by the integration tests, the local SQS
- * poller and `npm start`.
+ * The built function on AWS's own Lambda runtime pieces: each "container" is the Runtime Interface
+ * Emulator running the bundle through the Node.js Runtime Interface Client (rie-container.ts), so
+ * timeouts, error shapes, init errors and the `context` object are Lambda's. This class adds what
+ * the Lambda service (not the runtime) does, which RIE does not emulate: scaling out to several
+ * containers for concurrent invocations, up to a concurrency limit, and reusing warm ones. Used by
+ * the integration tests, the local SQS poller and `npm start`.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import path from 'node:path';
-import type { InvokeReply, InvokeRequest } from './protocol.ts';
+import { type ContainerOptions, InvocationError, RieContainer } from './rie-container.ts';
+import { locateRuntimePieces } from './runtime-pieces.ts';
+
+export { InvocationError };
 
 export interface LambdaHostOptions {
   bundlePath: string;
   /** The function's environment (merged over this process's PATH only). */
   env: Record<string, string>;
+  /** The function timeout; whole seconds, as Lambda (and RIE) configure it. */
   timeoutMs: number;
+  /** Containers running at once, like a function's reserved concurrency (default 5, the
+   *  deployed value); further invocations wait for a free one. */
+  maxConcurrency?: number;
   /** Receives every line the function writes to stdout/stderr (its structured logs). */
   onLog?: (line: string) => void;
 }
 
-export class InvocationError extends Error {
-  constructor(
-    readonly errorName: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InvocationError';
-  }
-}
+// Lambda's init phase has its own 10 s budget; RIE counts init inside the invocation's deadline,
+// so a cold invocation answers within the timeout. The guard only catches an RIE that hangs.
+const UNANSWERED_GUARD_MS = 10_000;
+const DEFAULT_MAX_CONCURRENCY = 5;
 
 export class LambdaHost {
-  private child: ChildProcess | undefined;
-  private ready: Promise<void> | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  /** The lines the function (and the runtime client on its behalf) wrote, in order. */
   readonly logs: string[] = [];
-  /** How many containers were started (cold starts). */
+  /** RIE's own lines: START/END/REPORT, INIT START/RTDONE/REPORT, resets after timeouts. */
+  readonly platformLogs: string[] = [];
+  /** How many times a runtime was initialised (cold starts, including re-inits after a timeout). */
   coldStarts = 0;
 
-  constructor(private readonly options: LambdaHostOptions) {}
+  private readonly idle: RieContainer[] = [];
+  private readonly busy = new Set<RieContainer>();
+  private starting = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly containerOptions: ContainerOptions;
+  private readonly maxConcurrency: number;
 
-  async invoke<T = unknown>(event: unknown): Promise<T> {
-    await this.start();
-    const id = this.nextId++;
-    const request: InvokeRequest = { id, event, timeoutMs: this.options.timeoutMs };
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.stop();
-        reject(new InvocationError('Timeout', `Task timed out after ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs + 1000);
-      this.pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as T);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.child!.send(request);
-    });
+  constructor(private readonly options: LambdaHostOptions) {
+    if (!Number.isInteger(options.timeoutMs / 1000) || options.timeoutMs < 1000) {
+      throw new Error(`a Lambda timeout is whole seconds (at least 1); got ${options.timeoutMs} ms`);
+    }
+    this.maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    this.containerOptions = {
+      pieces: locateRuntimePieces(),
+      bundlePath: options.bundlePath,
+      env: options.env,
+      timeoutSeconds: options.timeoutMs / 1000,
+      onFunctionLine: (line) => {
+        this.logs.push(line);
+        this.options.onLog?.(line);
+      },
+      onPlatformLine: (line) => this.platformLogs.push(line),
+      onInit: () => this.coldStarts++,
+    };
   }
 
-  stop(): void {
-    const child = this.child;
-    this.child = undefined;
-    this.ready = undefined;
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-    for (const [id, waiter] of this.pending) {
-      this.pending.delete(id);
-      waiter.reject(new InvocationError('Runtime.Exited', 'the function container stopped'));
+  async invoke<T = unknown>(event: unknown): Promise<T> {
+    const container = await this.acquire();
+    try {
+      return (await container.invoke(event, this.options.timeoutMs + UNANSWERED_GUARD_MS)) as T;
+    } finally {
+      this.release(container);
     }
   }
 
-  private start(): Promise<void> {
-    this.ready ??= new Promise<void>((resolve, reject) => {
-      const runtime = path.resolve('local/lambda/runtime.ts');
-      const child = fork(runtime, [path.resolve(this.options.bundlePath)], {
-        execArgv: ['--import', 'tsx'],
-        env: { PATH: process.env.PATH ?? '', ...this.options.env },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
-      this.child = child;
-      this.coldStarts++;
-      for (const stream of [child.stdout!, child.stderr!]) {
-        let buffered = '';
-        stream.on('data', (chunk: Buffer) => {
-          const lines = (buffered + chunk.toString('utf8')).split('\n');
-          buffered = lines.pop() ?? '';
-          for (const line of lines) this.record(line);
-        });
-      }
-      child.on('message', (reply: InvokeReply) => {
-        if (reply.type === 'ready') return resolve();
-        if (reply.type === 'init-error') return reject(new InvocationError('Runtime.InitError', reply.message));
-        const waiter = this.pending.get(reply.id);
-        this.pending.delete(reply.id);
-        if (reply.type === 'result') waiter?.resolve(reply.result);
-        else waiter?.reject(new InvocationError(reply.error.name, reply.error.message));
-      });
-      child.on('exit', (code) => {
-        if (this.child === child) this.stop();
-        reject(new InvocationError('Runtime.ExitError', `the function container exited with code ${code}`));
-      });
-    });
-    return this.ready;
+  /** Kills every container: the next invocation starts a cold one; running ones fail. */
+  stop(): void {
+    for (const container of [...this.idle, ...this.busy]) container.stop();
+    this.idle.length = 0;
   }
 
-  private record(line: string): void {
-    if (!line) return;
-    this.logs.push(line);
-    this.options.onLog?.(line);
+  private async acquire(): Promise<RieContainer> {
+    for (;;) {
+      const warm = this.idle.pop();
+      if (warm?.alive) {
+        this.busy.add(warm);
+        return warm;
+      }
+      if (warm) continue;
+      if (this.busy.size + this.starting < this.maxConcurrency) break;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.starting++;
+    try {
+      const container = await RieContainer.start(this.containerOptions);
+      this.busy.add(container);
+      return container;
+    } catch (error) {
+      this.waiting.shift()?.(); // its turn passes on
+      throw error;
+    } finally {
+      this.starting--;
+    }
+  }
+
+  private release(container: RieContainer): void {
+    this.busy.delete(container);
+    if (container.alive) this.idle.push(container);
+    this.waiting.shift()?.();
   }
 }

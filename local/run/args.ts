@@ -20,8 +20,8 @@ export interface RunOptions {
 export const USAGE = `Usage: npm start [-- options]
 
 Runs leverage-guard on this machine: the Binance PAPI simulator, moto (local SQS, SNS, Secrets
-Manager, EventBridge), the built change-leverage function in a Lambda-like process fed by a
-Lambda-like SQS poller. Sends a set of risk events, prints each outcome as it is published to the
+Manager, EventBridge), the built change-leverage function on AWS's Lambda Runtime Interface
+Emulator and Node.js Runtime Interface Client, fed by a local SQS poller. Sends a set of risk events, prints each outcome as it is published to the
 result topic, then a summary. Exit code 0 when every event reached its expected outcome.
 
 Options:

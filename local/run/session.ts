@@ -79,7 +79,8 @@ export class Session {
   private stops: (() => Promise<void>)[] = [];
 
   constructor(private readonly options: SessionOptions) {
-    // Asynchronous invocations get their own container, as Lambda would scale out for them.
+    // Asynchronous invocations get containers of their own, as Lambda would scale out for them.
+    // Their retries are ours (below): RIE runs one function's runtime, not Lambda's async queue.
     this.asyncHost = new LambdaHost({
       bundlePath: path.resolve(BUNDLE_PATH),
       env: options.guard.functionEnv,

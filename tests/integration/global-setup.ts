@@ -1,7 +1,9 @@
 // Integration tests drive the built bundle, as Lambda would run it. A missing or stale bundle
-// would test old code, so refuse to run rather than pass on it (`npm test` builds first).
+// would test old code, so refuse to run rather than pass on it (`npm test` builds first). The
+// bundle runs on AWS's Lambda runtime pieces; without them nothing can run (`npm test` installs them).
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { locateRuntimePieces } from '../../local/lambda/runtime-pieces.ts';
 
 const BUNDLE = 'dist/change-leverage/index.mjs';
 
@@ -15,6 +17,7 @@ function newestSource(dir: string): number {
 }
 
 export default function checkBundle(): void {
+  locateRuntimePieces();
   let built: number;
   try {
     built = statSync(BUNDLE).mtimeMs;

@@ -1,6 +1,6 @@
 /**
  * The load run shared by `npm run load` (scripts/load.ts) and the CI-sized load test: N risk events
- * through the whole local stack (SQS queue → Lambda-like poller(s) → the built bundle in Lambda-like
+ * through the whole local stack (SQS queue → local poller(s) → the built bundle in RIE+RIC
  * containers → Binance simulator → SNS topic → outcomes queue), with the simulator enforcing an
  * IP request-weight limit per calendar minute. It measures, it does not judge: `problems()` lists
  * what breaks the run's promises (an event without exactly one outcome, any 429/418, a DLQ entry).
@@ -28,7 +28,7 @@ export interface LoadOptions {
   events: number;
   /** The simulator's weight limit per minute, also given to the function (BINANCE_WEIGHT_LIMIT). */
   weightLimit: number;
-  /** Concurrent pollers, one Lambda-like container each (Lambda's concurrent batches). */
+  /** Concurrent pollers, one RIE container each (Lambda's concurrent batches). */
   pollers: number;
   /** Records per batch (ReceiveMessage allows up to 10). */
   batchSize: number;

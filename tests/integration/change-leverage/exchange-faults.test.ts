@@ -24,7 +24,7 @@ async function invokeExpectingHandBack(event: Record<string, unknown>): Promise<
     (thrown: unknown) => thrown,
   );
   expect(error).toBeInstanceOf(InvocationError);
-  expect((error as InvocationError).errorName).toBe('HandedBackError');
+  expect((error as InvocationError).errorType).toBe('HandedBackError');
   return error as InvocationError;
 }
 

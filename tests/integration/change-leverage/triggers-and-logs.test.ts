@@ -36,7 +36,7 @@ describe('EventBridge', () => {
 
   test('a transient failure fails the invocation so Lambda retries it; nothing is published', async () => {
     guard.simulator.injectFault({ fault: { type: 'internalError' }, path: '/papi/v1/um/leverage' });
-    await expect(guard.invoke(eventBridgeEnvelope(riskEvent()))).rejects.toMatchObject({ errorName: 'HandedBackError' });
+    await expect(guard.invoke(eventBridgeEnvelope(riskEvent()))).rejects.toMatchObject({ errorType: 'HandedBackError', phase: 'invoke' });
     expect(await guard.readOutcomes(1, 1000)).toEqual([]);
   });
 });
@@ -69,11 +69,23 @@ describe('configuration', () => {
     const host = new LambdaHost({ bundlePath: BUNDLE_PATH, env: { ...guard.functionEnv, ...override }, timeoutMs: 5000 });
     const error = await host.invoke(riskEvent()).catch((thrown: unknown) => thrown);
     host.stop();
+    // Lambda's init error: the runtime client reports what the module threw while loading.
     expect(error).toBeInstanceOf(InvocationError);
-    expect((error as InvocationError).errorName).toBe('Runtime.InitError');
+    expect(error).toMatchObject({ phase: 'init', errorType: 'ConfigError' });
     expect((error as InvocationError).message).toContain(message);
   });
 });
+
+/** `2026-11-30T08:04:16.641Z\t<request id>\tERROR\t...`: what the runtime client writes itself. */
+const RUNTIME_CLIENT_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t[\w-]+\t(ERROR|WARN|INFO|DEBUG|TRACE|FATAL)\t/;
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+
+/** The function's own (JSON) log lines, without the runtime client's. */
+const jsonLines = (logs: string[]) =>
+  logs.filter((line) => !RUNTIME_CLIENT_LINE.test(line)).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('logs', () => {
   const secrets = Object.values(loadTestCredentials()).flatMap((c) => Object.values(c as Record<string, string>));
@@ -95,13 +107,20 @@ describe('logs', () => {
     await guard.invoke(failing).catch(() => undefined);
     await guard.readOutcomes(events.length);
 
-    const lines = guard.host.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The runtime client reports a failed invocation in Lambda's text format (time, request id,
+    // level, message); every line the function writes itself is JSON.
+    const [runtimeLines, functionLines] = partition(guard.host.logs, (line) => RUNTIME_CLIENT_LINE.test(line));
+    expect(runtimeLines).toEqual([expect.stringContaining(`\tERROR\tInvoke Error \t{"errorType":"HandedBackError","errorMessage":"event ${failing.eventId} handed back`)]);
+    const lines = functionLines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(10);
     // EMF metric lines (`_aws`) are CloudWatch's, not ours.
     const recordLines = lines.filter((line) => line.message !== 'invocation complete' && !('_aws' in line));
     for (const line of recordLines) expect(line).toHaveProperty('eventId');
     for (const line of lines.filter((l) => l.message === 'invocation complete')) expect(line.eventIds).toHaveLength(1);
     expect(new Set(recordLines.map((l) => l.eventId))).toEqual(new Set([...events, failing].map((e) => e.eventId)));
+    // The request id the logger stamps is Lambda's (the runtime's context.awsRequestId).
+    const requestIds = new Set(guard.host.platformLogs.map((line) => /^START RequestId: (\S+)/.exec(line)?.[1]).filter(Boolean));
+    for (const line of recordLines) expect(requestIds).toContain(line.function_request_id);
 
     const everything = guard.host.logs.join('\n');
     for (const secret of [...secrets.filter((s) => !s.includes('PRIVATE KEY')), ...privateKeyLines]) {
@@ -122,7 +141,7 @@ describe('metrics (CloudWatch EMF in the log)', () => {
     await guard.invoke(riskEvent({ symbol: 'LTCUSDT' })).catch(() => undefined);
     await guard.readOutcomes(2);
 
-    const emf = guard.host.logs.map((line) => JSON.parse(line) as Emf).filter((line) => '_aws' in line);
+    const emf = jsonLines(guard.host.logs).filter((line): line is Emf => '_aws' in line);
     const find = (metric: string, dimensions: Record<string, string>) =>
       emf.filter(
         (line) =>
@@ -146,7 +165,8 @@ describe('metrics (CloudWatch EMF in the log)', () => {
     guard.simulator.injectFault({ fault: { type: 'rateLimit', retryAfterSeconds: 0 }, symbol: 'XRPUSDT' });
     await guard.invoke(riskEvent({ symbol: 'XRPUSDT', leverage: 3 }));
     await guard.readOutcomes(1);
-    const emf = guard.host.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => '_aws' in line);
+    expect(jsonLines(guard.host.logs).find((line) => 'cold_start' in line)?.cold_start).toBe(true);
+    const emf = jsonLines(guard.host.logs).filter((line) => '_aws' in line);
     expect(emf.some((line) => typeof line.ClockOffset === 'number')).toBe(true);
     expect(emf.filter((line) => line.reason === 'RATE_LIMITED').map((line) => line.ExchangeRetries)).toEqual([1]);
   });
