@@ -82,7 +82,7 @@ async function invokeAsyncUntilLambdaGivesUp(payload: unknown, requestId: string
     },
     requestPayload: payload,
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-    responsePayload: { errorType: lastError!.errorName, errorMessage: lastError!.message, trace: [] },
+    responsePayload: { errorType: lastError!.errorType, errorMessage: lastError!.message, trace: [] },
   };
   await guard.aws.clients.sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(record) }));
 }
