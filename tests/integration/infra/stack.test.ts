@@ -589,7 +589,7 @@ describe('alarms', () => {
     for (const [, schedule] of resourcesOfType(template, 'AWS::Scheduler::Schedule')) {
       dlqs.add(target(((schedule.Properties.Target as JsonObject).DeadLetterConfig as JsonObject).Arn)!);
     }
-    // No schedule ships, but every one infra/schedules.cjs generates uses this DLQ (schedules.test.ts).
+    // No schedule ships, but every one infra/schedules.cjs generates uses this DLQ (live-alias.test.ts).
     dlqs.add('SchedulerDlq');
     for (const [, config] of resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')) {
       dlqs.add(target(((config.Properties.DestinationConfig as JsonObject).OnFailure as JsonObject).Destination)!);
