@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../../local/aws/moto-server.ts';
-import { type Packaged, packageStack, ROOT } from './template.ts';
+import { ensurePythonTools, type Packaged, packageStack, ROOT } from './template.ts';
 
 jest.setTimeout(240_000);
 
@@ -77,6 +77,7 @@ async function startMotoWithAlias(): Promise<void> {
 }
 
 beforeAll(async () => {
+  ensurePythonTools();
   packaged = packageStack(STAGE, { outDir: mkdtempSync(path.join(tmpdir(), 'leverage-guard-deploy-')), params: PARAMS });
   rmSync(packaged.artifact); // the build-time zip: the package directory must not need it
   await startMotoWithAlias();

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type JsonObject, type Packaged, packageStack, readZip, resourcesOfType, ROOT } from './template.ts';
+import { ensurePythonTools, type JsonObject, type Packaged, packageStack, readZip, resourcesOfType, ROOT } from './template.ts';
 
 jest.setTimeout(180_000);
 
@@ -31,6 +31,7 @@ function failingPackage(stage: string, params: Record<string, string>): string {
 }
 
 beforeAll(() => {
+  ensurePythonTools();
   first = packageStack('dev', { outDir: outDir('package-1') });
   second = packageStack('dev', { outDir: outDir('package-2') });
 });
