@@ -645,3 +645,49 @@ describe('alarms', () => {
     expect(resourcesCreated(template, { AlarmEmail: 'oncall@example.com' })).toContain('AlarmEmailSubscription');
   });
 });
+
+describe('security', () => {
+  test('the result topic is encrypted at rest with the AWS-managed SNS key', () => {
+    expect(the('ResultTopic').Properties.KmsMasterKeyId).toBe('alias/aws/sns');
+  });
+
+  test('the deployment bucket blocks public access, keeps versions and denies plain HTTP, from the first deploy on', () => {
+    for (const file of ['cloudformation-template-create-stack.json', 'cloudformation-template-update-stack.json']) {
+      const bucketTemplate = JSON.parse(readFileSync(path.join(ROOT, '.serverless', file), 'utf8')) as Template;
+      const bucket = bucketTemplate.Resources.ServerlessDeploymentBucket!.Properties;
+      expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      const policy = bucketTemplate.Resources.ServerlessDeploymentBucketPolicy!.Properties.PolicyDocument as JsonObject;
+      expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":false');
+    }
+  });
+
+  test('code signing is a stage parameter: off when empty, enforced on the function when set', () => {
+    expect(fn.Properties.CodeSigningConfigArn).toEqual({ 'Fn::If': ['HasCodeSigning', { Ref: 'CodeSigningConfigArn' }, { Ref: 'AWS::NoValue' }] });
+    expect(template.Parameters.CodeSigningConfigArn?.Default).toBe('');
+    expect(conditionHolds(template, 'HasCodeSigning')).toBe(false);
+    const arn = 'arn:aws:lambda:ap-northeast-1:111122223333:code-signing-config:csc-0123456789abcdef0';
+    expect(conditionHolds(template, 'HasCodeSigning', { CodeSigningConfigArn: arn })).toBe(true);
+    const pattern = new RegExp((template.Parameters.CodeSigningConfigArn as { AllowedPattern?: string }).AllowedPattern!);
+    expect(pattern.test(arn)).toBe(true);
+    expect(pattern.test('csc-0123456789abcdef0')).toBe(false);
+  });
+
+  test('who may send is explicit: the rule listens on the stage bus only; prod names producers on the bus and the queues', () => {
+    expect(the('RiskEventBus').Properties.Policy).toBeUndefined(); // dev without producers: account IAM only
+    const prodResources = prod.template.Resources;
+    const busStatements = ((prodResources.RiskEventBus!.Properties.Policy as JsonObject).Statement as JsonObject[]).map((s) => [s.Effect, s.Action]);
+    expect(busStatements).toEqual([['Allow', 'events:PutEvents'], ['Deny', 'events:PutEvents']]);
+    for (const [policyId, queueId, condition] of [['RiskQueuePolicy', 'RiskQueue', 'UseStandardQueue'], ['RiskFifoQueuePolicy', 'RiskFifoQueue', 'UseFifoQueue']]) {
+      const policy = prodResources[policyId!]!;
+      expect(policy.Condition).toBe(condition);
+      expect(policy.Properties.Queues).toEqual([{ Ref: queueId }]);
+      const statements = (policy.Properties.PolicyDocument as JsonObject).Statement as JsonObject[];
+      expect(statements.map((s) => [s.Effect, s.Action, s.Principal])).toEqual([
+        ['Allow', 'sqs:SendMessage', { AWS: [PROD_REQUIRED.riskEventProducers] }],
+        ['Deny', 'sqs:SendMessage', '*'],
+      ]);
+      expect(statements[1]!.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': [PROD_REQUIRED.riskEventProducers] } });
+    }
+  });
+});
