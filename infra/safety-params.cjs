@@ -5,6 +5,10 @@
 // package`, naming the param, not every invocation in production.
 // Used as ${file(infra/safety-params.cjs):<name>} in infra/functions.yml; osls calls the named
 // function with its variable resolver. CommonJS (.cjs) because that is what osls can require().
+//
+// `stageChecks` (resolved from serverless.yml custom.checkedParams) checks the params against each
+// other, so an operator's --param override meets the same rules as the committed defaults. Every
+// failure is one `param <name>: ...` line, which scripts/package.ts prints instead of osls' trace.
 'use strict';
 
 // Same rules as the risk-event contract (functions/domain/risk-event.ts).
@@ -20,6 +24,23 @@ function fail(param, message) {
 
 async function param(resolveVariable, name) {
   return resolveVariable(`param:${name}`);
+}
+
+// The one stage whose state, caps and alarms are disposable (infra/config/dev.yml).
+const THROWAWAY_STAGE = 'dev';
+
+/** A whole number from a YAML number or a --param string, else a failure naming the param. */
+function wholeNumber(name, raw, min = 0) {
+  const text = String(raw ?? '').trim();
+  if (!/^\d+$/.test(text) || Number(text) < min) fail(name, `must be a whole number >= ${min}, got ${JSON.stringify(raw)}`);
+  return Number(text);
+}
+
+/** A YAML list or a comma-separated --param string, without empty entries. */
+function list(raw) {
+  if (raw === undefined || raw === null) return [];
+  const items = Array.isArray(raw) ? raw : String(raw).split(',');
+  return items.map((item) => String(item).trim()).filter(Boolean);
 }
 
 /**
@@ -61,10 +82,10 @@ function maxEventAgeSecondsValue(raw) {
   return String(Number(text));
 }
 
-function dryRunValue(raw) {
+function booleanValue(raw, name) {
   if (raw === true || raw === 'true') return 'true';
   if (raw === false || raw === 'false') return 'false';
-  fail('dryRun', `must be true or false, got ${JSON.stringify(raw)}`);
+  fail(name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 // Same as functions/domain/time-budget.ts: the function stops starting work this long before its
@@ -97,11 +118,72 @@ function binanceRequestTimeoutMsValue(raw, functionTimeoutRaw) {
   return String(Number(text));
 }
 
+/**
+ * The rules the stack's settings must keep with each other, whatever the source of each value.
+ * `params` are the resolved osls params of the stage being packaged.
+ */
+function checkStage(stage, params) {
+  const functionTimeout = wholeNumber('functionTimeout', params.functionTimeout, 1);
+  const visibilityTimeout = wholeNumber('visibilityTimeout', params.visibilityTimeout, 0);
+  // AWS's rule for SQS event sources: a batch still running must not become visible again.
+  if (visibilityTimeout < 6 * functionTimeout) {
+    fail('visibilityTimeout', `must be at least 6 x functionTimeout (6 x ${functionTimeout} = ${6 * functionTimeout} s), got ${visibilityTimeout}`);
+  }
+  const maxReceiveCount = wholeNumber('maxReceiveCount', params.maxReceiveCount, 1);
+  const maxEventAge = Number(maxEventAgeSecondsValue(params.maxEventAgeSeconds));
+  const retrySpan = (maxReceiveCount - 1) * visibilityTimeout;
+  // Else a record's last deliveries always arrive stale: retries that can never apply anything.
+  if (maxEventAge < retrySpan) {
+    fail('maxEventAgeSeconds', `must be at least (maxReceiveCount - 1) x visibilityTimeout = ${retrySpan} s, got ${maxEventAge}`);
+  }
+  const sqsMaximumConcurrency = wholeNumber('sqsMaximumConcurrency', params.sqsMaximumConcurrency, 0);
+  // Lambda's minimum for an SQS mapping's MaximumConcurrency.
+  if (sqsMaximumConcurrency < 2) fail('sqsMaximumConcurrency', `must be at least 2 (Lambda's minimum), got ${sqsMaximumConcurrency}`);
+  const reservedConcurrency = wholeNumber('reservedConcurrency', params.reservedConcurrency, 0);
+  // A poller throttled by reserved concurrency still counts the receive: healthy messages drift to the DLQ.
+  if (reservedConcurrency <= sqsMaximumConcurrency) {
+    fail('reservedConcurrency', `must be above sqsMaximumConcurrency (${sqsMaximumConcurrency}), got ${reservedConcurrency}`);
+  }
+  binanceRequestTimeoutMsValue(params.binanceRequestTimeoutMs, functionTimeout);
+  const caps = leverageCapsValue(params.leverageCaps);
+  if (stage !== THROWAWAY_STAGE) {
+    if (caps === '' || !('*' in JSON.parse(caps))) {
+      fail('leverageCaps', `stage ${stage} needs caps with a "*" entry (only ${THROWAWAY_STAGE} may run uncapped): set leverageCaps in infra/config/${stage}.yml or --param='leverageCaps={"BTCUSDT":20,"*":10}'`);
+    }
+    if (String(params.alarmEmail ?? '').trim() === '' && booleanValue(params.alarmSubscriberOptOut ?? false, 'alarmSubscriberOptOut') !== 'true') {
+      fail('alarmEmail', `stage ${stage} has no alarm subscriber: set alarmEmail in infra/config/${stage}.yml or --param="alarmEmail=oncall@example.com", or --param="alarmSubscriberOptOut=true" if on-call subscribes to the AlarmTopicArn output another way`);
+    }
+    if (list(params.riskEventProducers).length === 0) {
+      fail('riskEventProducers', `stage ${stage} names no producers: set riskEventProducers in infra/config/${stage}.yml (a list) or --param="riskEventProducers=arn:aws:iam::<account>:role/<producer>,..." (docs/deploy.md, Who may send risk events)`);
+    }
+  }
+  wholeNumber('rejectedOutcomesPer15Minutes', params.rejectedOutcomesPer15Minutes, 1);
+  wholeNumber('riskQueueOldestMessageAlarmSeconds', params.riskQueueOldestMessageAlarmSeconds, 60);
+  return 'checked';
+}
+
+const PARAMS_CHECKED = [
+  'functionTimeout', 'visibilityTimeout', 'maxReceiveCount', 'maxEventAgeSeconds', 'sqsMaximumConcurrency',
+  'reservedConcurrency', 'binanceRequestTimeoutMs', 'leverageCaps', 'alarmEmail', 'alarmSubscriberOptOut',
+  'riskEventProducers', 'rejectedOutcomesPer15Minutes', 'riskQueueOldestMessageAlarmSeconds',
+];
+
 module.exports = {
   WORK_RESERVE_MS,
   binanceRequestTimeoutMs: async ({ resolveVariable }) =>
     binanceRequestTimeoutMsValue(await param(resolveVariable, 'binanceRequestTimeoutMs'), await param(resolveVariable, 'functionTimeout')),
+  checkStage,
+  list,
+  stageChecks: async ({ resolveVariable }) => {
+    const params = {};
+    for (const name of PARAMS_CHECKED) params[name] = await param(resolveVariable, name);
+    return checkStage(await resolveVariable('sls:stage'), params);
+  },
+  // Duration p99 alarm threshold: 80 % of the function timeout, in ms (the alarm fires before
+  // invocations start timing out, not after).
+  durationAlarmThresholdMs: async ({ resolveVariable }) =>
+    Math.round(wholeNumber('functionTimeout', await param(resolveVariable, 'functionTimeout'), 1) * 1000 * 0.8),
   leverageCaps: async ({ resolveVariable }) => leverageCapsValue(await param(resolveVariable, 'leverageCaps')),
   maxEventAgeSeconds: async ({ resolveVariable }) => maxEventAgeSecondsValue(await param(resolveVariable, 'maxEventAgeSeconds')),
-  dryRun: async ({ resolveVariable }) => dryRunValue(await param(resolveVariable, 'dryRun')),
+  dryRun: async ({ resolveVariable }) => booleanValue(await param(resolveVariable, 'dryRun'), 'dryRun'),
 };

@@ -95,6 +95,15 @@ export function packageStack(stage = 'dev', options: PackageOptions = {}): Packa
   return { template, params, artifact, outDir, bundleDir, stubbed, seconds, output };
 }
 
+/**
+ * The project's Python test tools (moto, cfn-lint and its serverless rules, checkov) in .venv:
+ * scripts/setup-python.sh installs them, or does nothing when requirements-dev.txt is unchanged.
+ */
+export function ensurePythonTools(): void {
+  const setup = spawnSync('bash', ['scripts/setup-python.sh'], { cwd: ROOT, encoding: 'utf8' });
+  if (setup.status !== 0) throw new Error(`scripts/setup-python.sh failed:\n${setup.stderr}`);
+}
+
 /** The file names and contents of a zip (deflate or stored entries). */
 export function readZip(file: string): Map<string, Buffer> {
   const zip = readFileSync(file);
