@@ -59,7 +59,7 @@ const targetsSchema = v.pipe(
   v.check((targets) => new Set(targets.map((t) => t.symbol)).size === targets.length, 'must not name a symbol twice'),
 );
 
-const riskEventSchema = v.strictObject({
+export const riskEventSchema = v.strictObject({
   eventId: eventIdSchema,
   accountId: v.optional(accountIdSchema, DEFAULT_ACCOUNT_ID),
   symbol: v.optional(symbolSchema),
