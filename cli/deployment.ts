@@ -68,7 +68,9 @@ interface ClientConfig {
 
 function clientsFor(config: ClientConfig): Clients {
   return {
-    sqs: new SQSClient(config),
+    // The endpoint the SDK resolves (region, AWS_ENDPOINT_URL), not each QueueUrl's host: the
+    // same queue on real AWS, and a stack emulated locally hands out real-looking queue URLs.
+    sqs: new SQSClient({ ...config, useQueueUrlAsEndpoint: false }),
     sns: new SNSClient(config),
     ssm: new SSMClient(config),
     eventBridge: new EventBridgeClient(config),

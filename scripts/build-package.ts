@@ -14,7 +14,7 @@ const requireBanner = { js: "import { createRequire } from 'node:module'; const 
 rmSync('dist/contract', { recursive: true, force: true });
 rmSync('dist/types', { recursive: true, force: true });
 await build({ ...shared, entryPoints: ['functions/contract/index.ts'], outfile: 'dist/contract/index.mjs', external: ['@aws-sdk/*'] });
-await build({ ...shared, entryPoints: ['cli/leverage-guard.ts'], outfile: 'dist/cli/leverage-guard.mjs', banner: requireBanner });
+await build({ ...shared, minify: true, entryPoints: ['cli/leverage-guard.ts'], outfile: 'dist/cli/leverage-guard.mjs', banner: requireBanner });
 execFileSync(
   'npx',
   ['tsc', 'functions/contract/index.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', '.',
