@@ -4,22 +4,18 @@ import {
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
-  type MessageAttributeValue,
   ReceiveMessageCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import type { Outcome } from '../../functions/domain/outcome.ts';
+import { attributeValues } from '../../local/aws/message-attributes.ts';
 import type { Deployment } from '../deployment.ts';
 import { type Command, TARGET_HELP, TARGET_OPTIONS, targetOf } from '../command.ts';
 import { withDeployment } from '../with-deployment.ts';
 import { EXIT, print, printError, UsageError } from '../output.ts';
 
 const SQS_MAX_WAIT_SECONDS = 20;
-
-export function attributeValues(attributes: Record<string, MessageAttributeValue> = {}): Record<string, string> {
-  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? Buffer.from(value.BinaryValue ?? new Uint8Array()).toString('base64')]));
-}
 
 export function outcomeLine(outcome: Outcome): string {
   const result = outcome.error ? `${outcome.error.code}: ${outcome.error.message}` : outcome.leverage !== undefined ? `${outcome.currentLeverage !== undefined ? `${outcome.currentLeverage}x → ` : ''}${outcome.leverage}x` : '';
