@@ -5,10 +5,11 @@
  * EventBridge and a scheduled invocation, prints every outcome as the result topic publishes it,
  * then a summary. `--serve` keeps it running as a local service instead. See `npm start -- --help`.
  */
+import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { drainQueue, startLocalAws } from './aws/index.ts';
 import { ConfigError, loadConfig } from '../functions/commons/config.ts';
-import { defaultSeed, startBinanceSimulator } from './binance-simulator/index.ts';
+import { defaultSeed, type SimulatorAccountSeed, startBinanceSimulator } from './binance-simulator/index.ts';
 import type { FaultRule } from './binance-simulator/types.ts';
 import { loadTestCredentials, startLocalLeverageGuard } from './stack.ts';
 import { type LocalAccounts, loadAccounts } from './run/accounts.ts';
@@ -77,6 +78,11 @@ function simulatorSeed(accounts: LocalAccounts | undefined) {
   return { ...seed, accounts: [...seed.accounts.filter((account) => !replaced.has(account.name)), ...accounts.seeds] };
 }
 
+function keyType(account: SimulatorAccountSeed): string {
+  if (!account.publicKeyPem) return 'HMAC';
+  return createPublicKey(account.publicKeyPem).asymmetricKeyType === 'ed25519' ? 'Ed25519' : 'RSA';
+}
+
 /** An outcome as a subscriber receives it: the message and its SNS message attributes. */
 function printPublished(outcome: unknown, attributes: Record<string, string>): void {
   for (const line of JSON.stringify({ outcome, messageAttributes: attributes }, null, 2).split('\n')) print(style.dim(`         ${line}`));
@@ -109,7 +115,7 @@ async function startEverything(options: RunOptions, file: EventFile | undefined,
     throw error;
   });
   const { resources } = guard;
-  print(`  simulator  ${simulator.url}  (Binance PAPI; accounts ${seed.accounts.map((account) => account.name).join(', ')})`);
+  print(`  simulator  ${simulator.url}  (Binance PAPI; accounts ${seed.accounts.map((account) => `${account.name} ${keyType(account)}`).join(', ')})`);
   print(`  aws        ${aws.endpoint}  (moto: SQS, SNS, Secrets Manager, EventBridge)`);
   print(`  queue      ${resources.queueUrl}  (visibility ${options.visibilityTimeoutSeconds} s, DLQ after ${options.maxReceiveCount} receives)`);
   print(`  bus        ${resources.eventBusName}, rule ${resources.ruleName}`);
