@@ -3,7 +3,7 @@
 export const EXIT = {
   /** Done; for status: running and nothing needs attention. */
   OK: 0,
-  /** The answer is no: invalid events (nothing sent), status needs attention, no outcome arrived. */
+  /** The answer is no: invalid events (nothing sent), status needs attention, no outcome arrived, redrive while paused. */
   NOT_OK: 1,
   /** Wrong command line, or a file that cannot be read. */
   USAGE: 2,
@@ -12,8 +12,8 @@ export const EXIT = {
 } as const;
 
 export const EXIT_CODES_HELP = `Exit codes: 0 done (status: running, nothing needs attention); 1 not OK (invalid events,
-nothing sent; status needs attention; no outcome arrived); 2 usage error or unreadable file;
-3 AWS refused or could not be reached, or the stack was not found.`;
+nothing sent; status needs attention; no outcome arrived; redrive refused while paused); 2 usage
+error or unreadable file; 3 AWS refused or could not be reached, or the stack was not found.`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
