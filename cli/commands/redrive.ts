@@ -3,6 +3,7 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
@@ -31,6 +32,14 @@ async function depth(deployment: Deployment, queue: Queue): Promise<number> {
   return Number(Attributes.ApproximateNumberOfMessages ?? 0);
 }
 
+/** The message's own attributes as SendMessage takes them (the list fields SQS reserves left out). */
+function userAttributes(message: Message): Record<string, MessageAttributeValue> | undefined {
+  if (!message.MessageAttributes) return undefined;
+  return Object.fromEntries(
+    Object.entries(message.MessageAttributes).map(([name, { DataType, StringValue, BinaryValue }]) => [name, { DataType, StringValue, BinaryValue }]),
+  );
+}
+
 /**
  * Moves one message back: send first, delete after, so a failure in between leaves a copy in the
  * DLQ rather than losing the event (the function does not apply a completed event twice). On a
@@ -44,7 +53,7 @@ async function moveBack(deployment: Deployment, dlq: Queue, source: Queue, messa
     new SendMessageCommand({
       QueueUrl: source.url,
       MessageBody: message.Body,
-      MessageAttributes: message.MessageAttributes,
+      MessageAttributes: userAttributes(message),
       ...(fifo ? { MessageGroupId: message.Attributes?.MessageGroupId, MessageDeduplicationId: `redrive-${message.MessageId}` } : {}),
     }),
   );
@@ -57,7 +66,7 @@ export const redrive: Command = {
   usage: `leverage-guard redrive (--stage <name> | --local) [--count <n>] [--dry-run] [--dlq <name>]
 
 Moves messages from a risk-event DLQ back to the queue whose redrive policy points at it, each
-unchanged (body, message attributes, FIFO group), oldest first as SQS returns them. Refuses while
+unchanged (body, message attributes, FIFO group), in the order SQS returns them. Refuses while
 the stage is paused (they would only go back to the DLQ). A redriven event keeps its eventId and
 issuedAt: the function skips it if it completed meanwhile, if a newer change was applied to its
 account and symbol (SUPERSEDED) or if it is older than MAX_EVENT_AGE_SECONDS (STALE_EVENT); its
@@ -67,7 +76,8 @@ async failures, Scheduler) hold envelopes, not risk events: see docs/deploy.md, 
 ${TARGET_HELP}
 
 Options:
-  --count <n>    move at most n messages (default: as many as the DLQ holds when it starts)
+  --count <n>    move at most n messages (default: as many as the DLQ holds when it starts, by
+                 SQS's approximate count: run it again if messages remain)
   --dry-run      list what would move (up to --count), move nothing
   --dlq <name>   which risk-event DLQ (default: each one)`,
   options: { ...TARGET_OPTIONS, count: { type: 'string' }, 'dry-run': { type: 'boolean' }, dlq: { type: 'string' } },
