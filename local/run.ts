@@ -5,11 +5,14 @@
  * EventBridge and a scheduled invocation, prints every outcome as the result topic publishes it,
  * then a summary. `--serve` keeps it running as a local service instead. See `npm start -- --help`.
  */
+import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { drainQueue, startLocalAws } from './aws/index.ts';
-import { startBinanceSimulator } from './binance-simulator/index.ts';
+import { ConfigError, loadConfig } from '../functions/commons/config.ts';
+import { defaultSeed, type SimulatorAccountSeed, startBinanceSimulator } from './binance-simulator/index.ts';
 import type { FaultRule } from './binance-simulator/types.ts';
-import { startLocalLeverageGuard } from './stack.ts';
+import { loadTestCredentials, startLocalLeverageGuard } from './stack.ts';
+import { type LocalAccounts, loadAccounts } from './run/accounts.ts';
 import { parseRunArgs, type RunOptions, USAGE, UsageError } from './run/args.ts';
 import { ensureBundle } from './run/bundle.ts';
 import { DEFAULT_EVENTS_PATH, type EventFile, EventFileError, loadEventFile } from './run/event-file.ts';
@@ -54,10 +57,42 @@ function consoleListener(options: RunOptions): SessionListener {
   };
 }
 
-async function startEverything(options: RunOptions, file: EventFile | undefined): Promise<RunningStack> {
+/**
+ * --env values checked by the function's own configuration loader now, so a malformed
+ * LEVERAGE_CAPS is a usage error here rather than a function that refuses to start later.
+ */
+function checkFunctionEnv(env: Record<string, string>): void {
+  try {
+    loadConfig({ BINANCE_SECRET_ID: 'local/{accountId}', RESULT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:local', ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`--env: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The simulator's own accounts, with those of --accounts added (or replacing same-named ones). */
+function simulatorSeed(accounts: LocalAccounts | undefined) {
+  const seed = defaultSeed();
+  if (!accounts) return seed;
+  const replaced = new Set(accounts.seeds.map((account) => account.name));
+  return { ...seed, accounts: [...seed.accounts.filter((account) => !replaced.has(account.name)), ...accounts.seeds] };
+}
+
+function keyType(account: SimulatorAccountSeed): string {
+  if (!account.publicKeyPem) return 'HMAC';
+  return createPublicKey(account.publicKeyPem).asymmetricKeyType === 'ed25519' ? 'Ed25519' : 'RSA';
+}
+
+/** An outcome as a subscriber receives it: the message and its SNS message attributes. */
+function printPublished(outcome: unknown, attributes: Record<string, string>): void {
+  for (const line of JSON.stringify({ outcome, messageAttributes: attributes }, null, 2).split('\n')) print(style.dim(`         ${line}`));
+}
+
+async function startEverything(options: RunOptions, file: EventFile | undefined, accounts: LocalAccounts | undefined): Promise<RunningStack> {
   print(style.bold('leverage-guard, local run'));
   print(`  bundle     ${ensureBundle()}`);
-  const simulator = await startBinanceSimulator({ port: options.simulatorPort ?? 0 });
+  const seed = simulatorSeed(accounts);
+  const simulator = await startBinanceSimulator({ port: options.simulatorPort ?? 0, seed });
   if (!existsSync(MOTO_BINARY)) print(`  moto       installing into .venv with scripts/setup-python.sh (first run only)…`);
   const aws = await startLocalAws({ port: options.awsPort }).catch(async (error: unknown) => {
     await simulator.close();
@@ -72,18 +107,22 @@ async function startEverything(options: RunOptions, file: EventFile | undefined)
     maxReceiveCount: options.maxReceiveCount,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
     onLog,
+    env: options.functionEnv,
+    credentials: { ...loadTestCredentials(), ...accounts?.credentials },
   }).catch(async (error: unknown) => {
     await aws.stop();
     await simulator.close();
     throw error;
   });
   const { resources } = guard;
-  print(`  simulator  ${simulator.url}  (Binance PAPI; accounts default, desk-1 HMAC, desk-2 Ed25519, desk-3 RSA)`);
+  print(`  simulator  ${simulator.url}  (Binance PAPI; accounts ${seed.accounts.map((account) => `${account.name} ${keyType(account)}`).join(', ')})`);
   print(`  aws        ${aws.endpoint}  (moto: SQS, SNS, Secrets Manager, EventBridge)`);
   print(`  queue      ${resources.queueUrl}  (visibility ${options.visibilityTimeoutSeconds} s, DLQ after ${options.maxReceiveCount} receives)`);
   print(`  bus        ${resources.eventBusName}, rule ${resources.ruleName}`);
   print(`  runtime    aws-lambda-rie + aws-lambda-ric on Node 22 (AWS's own Lambda runtime pieces), timeout ${FUNCTION_TIMEOUT_MS / 1000} s`);
   print(`  topic      ${resources.topicArn}  → ${resources.outcomesQueueUrl}`);
+  const overrides = Object.entries(options.functionEnv);
+  if (overrides.length > 0) print(`  env        ${overrides.map(([name, value]) => `${name}=${value}`).join(' ')}`);
   for (const rule of file?.faults ?? []) {
     simulator.injectFault(rule);
     print(`  fault      ${describeFault(rule)}`);
@@ -101,6 +140,7 @@ async function startEverything(options: RunOptions, file: EventFile | undefined)
     maxReceiveCount: options.maxReceiveCount,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
     onLog,
+    onPublished: options.json ? printPublished : undefined,
   });
   session.start();
   flowStartedAt = Date.now();
@@ -134,9 +174,9 @@ async function sendEventFile(session: Session, file: EventFile): Promise<void> {
   }
 }
 
-async function runOnce(options: RunOptions, file: EventFile, eventsPath: string): Promise<number> {
+async function runOnce(options: RunOptions, file: EventFile, eventsPath: string, accounts: LocalAccounts | undefined): Promise<number> {
   const started = Date.now();
-  const run = await startEverything(options, file);
+  const run = await startEverything(options, file, accounts);
   const { tracker, session, guard } = run;
   // Ctrl-C or a kill mid-run: stop moto and the containers rather than leave them behind.
   const interrupt = (signal: NodeJS.Signals) => {
@@ -193,6 +233,7 @@ async function main(argv: string[]): Promise<number> {
   let options: RunOptions;
   let file: EventFile | undefined;
   let eventsPath: string | undefined;
+  let accounts: LocalAccounts | undefined;
   try {
     options = parseRunArgs(argv);
     if (options.help) {
@@ -202,13 +243,15 @@ async function main(argv: string[]): Promise<number> {
     // --serve sends nothing unless given a file; a run sends the default set unless given one.
     eventsPath = options.eventsPath ?? (options.serve ? undefined : DEFAULT_EVENTS_PATH);
     if (eventsPath) file = loadEventFile(eventsPath);
+    checkFunctionEnv(options.functionEnv);
+    if (options.accountsPath) accounts = loadAccounts(options.accountsPath);
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof EventFileError)) throw error;
     process.stderr.write(`npm start: ${error.message}\n${error instanceof UsageError ? 'See `npm start -- --help`.\n' : ''}`);
     return EXIT_USAGE;
   }
-  if (options.serve) return serve(await startEverything(options, file), { httpPort: options.httpPort, file, sendEventFile });
-  return runOnce(options, file!, eventsPath!);
+  if (options.serve) return serve(await startEverything(options, file, accounts), { httpPort: options.httpPort, file, sendEventFile });
+  return runOnce(options, file!, eventsPath!, accounts);
 }
 
 main(process.argv.slice(2)).then(

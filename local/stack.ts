@@ -36,6 +36,8 @@ export interface LocalLeverageGuardOptions {
   fifo?: boolean;
   /** Extra or overriding function environment variables. */
   env?: Record<string, string>;
+  /** Secret JSON per account id (default: the simulator's test credentials). */
+  credentials?: Record<string, object>;
   /** Receives the function's log lines. */
   onLog?: (line: string) => void;
   /** Reuse a running simulator / local AWS instead of starting new ones. */
@@ -70,7 +72,7 @@ export async function startLocalLeverageGuard(options: LocalLeverageGuardOptions
     maxReceiveCount,
     visibilityTimeoutSeconds,
     fifo: options.fifo,
-    credentials: loadTestCredentials(),
+    credentials: options.credentials ?? loadTestCredentials(),
   });
   const functionEnv = {
     ...localAwsEnv(aws.endpoint),

@@ -36,12 +36,15 @@ const leverageSchema = v.pipe(
   v.minValue(MIN_LEVERAGE, `must be at least ${MIN_LEVERAGE}`),
   v.maxValue(MAX_LEVERAGE, `must be at most ${MAX_LEVERAGE}`),
 );
+/** The accepted `issuedAt` shape; parseIssuedAt checks each part's value (see there). */
+const ISSUED_AT = /^((?!00)\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,9}))?(?:Z|([+-])(0\d|1[0-3]|14(?=:00)):([0-5]\d))$/;
+const ISSUED_AT_FORMS = 'must be a UTC or offset timestamp such as 2026-11-25T10:00:00Z, 2026-11-25T10:00:00.123Z or 2026-11-25T11:00:00+01:00 (a real calendar date and time)';
 const issuedAtSchema = v.pipe(
   v.string('must be an ISO 8601 timestamp string'),
-  v.check(
-    (text) => parseIssuedAt(text) !== undefined,
-    'must be a UTC or offset timestamp such as 2026-11-25T10:00:00Z, 2026-11-25T10:00:00.123Z or 2026-11-25T11:00:00+01:00 (a real calendar date and time)',
-  ),
+  // RFC 3339 (JSON Schema's date-time) narrowed by ISSUED_AT: the published schema says both.
+  v.isoTimestamp(ISSUED_AT_FORMS),
+  v.regex(ISSUED_AT, ISSUED_AT_FORMS),
+  v.check((text) => parseIssuedAt(text) !== undefined, ISSUED_AT_FORMS),
 );
 const reasonSchema = v.pipe(
   v.string('must be a string'),
@@ -66,7 +69,7 @@ const targetsSchema = v.pipe(
   v.check((targets) => new Set(targets.map((t) => t.symbol)).size === targets.length, 'must not name a symbol twice'),
 );
 
-const riskEventSchema = v.strictObject({
+export const riskEventSchema = v.strictObject({
   eventId: eventIdSchema,
   accountId: v.optional(accountIdSchema, DEFAULT_ACCOUNT_ID),
   symbol: v.optional(symbolSchema),
@@ -218,26 +221,22 @@ export function serialisedBytes(value: unknown): number {
 }
 
 /**
- * The accepted `issuedAt` forms, and nothing else: `YYYY-MM-DDTHH:MM[:SS[.fraction]]` followed by
- * `Z` or a `±HH:MM` offset. Every part is checked by value (2026-02-30, 24:00, +05 without minutes
- * are refused), because a timestamp that cannot be interpreted must never reach a freshness or
+ * `issuedAt` as epoch milliseconds, or undefined when it is not one of the accepted forms:
+ * `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or a `±HH:MM` offset up to ±14:00. ISSUED_AT checks
+ * every field's range (24:00, +05 without minutes and +15:00 are refused); only the calendar is left
+ * here (2026-02-30). A timestamp that cannot be interpreted must never reach a freshness or
  * ordering decision (NaN compares false, so it would pass both). Fractions beyond milliseconds are
  * truncated.
  */
-const ISSUED_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-const MAX_OFFSET_MINUTES = 14 * 60;
-
 export function parseIssuedAt(text: string): number | undefined {
   const match = ISSUED_AT.exec(text);
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((group) => Number(match[group] ?? 0)) as [number, number, number, number, number, number];
   const milliseconds = Number((match[7] ?? '').slice(0, 3).padEnd(3, '0'));
-  const [sign, offsetHours, offsetMins] = [match[8], Number(match[9] ?? 0), Number(match[10] ?? 0)];
-  const offsetMinutes = (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
-  if (hour > 23 || minute > 59 || second > 59 || offsetMins > 59 || Math.abs(offsetMinutes) > MAX_OFFSET_MINUTES) return undefined;
-  // Date.UTC rolls 2026-02-30 over to March and maps years 0-99 to 19xx: both are refused.
+  const offsetMinutes = (match[8] === '-' ? -1 : 1) * (Number(match[9] ?? 0) * 60 + Number(match[10] ?? 0));
+  // Date.UTC rolls 2026-02-30 over to March: refused.
   const midnight = new Date(Date.UTC(year, month - 1, day));
-  if (midnight.getUTCFullYear() !== year || midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== day) return undefined;
+  if (midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== day) return undefined;
   return Date.UTC(year, month - 1, day, hour, minute, second, milliseconds) - offsetMinutes * 60_000;
 }
 

@@ -9,6 +9,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from './clients.ts';
+import { attributeValues } from './message-attributes.ts';
+
+export { attributeValues };
 
 export interface ReceivedMessage {
   messageId: string;
@@ -42,16 +45,6 @@ function toReceivedMessage(message: Message): ReceivedMessage {
     attributes: { ...message.Attributes },
     messageAttributes: { ...message.MessageAttributes },
   };
-}
-
-/** Flattens message attributes to their values, which is what assertions usually compare. */
-export function attributeValues(attributes: Record<string, MessageAttributeValue>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(attributes).map(([name, value]) => [
-      name,
-      value.StringValue ?? Buffer.from(value.BinaryValue ?? new Uint8Array()).toString('base64'),
-    ]),
-  );
 }
 
 function parseOutcome<T>(message: ReceivedMessage): Outcome<T> {

@@ -30,7 +30,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from './clients.ts';
-import { RISK_EVENT_PATTERN } from './event-pattern.ts';
+import { RISK_EVENT_PATTERN } from '../../functions/contract/event-pattern.ts';
 
 export type StackClients = Pick<AwsClients, 'sqs' | 'sns' | 'secretsManager' | 'eventBridge' | 'dynamoDb' | 'ssm'>;
 

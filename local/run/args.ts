@@ -15,7 +15,27 @@ export interface RunOptions {
   maxReceiveCount: number;
   /** Run mode: give up waiting for outcomes after this long. */
   timeoutSeconds: number;
+  /** --env KEY=VALUE: the function's configuration (caps, dry run, event age...). */
+  functionEnv: Record<string, string>;
+  /** --accounts <file>: extra simulator accounts (keys and positions). */
+  accountsPath?: string;
+  /** --json: print each outcome's full JSON and its SNS message attributes. */
+  json: boolean;
 }
+
+/**
+ * Set by the run itself: they wire the function to the simulator and moto. Overriding them could
+ * point the simulator's test keys at another endpoint, so --env refuses them.
+ */
+export const WIRED_VARIABLES = [
+  'BINANCE_SECRET_ID',
+  'RESULT_TOPIC_ARN',
+  'BINANCE_PAPI_URL',
+  'BINANCE_TIME_URL',
+  'MAX_RECEIVE_COUNT',
+  'STATE_TABLE_NAME',
+  'PAUSE_PARAMETER',
+];
 
 export const USAGE = `Usage: npm start [-- options]
 
@@ -36,6 +56,16 @@ Options:
   --visibility-timeout <s> risk-event queue visibility timeout in seconds (default 2)
   --max-receive-count <n>  receives before a record goes to the DLQ (default 3)
   --timeout <s>            give up waiting for outcomes after this long (default 45)
+  --env KEY=VALUE          function configuration, repeatable, e.g. --env DRY_RUN=true
+                           --env 'LEVERAGE_CAPS={"BTCUSDT":3}' --env MAX_EVENT_AGE_SECONDS=60
+                           (README, Configuration; the variables that wire the function to
+                           the simulator and moto cannot be changed, nor AWS_*). Variables of
+                           your shell are not passed to the function: only --env is.
+  --accounts <file>        more simulator accounts (and their secrets), a JSON array of
+                           {"name", "apiKey"?, "apiSecret"? | "privateKey"?, "positions"?,
+                           "leverage"?}; README, Running locally
+  --json                   print each outcome's full JSON and its SNS message attributes,
+                           as a subscriber receives them
   --verbose                print the function's log lines
   --help                   this text
 
@@ -52,6 +82,22 @@ function integer(value: string | undefined, flag: string, min: number, max: numb
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return number;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const name = at < 0 ? pair : pair.slice(0, at);
+    if (at < 0 || !/^[A-Z_][A-Z0-9_]*$/.test(name)) {
+      throw new UsageError(`--env takes KEY=VALUE with an uppercase variable name, got ${JSON.stringify(pair)}`);
+    }
+    if (WIRED_VARIABLES.includes(name) || name.startsWith('AWS_')) {
+      throw new UsageError(`--env ${name}: set by the local run (it wires the function to the simulator and moto)`);
+    }
+    env[name] = pair.slice(at + 1);
+  }
+  return env;
 }
 
 export function parseRunArgs(argv: string[]): RunOptions {
@@ -72,6 +118,9 @@ export function parseRunArgs(argv: string[]): RunOptions {
         'visibility-timeout': { type: 'string' },
         'max-receive-count': { type: 'string' },
         timeout: { type: 'string' },
+        env: { type: 'string', multiple: true },
+        accounts: { type: 'string' },
+        json: { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -88,5 +137,8 @@ export function parseRunArgs(argv: string[]): RunOptions {
     visibilityTimeoutSeconds: integer(values['visibility-timeout'], '--visibility-timeout', 1, 43200) ?? 2,
     maxReceiveCount: integer(values['max-receive-count'], '--max-receive-count', 1, 1000) ?? 3,
     timeoutSeconds: integer(values.timeout, '--timeout', 1, 3600) ?? 45,
+    functionEnv: parseEnv(values.env ?? []),
+    accountsPath: values.accounts,
+    json: values.json ?? false,
   };
 }

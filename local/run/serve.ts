@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCESS_KEY_ID, LOCAL_REGION, LOCAL_SECRET_ACCESS_KEY, RISK_EVENT_DETAIL_TYPES, RISK_EVENT_SOURCE } from '../aws/index.ts';
 import { type EventFile, EventFileError, parseEventFile } from './event-file.ts';
 import { summaryTable, totalsLine } from './report.ts';
+import { LOCAL_STACK_FILE, type LocalStackFile, writeLocalStackFile } from './stack-file.ts';
 import type { RunningStack, Session } from './session.ts';
 import type { TrackedEvent } from './tracker.ts';
 
@@ -138,9 +139,25 @@ function printHowTo(stack: RunningStack, httpUrl: string): void {
   print(`  curl -X POST ${httpUrl}/events -d ${quoted(EXAMPLE_EVENT)}`);
   print(`  aws sqs send-message --queue-url ${guard.resources.queueUrl} --message-body ${quoted({ ...EXAMPLE_EVENT, eventId: 'cli-3' })}`);
   print(`  aws events put-events --entries ${quoted([entry])}`);
+  print(`  npx leverage-guard send --local <file>   (also status, pause, resume, redrive, outcomes: ${LOCAL_STACK_FILE})`);
   print(`  curl ${guard.simulator.url}/__sim/state   (simulator leverage; faults: POST ${guard.simulator.url}/__sim/faults)`);
   print();
   print('Outcomes as they arrive (Ctrl-C to stop):');
+}
+
+function localStackFileOf({ guard }: RunningStack): LocalStackFile {
+  const { resources } = guard;
+  return {
+    endpoint: guard.aws.endpoint,
+    region: LOCAL_REGION,
+    accessKeyId: LOCAL_ACCESS_KEY_ID,
+    secretAccessKey: LOCAL_SECRET_ACCESS_KEY,
+    queueUrl: resources.queueUrl,
+    dlqUrl: resources.dlqUrl,
+    eventBusName: resources.eventBusName,
+    topicArn: resources.topicArn,
+    pauseParameterName: resources.pauseParameterName,
+  };
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -157,6 +174,7 @@ export async function serve(stack: RunningStack, options: ServeOptions): Promise
     await stack.close();
     throw error;
   }
+  const removeStackFile = writeLocalStackFile(localStackFileOf(stack));
   printHowTo(stack, http.url);
   if (options.file) await options.sendEventFile(stack.session, options.file);
   const signal = await waitForSignal();
@@ -167,6 +185,7 @@ export async function serve(stack: RunningStack, options: ServeOptions): Promise
     print(summaryTable(stack.tracker));
     print(totalsLine(stack.tracker.events));
   }
+  removeStackFile();
   await http.close();
   await stack.close();
   return 0;

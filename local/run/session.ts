@@ -11,7 +11,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import path from 'node:path';
-import { drainQueue, readMatchedEvents, readOutcomes, RISK_EVENT_DETAIL_TYPES, RISK_EVENT_SOURCE } from '../aws/index.ts';
+import { attributeValues, drainQueue, readMatchedEvents, readOutcomes, RISK_EVENT_DETAIL_TYPES, RISK_EVENT_SOURCE } from '../aws/index.ts';
 import { LambdaHost } from '../lambda/lambda-host.ts';
 import { BUNDLE_PATH, type LocalLeverageGuard } from '../stack.ts';
 import type { EventBridgeEntry, ScheduledEntry } from './event-file.ts';
@@ -40,6 +40,8 @@ export interface SessionOptions {
   maxReceiveCount: number;
   functionTimeoutMs: number;
   onLog?: (line: string) => void;
+  /** Every outcome read from the result topic's queue, with its SNS message attributes. */
+  onPublished?: (outcome: PublishedOutcome, attributes: Record<string, string>) => void;
 }
 
 /** The local stack with the session driving it, as `npm start` runs it. */
@@ -102,7 +104,7 @@ export class Session {
       backgroundLoop(() => this.consumeMatchedEvents(), warn('EventBridge target')),
       backgroundLoop(async () => {
         const outcomes = await readOutcomes<PublishedOutcome>(this.sqs, guard.resources.outcomesQueueUrl, READ);
-        for (const { body } of outcomes) this.options.tracker.record(body);
+        for (const { body, attributes } of outcomes) this.recordOutcome(body, attributes);
       }, warn('outcome reader')),
     ];
   }
@@ -113,10 +115,15 @@ export class Session {
     this.stops = [];
     await Promise.allSettled(this.inFlight);
     this.asyncHost.stop();
-    const { guard, tracker } = this.options;
+    const { guard } = this.options;
     for (const message of await drainQueue(this.sqs, guard.resources.outcomesQueueUrl)) {
-      tracker.record(JSON.parse(message.body) as PublishedOutcome);
+      this.recordOutcome(JSON.parse(message.body) as PublishedOutcome, attributeValues(message.messageAttributes));
     }
+  }
+
+  private recordOutcome(outcome: PublishedOutcome, attributes: Record<string, string>): void {
+    this.options.tracker.record(outcome);
+    this.options.onPublished?.(outcome, attributes);
   }
 
   /**

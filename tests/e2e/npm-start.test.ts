@@ -1,9 +1,10 @@
 // `npm start` as a newcomer runs it: the real command in the repository root, CI-like
 // environment, output read as text. Expectations for the default set come from its event file.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LOCAL_STACK_FILE } from '../../local/run/stack-file.ts';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_EVENTS = path.join(REPO_ROOT, 'local/events/default.json');
@@ -193,6 +194,48 @@ describe('with --events', () => {
     expect(run.stdout).toContain('Totals: APPLIED 1, REJECTED 2 (3 events)');
   }, RUN_TIMEOUT_MS + 10_000);
 
+  test('--env configures the function, --accounts adds an account with positions, --json shows what subscribers get', async () => {
+    const accounts = path.join(dir, 'accounts.json');
+    writeFileSync(accounts, JSON.stringify([
+      { name: 'desk-9', positions: { BTCUSDT: { positionAmt: '1.5', entryPrice: '90000' }, ETHUSDT: { positionAmt: '-3', entryPrice: '3000' } }, leverage: { BTCUSDT: 20, ETHUSDT: 15 } },
+    ]));
+    const events = path.join(dir, 'configured.json');
+    // The run exits 0 only if every outcome matches: the cap from --env, dry run from --env, and
+    // desk-9's two open positions from --accounts (a Binance account the simulator did not have).
+    writeFileSync(events, JSON.stringify({
+      sqs: [
+        { eventId: 'e2e-capped', accountId: 'desk-9', symbol: 'BTCUSDT', leverage: 5 },
+        { eventId: 'e2e-all-open', accountId: 'desk-9', symbols: 'ALL_OPEN_POSITIONS', leverage: 2 },
+      ],
+      expect: {
+        'e2e-capped': { status: 'REJECTED', code: 'ABOVE_CAP' },
+        'e2e-all-open/BTCUSDT': { status: 'DRY_RUN', leverage: 2 },
+        'e2e-all-open/ETHUSDT': { status: 'DRY_RUN', leverage: 2 },
+      },
+    }));
+
+    const run = await npmStart(['--events', events, '--accounts', accounts, '--env', 'LEVERAGE_CAPS={"BTCUSDT":3}', '--env', 'DRY_RUN=true', '--json']);
+
+    expectExit(run, 0);
+    expect(run.stdout).toContain('env        LEVERAGE_CAPS={"BTCUSDT":3} DRY_RUN=true');
+    // --json: after each outcome line, the message and its SNS message attributes.
+    const printed = [...run.stdout.matchAll(/^ {9}\{\n[\s\S]*?^ {9}\}$/gm)].map(([block]) => JSON.parse(block.replace(/^ {9}/gm, '')));
+    expect(printed).toHaveLength(3);
+    expect(printed).toContainEqual({
+      outcome: expect.objectContaining({ eventId: 'e2e-capped', status: 'REJECTED', error: expect.objectContaining({ code: 'ABOVE_CAP' }) }),
+      messageAttributes: { status: 'REJECTED', symbol: 'BTCUSDT', accountId: 'desk-9' },
+    });
+  }, RUN_TIMEOUT_MS + 10_000);
+
+  test('--env refuses what wires the function to the simulator and moto, and values the function would refuse', async () => {
+    const wired = await npmStart(['--env', 'BINANCE_PAPI_URL=https://papi.binance.com']);
+    expectExit(wired, 2);
+    expect(wired.stderr).toContain('--env BINANCE_PAPI_URL: set by the local run');
+    const invalid = await npmStart(['--env', 'LEVERAGE_CAPS=ten']);
+    expectExit(invalid, 2);
+    expect(invalid.stderr).toContain('--env: invalid configuration: LEVERAGE_CAPS');
+  }, RUN_TIMEOUT_MS + 10_000);
+
   test('an outcome that contradicts the file\'s expectation makes the run fail', async () => {
     const events = path.join(dir, 'wrong-expectation.json');
     writeFileSync(
@@ -236,10 +279,18 @@ test('--serve polls until Ctrl-C, takes events on its HTTP endpoint and prints t
     });
     expect(response.status).toBe(202);
     await waitForOutput(serve.output, /^\[\s*\d+\.\d+s\] APPLIED\s+e2e-serve\s+desk-3\/LTCUSDT\s+9x\s/m);
+
+    // The CLI finds the running local stack by itself (--local: the file --serve wrote).
+    const eventFile = path.join(mkdtempSync(path.join(tmpdir(), 'npm-start-cli-')), 'event.json');
+    writeFileSync(eventFile, JSON.stringify({ eventId: 'e2e-cli', accountId: 'desk-1', symbol: 'SOLUSDT', leverage: 4 }));
+    const cli = spawnSync(process.execPath, ['bin/leverage-guard.mjs', 'send', eventFile, '--local'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect({ status: cli.status, stderr: cli.stderr }).toEqual({ status: 0, stderr: '' });
+    await waitForOutput(serve.output, /^\[\s*\d+\.\d+s\] APPLIED\s+e2e-cli\s+desk-1\/SOLUSDT\s+4x\s/m);
   } finally {
     serve.signal('SIGINT');
   }
   const run = await serve.exited;
+  expect(existsSync(path.join(REPO_ROOT, LOCAL_STACK_FILE))).toBe(false);
   expect(run.stdout).toMatch(/SIGINT: stopping/);
   expect(run.stdout).toMatch(/^e2e-serve\s+sqs\s+desk-3\s+LTCUSDT\s+9x\s+APPLIED/m);
 }, RUN_TIMEOUT_MS + 10_000);

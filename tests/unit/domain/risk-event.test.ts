@@ -372,7 +372,6 @@ describe('validateRiskEvent: issuedAt', () => {
   // Every accepted form, and the instant it stands for (built independently with Date.UTC).
   test.each<[string, number]>([
     ['2026-11-25T10:00:00Z', Date.UTC(2026, 10, 25, 10, 0, 0)],
-    ['2026-11-25T10:00Z', Date.UTC(2026, 10, 25, 10, 0, 0)],
     ['2026-11-25T10:00:07Z', Date.UTC(2026, 10, 25, 10, 0, 7)],
     ['2026-11-25T10:00:00.1Z', Date.UTC(2026, 10, 25, 10, 0, 0, 100)],
     ['2026-11-25T10:00:00.12Z', Date.UTC(2026, 10, 25, 10, 0, 0, 120)],
@@ -380,7 +379,6 @@ describe('validateRiskEvent: issuedAt', () => {
     ['2026-11-25T10:00:00.123456Z', Date.UTC(2026, 10, 25, 10, 0, 0, 123)],
     ['2026-11-25T10:00:00.999999999Z', Date.UTC(2026, 10, 25, 10, 0, 0, 999)],
     ['2026-11-25T11:00:00+01:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
-    ['2026-11-25T11:00+01:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
     ['2026-11-25T04:30:00-05:30', Date.UTC(2026, 10, 25, 10, 0, 0)],
     ['2026-11-25T10:00:00+00:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
     ['2026-11-25T10:00:00-00:00', Date.UTC(2026, 10, 25, 10, 0, 0)],
@@ -399,6 +397,8 @@ describe('validateRiskEvent: issuedAt', () => {
 
   test.each([
     ['an offset without minutes', '2020-01-01T10:00:00+05'],
+    ['no seconds (RFC 3339 requires them)', '2026-11-25T10:00Z'],
+    ['no seconds, with an offset', '2026-11-25T11:00+01:00'],
     ['an offset without a colon', '2026-11-25T10:00:00+0500'],
     ['no zone at all (local time of whom?)', '2026-11-25T10:00:00'],
     ['a space instead of T', '2026-11-25 10:00:00Z'],

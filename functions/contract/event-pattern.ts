@@ -1,5 +1,5 @@
 // The EventBridge pattern that routes risk events to leverage-guard. infra/ reads the same JSON
-// file (e.g. serverless `${file(...)}`), so the local rule and the deployed rule cannot drift.
+// file (serverless `${file(...)}`), so producers, the local rule and the deployed rule cannot drift.
 import pattern from '../../infra/risk-event-pattern.json' with { type: 'json' };
 
 export interface RiskEventPattern {
