@@ -97,7 +97,7 @@ export function packageStack(stage = 'dev', options: PackageOptions = {}): Packa
 
 /**
  * The project's Python test tools (moto, cfn-lint and its serverless rules, checkov) in .venv:
- * scripts/setup-python.sh installs them, or does nothing when requirements-dev.txt is unchanged.
+ * scripts/setup-python.sh installs them, or does nothing when their requirements files are unchanged.
  */
 export function ensurePythonTools(): void {
   const setup = spawnSync('bash', ['scripts/setup-python.sh'], { cwd: ROOT, encoding: 'utf8' });
