@@ -208,7 +208,8 @@ describe('with --events', () => {
         { eventId: 'e2e-all-open', accountId: 'desk-9', symbols: 'ALL_OPEN_POSITIONS', leverage: 2 },
       ],
       expect: {
-        'e2e-capped': { status: 'REJECTED', code: 'ABOVE_CAP' },
+        // Above its cap of 3 at 20x: the cap is what would be set (issue 8, a cap never blocks a reduction).
+        'e2e-capped': { status: 'DRY_RUN', leverage: 3 },
         'e2e-all-open/BTCUSDT': { status: 'DRY_RUN', leverage: 2 },
         'e2e-all-open/ETHUSDT': { status: 'DRY_RUN', leverage: 2 },
       },
@@ -222,8 +223,8 @@ describe('with --events', () => {
     const printed = [...run.stdout.matchAll(/^ {9}\{\n[\s\S]*?^ {9}\}$/gm)].map(([block]) => JSON.parse(block.replace(/^ {9}/gm, '')));
     expect(printed).toHaveLength(3);
     expect(printed).toContainEqual({
-      outcome: expect.objectContaining({ eventId: 'e2e-capped', status: 'REJECTED', error: expect.objectContaining({ code: 'ABOVE_CAP' }) }),
-      messageAttributes: { status: 'REJECTED', symbol: 'BTCUSDT', accountId: 'desk-9' },
+      outcome: expect.objectContaining({ eventId: 'e2e-capped', status: 'DRY_RUN', requestedLeverage: 5, leverage: 3, currentLeverage: 20, capped: true }),
+      messageAttributes: { status: 'DRY_RUN', symbol: 'BTCUSDT', accountId: 'desk-9' },
     });
   }, RUN_TIMEOUT_MS + 10_000);
 
