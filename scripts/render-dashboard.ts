@@ -35,6 +35,18 @@ interface Series {
 }
 
 /** The EMF records in a run's output (each log line may carry one JSON object). */
+/** The dev stage's dashboard, as the README's picture shows it. */
+export const DEV_DASHBOARD_SETTINGS = {
+  service: 'leverage-guard',
+  stage: 'dev',
+  namespace: 'LeverageGuard',
+  metricsService: 'leverage-guard-dev',
+  busName: 'leverage-guard-dev-risk',
+  ruleName: 'leverage-guard-dev-risk-events',
+  functionTimeoutSeconds: 30,
+  region: 'ap-northeast-1',
+};
+
 export function parseEmf(lines: string[]): EmfRecord[] {
   const records: EmfRecord[] = [];
   for (const line of lines) {
@@ -194,17 +206,7 @@ function main(): void {
   }
   const records = parseEmf(output.split('\n'));
   if (records.length === 0) throw new Error('the run wrote no EMF metric lines');
-  const settings = {
-    service: 'leverage-guard',
-    stage: 'dev',
-    namespace: 'LeverageGuard',
-    metricsService: 'leverage-guard-dev',
-    busName: 'leverage-guard-dev-risk',
-    ruleName: 'leverage-guard-dev-risk-events',
-    functionTimeoutSeconds: 30,
-    region: 'ap-northeast-1',
-  };
-  const svg = renderDashboard(dashboardBody(settings), records, 'Dashboard leverage-guard-dev (infra/dashboard.cjs) with the function\'s metrics from one `npm start` run (local/events/default.json): seconds, not hours. Drawn by scripts/render-dashboard.ts.');
+  const svg = renderDashboard(dashboardBody(DEV_DASHBOARD_SETTINGS), records, 'Dashboard leverage-guard-dev (infra/dashboard.cjs) with the function\'s metrics from one `npm start` run (local/events/default.json): seconds, not hours. Drawn by scripts/render-dashboard.ts.');
   writeFileSync(join(root, 'docs/dashboard.svg'), `${svg}\n`);
   console.log(`docs/dashboard.svg: ${records.length} EMF records`);
 }

@@ -4,20 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseEmf, renderDashboard, seriesOf } from '../../../scripts/render-dashboard.ts';
+import { DEV_DASHBOARD_SETTINGS, parseEmf, renderDashboard, seriesOf } from '../../../scripts/render-dashboard.ts';
 
 const ROOT = process.cwd();
 const { dashboardBody } = createRequire(path.join(ROOT, 'package.json'))('./infra/dashboard.cjs');
-const body = dashboardBody({
-  service: 'leverage-guard',
-  stage: 'dev',
-  namespace: 'LeverageGuard',
-  metricsService: 'leverage-guard-dev',
-  busName: 'leverage-guard-dev-risk',
-  ruleName: 'leverage-guard-dev-risk-events',
-  functionTimeoutSeconds: 30,
-  region: 'ap-northeast-1',
-});
+const body = dashboardBody(DEV_DASHBOARD_SETTINGS);
 
 const emf = (timestamp: number, dimensions: Record<string, string>, values: Record<string, number | number[]>) =>
   `  │ ${JSON.stringify({
