@@ -34,7 +34,6 @@ interface Series {
   points: (number | null)[];
 }
 
-/** The EMF records in a run's output (each log line may carry one JSON object). */
 /** The dev stage's dashboard, as the README's picture shows it. */
 export const DEV_DASHBOARD_SETTINGS = {
   service: 'leverage-guard',
@@ -47,6 +46,7 @@ export const DEV_DASHBOARD_SETTINGS = {
   region: 'ap-northeast-1',
 };
 
+/** The EMF records in a run's output (each log line may carry one JSON object). */
 export function parseEmf(lines: string[]): EmfRecord[] {
   const records: EmfRecord[] = [];
   for (const line of lines) {
