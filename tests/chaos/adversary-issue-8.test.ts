@@ -1,0 +1,83 @@
+/**
+ * Adversary findings against the issue-8 fix: interleavings where the guard still acts wrongly or
+ * reports untruthfully. Each test states the rule and the exact interleaving; each FAILS on the code
+ * it was written against (it is a bug report, not a regression guard, until the fix lands).
+ */
+import '../support/chaos/quiet-logs.ts';
+import type { Outcome } from '../../functions/domain/outcome.ts';
+import { type Delivery, World } from '../support/chaos/model-world.ts';
+
+const ACCOUNT = 'desk-1';
+
+function world(options: { leverage?: Record<string, number>; env?: Record<string, string | undefined> } = {}): World {
+  return new World({
+    accounts: [{ name: ACCOUNT, leverage: { BTCUSDT: 20, ETHUSDT: 25, ...options.leverage }, openPositions: ['BTCUSDT', 'ETHUSDT'] }],
+    env: options.env,
+  });
+}
+
+const delivery = (messageId: string, event: Record<string, unknown>, receiveCount = 1): Delivery => ({
+  messageId,
+  body: JSON.stringify({ accountId: ACCOUNT, ...event }),
+  receiveCount,
+});
+
+const brief = (outcomes: Outcome[]) => outcomes.map((o) => ({ status: o.status, code: o.error?.code, leverage: o.leverage }));
+
+describe('A1. two concurrent deliveries of one event share the lease (lockOwner = eventId)', () => {
+  it('the duplicate that fails transiently frees the key under the holder; the holder\'s applied change is never recorded, and an older event then overwrites it', async () => {
+    const w = world();
+    const [a, b, c] = [w.instance('a'), w.instance('b'), w.instance('c')];
+    const newer = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
+    const older = { eventId: 'raise-to-30', symbol: 'BTCUSDT', leverage: 30, issuedAt: w.iso(-60_000) };
+    let duplicate: Promise<string[]> | undefined;
+    // Container a holds the claim for cut-to-5 and is about to send it. The same message (its
+    // visibility timeout ran out, or the producer sent the event twice) reaches container b, whose
+    // change meets a plain 503 (not executed): b releases the claim as not-applied.
+    w.exchange.intercept({
+      operation: 'change',
+      when: 'before',
+      leverage: 5,
+      run: async () => {
+        w.exchange.inject({ operation: 'change', leverage: 5, fault: { kind: 'serviceUnavailable' } });
+        duplicate = b.handedBack([delivery('m-newer', newer, 2)]);
+        await duplicate;
+      },
+    });
+    expect(await a.handedBack([delivery('m-newer', newer, 1)])).toEqual([]);
+    expect(await duplicate).toEqual(['m-newer']);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+
+    // A minute later the older "raise to 30x" arrives (another producer, a slow queue).
+    w.advance(60_000);
+    await c.handedBack([delivery('m-older', older, 1)]);
+
+    // Rule: an older event never overwrites a newer applied one.
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+    expect(brief(w.outcomesOf('raise-to-30'))).toEqual([{ status: 'SKIPPED', code: 'SUPERSEDED', leverage: undefined }]);
+  });
+
+  it('the duplicate one second later (clock skew, or time passing) finds the event stale and publishes SKIPPED STALE_EVENT while the holder publishes APPLIED', async () => {
+    const w = world();
+    const a = w.instance('a');
+    const b = w.instance('b', 2_000);
+    // 899 s old for container a: fresh (MAX_EVENT_AGE_SECONDS = 900); 901 s old for container b.
+    const event = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso(-899_000) };
+    let duplicate: Promise<string[]> | undefined;
+    w.exchange.intercept({
+      operation: 'change',
+      when: 'before',
+      leverage: 5,
+      run: async () => {
+        duplicate = b.handedBack([delivery('m1', event, 2)]);
+        await duplicate;
+      },
+    });
+    await a.handedBack([delivery('m1', event, 1)]);
+    await duplicate;
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+    // Rule: one truthful terminal outcome per event and symbol, agreeing with the exchange.
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+  });
+});
