@@ -81,3 +81,69 @@ describe('A1. two concurrent deliveries of one event share the lease (lockOwner 
     expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
   });
 });
+
+describe('A2. a redelivery that reads its own in-flight change back and cannot read it', () => {
+  // Found by `npm run chaos:long -- --model --seed 3` (and, with a permanent read error, --seed 1).
+  const event = (w: World) => ({ eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() });
+
+  /** Delivery 1: Binance answers -1006 (it did execute) and the read-back fails: in flight, handed back. */
+  async function firstDeliveryFateUnknown(w: World, e: Record<string, unknown>): Promise<void> {
+    w.exchange.inject({ operation: 'change', leverage: 5, fault: { kind: 'unknown', apply: true } });
+    w.exchange.inject({ operation: 'readLeverage', symbol: 'BTCUSDT', fault: { kind: 'serviceUnavailable' } });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual(['m1']);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+  }
+
+  it('drops the in-flight marker on a plain 503 (released as not-applied), so an older event overwrites the newer change that did apply', async () => {
+    const w = world();
+    const e = event(w);
+    await firstDeliveryFateUnknown(w, e);
+    // Delivery 2 (not final): its read-back meets a plain 503 again.
+    w.advance(30_000);
+    w.exchange.inject({ operation: 'readLeverage', symbol: 'BTCUSDT', fault: { kind: 'serviceUnavailable' } });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 2)])).toEqual(['m1']);
+
+    // An older "raise to 30x" arrives before delivery 3.
+    await w.instance('c').handedBack([delivery('m-older', { eventId: 'raise-to-30', symbol: 'BTCUSDT', leverage: 30, issuedAt: w.iso(-120_000) }, 1)]);
+    // Rule: an older event never overwrites a newer one that applied (it reads it back: SUPERSEDED).
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+  });
+
+  it('on the final receive publishes FAILED with the read\'s HTTP_503, a "did not execute" code, though the change is in force', async () => {
+    const w = world({ env: { MAX_RECEIVE_COUNT: '2' } });
+    const e = event(w);
+    await firstDeliveryFateUnknown(w, e);
+    w.advance(30_000);
+    w.exchange.inject({ operation: 'readLeverage', symbol: 'BTCUSDT', fault: { kind: 'serviceUnavailable' } });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 2)])).toEqual(['m1']);
+    const outcomes = w.outcomesOf('cut-to-5');
+    expect(outcomes).toHaveLength(1);
+    // Rule: a FAILED after a change whose fate is unknown says so (execution unknown), never a plain "not executed" 503.
+    expect(outcomes[0]).toMatchObject({ status: 'FAILED' });
+    expect([-1006, -1007, 'TIMEOUT', 'NETWORK_ERROR']).toContain(outcomes[0]!.error!.code);
+  });
+});
+
+describe('A3. one lost "published" marker, then a newer event: the redelivery decides again and contradicts its published outcome', () => {
+  it('APPLIED is published for BTCUSDT, its done# PutItem fails, a newer event applies, the redelivery (for ETHUSDT) publishes BTCUSDT SKIPPED SUPERSEDED', async () => {
+    // Found by `npm run chaos:long -- --model --seed 2` (there with reduce-only: NOT_A_REDUCTION).
+    const w = world();
+    const a = w.instance('a');
+    const older = { eventId: 'two-cuts', targets: [{ symbol: 'BTCUSDT', leverage: 5 }, { symbol: 'ETHUSDT', leverage: 6 }], issuedAt: w.iso() };
+    // ETHUSDT meets a plain 503 (not executed): the record goes back. BTCUSDT is applied and
+    // published, but recording "published" fails (one DynamoDB error; SNS was fine).
+    w.exchange.inject({ operation: 'change', symbol: 'ETHUSDT', fault: { kind: 'serviceUnavailable' } });
+    w.state.fail({ operation: 'PutItem', pkPrefix: 'done#desk-1#BTCUSDT', when: 'before' });
+    expect(await a.handedBack([delivery('m1', older, 1)])).toEqual(['m1']);
+    expect(brief(w.outcomesOf('two-cuts', 'BTCUSDT'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+
+    // A newer event for BTCUSDT is applied meanwhile.
+    w.advance(10_000);
+    expect(await w.instance('b').handedBack([delivery('m2', { eventId: 'cut-to-3', symbol: 'BTCUSDT', leverage: 3, issuedAt: w.iso() }, 1)])).toEqual([]);
+
+    w.advance(20_000);
+    expect(await a.handedBack([delivery('m1', older, 2)])).toEqual([]);
+    // Rule: one terminal outcome per event and symbol; the second contradicts the first.
+    expect(brief(w.outcomesOf('two-cuts', 'BTCUSDT'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+  });
+});
