@@ -5,14 +5,16 @@
  */
 import '../support/chaos/quiet-logs.ts';
 import type { Outcome } from '../../functions/domain/outcome.ts';
+import { callBudgetMs } from '../../functions/domain/time-budget.ts';
 import { type Delivery, World } from '../support/chaos/model-world.ts';
 
 const ACCOUNT = 'desk-1';
 
-function world(options: { leverage?: Record<string, number>; env?: Record<string, string | undefined> } = {}): World {
+function world(options: { leverage?: Record<string, number>; env?: Record<string, string | undefined>; mutation?: ConstructorParameters<typeof World>[0]['mutation'] } = {}): World {
   return new World({
     accounts: [{ name: ACCOUNT, leverage: { BTCUSDT: 20, ETHUSDT: 25, ...options.leverage }, openPositions: ['BTCUSDT', 'ETHUSDT'] }],
     env: options.env,
+    mutation: options.mutation,
   });
 }
 
@@ -145,5 +147,67 @@ describe('A3. one lost "published" marker, then a newer event: the redelivery de
     expect(await a.handedBack([delivery('m1', older, 2)])).toEqual([]);
     // Rule: one terminal outcome per event and symbol; the second contradicts the first.
     expect(brief(w.outcomesOf('two-cuts', 'BTCUSDT'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+  });
+});
+
+describe('A4. an applied change whose release does not happen: the key never records it', () => {
+  /** Cut to 5x, then a person sets 8x, then (lease over) an older "raise to 30x" arrives. */
+  async function olderAfterPerson(w: World): Promise<void> {
+    w.exchange.personSets(ACCOUNT, 'BTCUSDT', 8);
+    w.advance(60_000);
+    await w.instance('c').handedBack([delivery('m-older', { eventId: 'raise-to-30', symbol: 'BTCUSDT', leverage: 30, issuedAt: w.iso(-120_000) }, 1)]);
+  }
+
+  it('the release runs on the WORK deadline captured at claim time: a change answered near the end of the work phase is published APPLIED but never released', async () => {
+    // The DynamoDB fake ignores deadlines; the real client (aws-json-client.ts) refuses a call
+    // without the time for it. This wrapper does exactly what the real client does first.
+    const w = world({ mutation: { dynamodb: (real) => async (operation, input, deadline) => {
+      callBudgetMs(5_000, deadline, `DynamoDB ${operation}`);
+      return real(operation, input, deadline);
+    } } });
+    const e = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
+    // Binance answers the change 28.48 s into a 30 s invocation: the work phase (ends 1.5 s before
+    // the deadline) has 20 ms left, publishing still has 1.27 s, the release gets none.
+    w.exchange.intercept({ operation: 'change', when: 'after', leverage: 5, run: () => w.advance(28_480) });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual([]);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+    const released = w.state.calls.filter((c) => c.operation === 'UpdateItem' && c.instance === 'a').length;
+    // Rule: the claim is released (and the applied change recorded) after the outcome is published.
+    expect(released).toBe(2);
+    await olderAfterPerson(w);
+    // Rule: an older event never overwrites a newer applied one.
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(8);
+  });
+
+  it('one failed release (DynamoDB error), then a person changes leverage: the older event reads back, does not see 5x, takes the key and overwrites', async () => {
+    const w = world();
+    const e = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
+    let claims = 0;
+    // The second UpdateItem on the key is the release.
+    w.exchange.intercept({ operation: 'change', when: 'after', leverage: 5, run: () => { claims += 1; w.state.fail({ operation: 'UpdateItem', pkPrefix: 'key#desk-1#BTCUSDT', when: 'before' }); } });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual([]);
+    expect(claims).toBe(1);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+    await olderAfterPerson(w);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(8);
+  });
+});
+
+describe('A5. ALL_OPEN_POSITIONS: an owed verdict of a symbol no longer open is never published', () => {
+  it('BTCUSDT applied on delivery 1, its outcome refused by SNS (owed); the position is closed; delivery 2 acknowledges without ever publishing BTCUSDT', async () => {
+    const w = world();
+    const a = w.instance('a');
+    const e = { eventId: 'all-to-10', symbols: 'ALL_OPEN_POSITIONS', leverage: 10, issuedAt: w.iso() };
+    w.sns.fail({ eventId: 'all-to-10', symbol: 'BTCUSDT' });
+    expect(await a.handedBack([delivery('m1', e, 1)])).toEqual(['m1']);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(10);
+    expect(w.outcomesOf('all-to-10', 'BTCUSDT')).toEqual([]);
+
+    // The desk closes the BTCUSDT position before the redelivery.
+    w.exchange.personCloses(ACCOUNT, 'BTCUSDT');
+    w.advance(30_000);
+    const back = await a.handedBack([delivery('m1', e, 2)]);
+    // Rule: every change ends as a published truthful outcome, or its record goes back.
+    expect({ back, btc: brief(w.outcomesOf('all-to-10', 'BTCUSDT')) }).toEqual({ back: [], btc: [{ status: 'APPLIED', code: undefined, leverage: 10 }] });
   });
 });

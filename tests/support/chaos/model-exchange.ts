@@ -170,6 +170,11 @@ export class ModelExchange implements Exchange {
     return value;
   }
 
+  /** A person closes a position: positionRisk no longer lists the symbol. */
+  personCloses(account: string, symbol: string): void {
+    this.positions.get(account)!.delete(symbol);
+  }
+
   /** A person (or another system) changes leverage in the Binance UI. */
   personSets(account: string, symbol: string, leverage: number): void {
     this.write(account, symbol, leverage, 'person');
