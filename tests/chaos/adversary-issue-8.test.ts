@@ -211,3 +211,23 @@ describe('A5. ALL_OPEN_POSITIONS: an owed verdict of a symbol no longer open is 
     expect({ back, btc: brief(w.outcomesOf('all-to-10', 'BTCUSDT')) }).toEqual({ back: [], btc: [{ status: 'APPLIED', code: undefined, leverage: 10 }] });
   });
 });
+
+describe('A6. a final receive that cannot act publishes FAILED with its own reason, hiding that the change may have executed', () => {
+  it('delivery 1: -1006 (it executed) and the read-back times out; delivery 2 (final) finds the guard paused: FAILED PAUSED, though the change is in force', async () => {
+    // Found by `npm run chaos:long -- --model --seed 4`.
+    const w = world({ env: { MAX_RECEIVE_COUNT: '2' } });
+    const e = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
+    w.exchange.inject({ operation: 'change', leverage: 5, fault: { kind: 'unknown', apply: true } });
+    w.exchange.inject({ operation: 'readLeverage', symbol: 'BTCUSDT', fault: { kind: 'timeout', apply: false } });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual(['m1']);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+
+    w.state.pauseValue = 'true';
+    w.advance(30_000);
+    expect(await w.instance('b').handedBack([delivery('m1', e, 2)])).toEqual(['m1']);
+    const outcomes = w.outcomesOf('cut-to-5');
+    expect(outcomes).toHaveLength(1);
+    // Rule: the DLQ entry's FAILED says the change may have executed (the state table knows it is in flight).
+    expect([-1006, -1007, 'TIMEOUT', 'NETWORK_ERROR']).toContain(outcomes[0]!.error!.code);
+  });
+});
