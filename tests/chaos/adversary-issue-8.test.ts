@@ -231,3 +231,33 @@ describe('A6. a final receive that cannot act publishes FAILED with its own reas
     expect([-1006, -1007, 'TIMEOUT', 'NETWORK_ERROR']).toContain(outcomes[0]!.error!.code);
   });
 });
+
+describe('A5b. ALL_OPEN_POSITIONS on a final receive that cannot read positions: the owed per-symbol verdict is replaced by one whole-event FAILED', () => {
+  it('BTCUSDT applied on delivery 1 (outcome owed); delivery 2 (final) is paused: it publishes FAILED about the whole event, never BTCUSDT APPLIED', async () => {
+    const w = world({ env: { MAX_RECEIVE_COUNT: '2' } });
+    const e = { eventId: 'all-to-10', symbols: 'ALL_OPEN_POSITIONS', leverage: 10, issuedAt: w.iso() };
+    w.sns.fail({ eventId: 'all-to-10', symbol: 'BTCUSDT' });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual(['m1']);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(10);
+
+    w.state.pauseValue = 'true';
+    w.advance(30_000);
+    expect(await w.instance('b').handedBack([delivery('m1', e, 2)])).toEqual(['m1']);
+    // Rule: a verdict owed from an earlier delivery is published as it was decided (process-batch settle's own promise).
+    expect(brief(w.outcomesOf('all-to-10', 'BTCUSDT'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 10 }]);
+  });
+});
+
+describe('A7. a dry run and a real run of one eventId', () => {
+  it('the real run, sent after a dry run with the same eventId, is acknowledged with no outcome and no change', async () => {
+    const w = world();
+    const rehearsal = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso(), dryRun: true };
+    expect(await w.instance('a').handedBack([delivery('m1', rehearsal, 1)])).toEqual([]);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'DRY_RUN', code: undefined, leverage: 5 }]);
+
+    const { dryRun: _rehearsed, ...real } = rehearsal;
+    expect(await w.instance('a').handedBack([delivery('m2', real, 1)])).toEqual([]);
+    // Rule: a record is acknowledged only with its outcome; a dry run decides nothing for the real event.
+    expect(w.outcomesOf('cut-to-5')).toHaveLength(2);
+  });
+});
