@@ -286,3 +286,21 @@ describe('A8. an event with the same issuedAt takes over another event\'s in-fli
     expect(w.outcomesOf('cut-to-5').map((o) => o.status)).not.toContain('SKIPPED');
   });
 });
+
+describe('A9. a DLQ redrive more than 24 h later: the decision records have expired', () => {
+  it('BTCUSDT APPLIED (published), ETHUSDT ends in the DLQ; a newer event sets BTCUSDT; the redrive 25 h later publishes BTCUSDT SKIPPED SUPERSEDED', async () => {
+    const w = world({ env: { MAX_RECEIVE_COUNT: '1' } });
+    const e = { eventId: 'two-cuts', targets: [{ symbol: 'BTCUSDT', leverage: 5 }, { symbol: 'ETHUSDT', leverage: 6 }], issuedAt: w.iso() };
+    w.exchange.inject({ operation: 'change', symbol: 'ETHUSDT', fault: { kind: 'serviceUnavailable' } });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual(['m1']); // → DLQ, ETHUSDT FAILED
+    expect(brief(w.outcomesOf('two-cuts', 'BTCUSDT'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+    w.advance(60_000);
+    expect(await w.instance('b').handedBack([delivery('m2', { eventId: 'cut-to-3', symbol: 'BTCUSDT', leverage: 3, issuedAt: w.iso() }, 1)])).toEqual([]);
+
+    // The on-call engineer redrives the DLQ the next day (SQS keeps messages up to 14 days).
+    w.advance(25 * 3600_000);
+    await w.instance('c').handedBack([delivery('m1', e, 1)]);
+    // Rule: one terminal outcome per event and symbol.
+    expect(brief(w.outcomesOf('two-cuts', 'BTCUSDT'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+  });
+});
