@@ -260,6 +260,17 @@ describe('A7. a dry run and a real run of one eventId', () => {
     // Rule: a record is acknowledged only with its outcome; a dry run decides nothing for the real event.
     expect(w.outcomesOf('cut-to-5')).toHaveLength(2);
   });
+
+  it('the same eventId reused for a different leverage (a producer bug) is acknowledged with no outcome: the second event silently never happens', async () => {
+    const w = world();
+    const first = { eventId: 'desk-cut', symbol: 'BTCUSDT', leverage: 10, issuedAt: w.iso() };
+    expect(await w.instance('a').handedBack([delivery('m1', first, 1)])).toEqual([]);
+    w.advance(60_000);
+    expect(await w.instance('a').handedBack([delivery('m2', { ...first, leverage: 2, issuedAt: w.iso() }, 1)])).toEqual([]);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(10);
+    // Rule: bad input gets a clear specific error in the outcome (here: an eventId already used for another event).
+    expect(w.outcomesOf('desk-cut')).toHaveLength(2);
+  });
 });
 
 describe('A8. an event with the same issuedAt takes over another event\'s in-flight marker without reading it back', () => {
