@@ -178,7 +178,7 @@ async function decideAndApply(
   if (appliedEarlier) return { status: 'APPLIED', leverage: plan.leverage, ...capped };
   let current: LeverageSetting | undefined;
   if (ownChangeMayBeInForce) {
-    current = await account.readLeverage(target.symbol);
+    current = await readOwnChange(account, target.symbol);
     if (current.leverage === plan.leverage) return { status: 'APPLIED', ...current, ...capped };
   }
   checkNotStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);
@@ -203,6 +203,21 @@ async function dryRun(command: RiskCommand, plan: LeveragePlan, ref: TargetRef, 
   checkCappedChange(plan, ref.symbol, currentLeverage);
   if (command.mode === 'reduce-only') checkReduction(currentLeverage, plan.leverage);
   return { status: 'DRY_RUN', leverage: plan.leverage, currentLeverage, ...(plan.capped ? { capped: true } : {}) };
+}
+
+/**
+ * The read that decides whether an earlier delivery's change is in force. If it fails, that change's
+ * fate is still unknown: the event stays in flight (an older event keeps waiting or reads back) and
+ * a FAILED on the final receive says so, instead of the read's own "not executed" code.
+ */
+async function readOwnChange(account: AccountExchange, symbol: string): Promise<LeverageSetting> {
+  try {
+    return await account.readLeverage(symbol);
+  } catch (thrown) {
+    const error = asGuardError(thrown);
+    if (!error.retryable) throw error;
+    throw new ExecutionUnknownError('EXECUTION_UNKNOWN', `an earlier delivery's change may have executed, and reading the leverage back failed (${error.code}: ${error.message})`, undefined, { cause: thrown });
+  }
 }
 
 async function changeLeverage(account: AccountExchange, symbol: string, leverage: number, log: Log): Promise<LeverageSetting> {

@@ -60,7 +60,8 @@ export type Claim =
       status: 'claimed';
       /** This very event was applied (`applied`) or left in flight (`in-flight`) by an earlier delivery. */
       seenBefore?: 'applied' | 'in-flight';
-      release(end: ClaimEnd): Promise<void>;
+      /** Called once the outcome is out: bounded by the caller's deadline then, not the claim's. */
+      release(end: ClaimEnd, deadline?: Deadline): Promise<void>;
     }
   /** This very event's change is the last one applied (an earlier delivery's outcome was lost); another event holds the key now. */
   | { status: 'applied-earlier' }
@@ -89,7 +90,7 @@ export type EarlierDecision = { published: true } | { published: false; verdict:
  * ordering holds within a batch only and redeliveries are processed again.
  */
 export interface StateStore {
-  /** What an earlier delivery decided for this target (kept 24 h). */
+  /** What an earlier delivery decided for this target (kept 15 days: longer than a DLQ keeps the event). */
   earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined>;
   /** Remembers the decision; `published: false` keeps the verdict so a redelivery republishes it unchanged. */
   recordDecision(ref: TargetRef, decision: EarlierDecision, deadline?: Deadline): Promise<void>;

@@ -210,7 +210,7 @@ async function settle(
     // FAILED is never recorded: a redriven event must be tried again, and may then end otherwise.
     const record = ref && verdict.status !== 'FAILED' && !(publishError && recordedEarlier);
     await Promise.all([
-      releaseClaim(claim, verdict, target, log),
+      releaseClaim(claim, verdict, target, deps, log),
       record ? recordDecision(ref, publishError ? { published: false, verdict } : { published: true }, deps, log) : undefined,
     ]);
     if (!publishError) published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
@@ -221,7 +221,7 @@ async function settle(
     const { verdict, claim, recordedEarlier = false } = works[index]!;
     if (verdict.status === 'ALREADY_PUBLISHED') continue;
     if (verdict.status === 'RETRY') {
-      await releaseClaim(claim, verdict, target, log);
+      await releaseClaim(claim, verdict, target, deps, log);
       pending.push({ target, error: verdict.error, decided: false });
       continue;
     }
@@ -266,9 +266,19 @@ async function recordDecision(ref: TargetRef, decision: EarlierDecision, deps: B
   }
 }
 
-/** A failed release leaves the key to its lease, and an in-flight marker an older event will read back. */
-async function releaseClaim(claim: HeldClaim | undefined, verdict: Verdict | { status: 'RETRY'; error: GuardError }, target: Target | undefined, log: Log): Promise<void> {
-  await claim?.release(claimEndFor(verdict)).catch((error: unknown) =>
+/**
+ * A failed release leaves the key to its lease, and an in-flight marker an older event will read
+ * back. It runs after the publish, so it gets the check phase's deadline, not the work phase's the
+ * claim was made in (which may already be over).
+ */
+async function releaseClaim(
+  claim: HeldClaim | undefined,
+  verdict: Verdict | { status: 'RETRY'; error: GuardError },
+  target: Target | undefined,
+  deps: BatchDeps,
+  log: Log,
+): Promise<void> {
+  await claim?.release(claimEndFor(verdict), endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch((error: unknown) =>
     log.warn('could not release the claim; it expires with its lease', { symbol: target?.symbol, detail: asGuardError(error).message }),
   );
 }

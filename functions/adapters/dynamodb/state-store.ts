@@ -2,20 +2,26 @@
  * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
  * - `key#<account>#<symbol>`: the last applied change (`lastEventId`, `lastIssuedAtMs`,
  *   `lastIssuedAt`), and a lease that serialises changes to that key across concurrent
- *   invocations (`lockOwner`, `lockedUntil`, conditional writes). The event in flight is kept with
+ *   invocations (`lockOwner`, `lockedUntil`, and `lockToken`, one per claim, so that two deliveries
+ *   of one event never share a lease; conditional writes). The event in flight is kept with
  *   what it is about to set (`pendingEventId`, `pendingIssuedAtMs`, `pendingLeverage`), written
  *   before the change is sent and kept while its fate is unknown, so an older event waits for it
  *   or reads the leverage back to learn whether it applied;
  * - `done#<account>#<symbol>#<eventId>`: what an earlier delivery decided for this target (kept
- *   24 h): published (no `verdict`), or still owed (`verdict`, JSON), so a redelivery publishes
+ *   15 days, longer than the DLQs keep messages): published (no `verdict`), or still owed (`verdict`, JSON), so a redelivery publishes
  *   that decision instead of deciding again.
  */
+import { randomUUID } from 'node:crypto';
 import { describeError, PermanentError, RetryableError, SkipDecision } from '../../domain/errors.ts';
 import type { Verdict } from '../../domain/outcome.ts';
 import type { Claim, ClaimEnd, ClaimRequest, Deadline, EarlierDecision, StateStore, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
 
-const DECISION_TTL_SECONDS = 24 * 3600;
+/**
+ * Longer than any queue keeps a message (the DLQs: 14 days): a redrive from a DLQ must still find
+ * what the first deliveries decided, or it decides again and may contradict a published outcome.
+ */
+const DECISION_TTL_SECONDS = 15 * 24 * 3600;
 /** Key items only matter while events for the key can still arrive; let idle ones expire. */
 const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -32,6 +38,7 @@ export class DynamoDbStateStore implements StateStore {
     private readonly call: AwsJsonCall,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    private readonly newToken: () => string = randomUUID,
   ) {}
 
   async earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined> {
@@ -58,7 +65,9 @@ export class DynamoDbStateStore implements StateStore {
   async claim(ref: TargetRef, request: ClaimRequest, deadline?: Deadline): Promise<Claim> {
     const now = this.now();
     const { issuedAtMs, replacing } = request;
-    const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
+    // A lease is one delivery's, not one event's: a duplicate delivery of the event waits for it.
+    const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now)';
+    const token = this.newToken();
     const newerPendingAllowed = replacing === undefined ? '' : ' OR pendingEventId = :replacing';
     const inOrder =
       ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
@@ -69,12 +78,13 @@ export class DynamoDbStateStore implements StateStore {
         TableName: this.tableName,
         Key: { pk: text(keyOf(ref)) },
         UpdateExpression:
-          'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
+          'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
           (issuedAtMs === undefined ? ' REMOVE pendingIssuedAtMs' : ', pendingIssuedAtMs = :issued'),
         ConditionExpression: issuedAtMs === undefined ? free : free + inOrder,
         ReturnValues: 'ALL_OLD',
         ExpressionAttributeValues: {
           ':owner': text(ref.eventId),
+          ':token': text(token),
           ':now': number(now),
           ':until': number(now + request.leaseMs),
           ':expires': number(this.nowSeconds() + KEY_TTL_SECONDS),
@@ -90,7 +100,7 @@ export class DynamoDbStateStore implements StateStore {
     }
     const seenBefore =
       readText(previous?.lastEventId) === ref.eventId ? 'applied' : readText(previous?.pendingEventId) === ref.eventId ? 'in-flight' : undefined;
-    return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end) => this.release(ref, end, issuedAtMs, deadline) };
+    return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end, releaseDeadline) => this.release(ref, token, end, issuedAtMs, releaseDeadline ?? deadline) };
   }
 
   /** Why a claim was refused: this event's own change is the last applied, a newer applied change, a newer one in flight, or a holder that is not newer. */
@@ -113,6 +123,9 @@ export class DynamoDbStateStore implements StateStore {
         leaseActive: readText(current?.lockOwner) === pendingEventId && lockedUntil !== undefined && lockedUntil >= now,
       };
     }
+    if (readText(current?.lockOwner) === ref.eventId) {
+      throw new RetryableError('SAME_EVENT_IN_FLIGHT', `another delivery of this event is changing ${ref.symbol} on ${ref.accountId} right now`);
+    }
     throw new RetryableError('KEY_BUSY', `event ${readText(current?.lockOwner) ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
   }
 
@@ -120,21 +133,23 @@ export class DynamoDbStateStore implements StateStore {
    * Frees the key. After an applied change, records which event it was and its issuedAt; after a
    * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
    */
-  private async release(ref: TargetRef, end: ClaimEnd, issuedAtMs: number | undefined, deadline: Deadline | undefined): Promise<void> {
+  private async release(ref: TargetRef, token: string, end: ClaimEnd, issuedAtMs: number | undefined, deadline: Deadline | undefined): Promise<void> {
     const applied = end === 'applied';
     const recorded = applied
       ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])]
       : [];
     const inFlight = ['pendingIssuedAtMs', 'pendingEventId', 'pendingLeverage'];
-    const removed = end === 'retrying' ? ['lockOwner', 'lockedUntil'] : ['lockOwner', 'lockedUntil', ...inFlight];
+    const removed = end === 'retrying' ? ['lockOwner', 'lockToken', 'lockedUntil'] : ['lockOwner', 'lockToken', 'lockedUntil', ...inFlight];
     try {
       await this.request('UpdateItem', {
         TableName: this.tableName,
         Key: { pk: text(keyOf(ref)) },
         UpdateExpression: `${recorded.length > 0 ? `SET ${recorded.join(', ')} ` : ''}REMOVE ${removed.join(', ')}`,
-        ConditionExpression: 'lockOwner = :owner',
+        ConditionExpression: 'lockToken = :token',
+        // DynamoDB refuses values the expressions do not use.
         ExpressionAttributeValues: {
-          ':owner': text(ref.eventId),
+          ':token': text(token),
+          ...(applied ? { ':owner': text(ref.eventId) } : {}),
           ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
         },
       }, deadline);

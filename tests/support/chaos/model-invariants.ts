@@ -52,7 +52,7 @@ export interface ModelViolation {
 /** Outcomes that end a target for good. */
 const TERMINAL: ReadonlySet<string> = new Set(['APPLIED', 'REJECTED', 'SKIPPED', 'DRY_RUN']);
 /** FAILED after these may truthfully follow a change that did take effect: its fate was unknown. */
-const FATE_UNKNOWN_CODES: ReadonlySet<unknown> = new Set([-1006, -1007, 'TIMEOUT', 'NETWORK_ERROR']);
+const FATE_UNKNOWN_CODES: ReadonlySet<unknown> = new Set([-1006, -1007, 'TIMEOUT', 'NETWORK_ERROR', 'EXECUTION_UNKNOWN']);
 const ACCOUNT_IDENTIFIERS = /arn:aws|\b\d{12}\b|assumed-role/;
 /** Binance's "the key, its permissions or the IP whitelist" answers (-2014 key format, -2015 key/IP/permissions, -1022 signature). */
 const OPERATOR_SIDE_CODES: ReadonlySet<unknown> = new Set([-2014, -2015, -1022]);

@@ -14,7 +14,9 @@ const REQUEST: ClaimRequest = { issuedAtMs: ISSUED_MS, leverage: 5, leaseMs: 15_
 const UNORDERED: ClaimRequest = { leverage: 5, leaseMs: 15_000 };
 const KEY = { pk: { S: 'key#desk-2#BTCUSDT' } };
 const DONE = { pk: { S: 'done#desk-2#BTCUSDT#evt-1' } };
-const FREE = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now OR lockOwner = :owner)';
+// A lease is one delivery's (its token), so a second delivery of the same event does not share it.
+const FREE = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now)';
+const TOKEN = 'claim-token-1';
 const IN_ORDER =
   ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
   ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued)';
@@ -32,7 +34,7 @@ function storeWith(...replies: Reply<unknown>[]) {
     requests.push([operation, input]);
     return play(replies.shift() ?? answer({}));
   }) as AwsJsonCall;
-  return { requests, store: new DynamoDbStateStore(call, TABLE, () => NOW) };
+  return { requests, store: new DynamoDbStateStore(call, TABLE, () => NOW, () => TOKEN) };
 }
 
 const getItem = (Key: object) => ['GetItem', { TableName: TABLE, Key, ConsistentRead: true }];
@@ -77,18 +79,18 @@ describe('DynamoDbStateStore: earlier decisions', () => {
     expect(error.message).toMatch(/^the state table could not be used \((SyntaxError|Error): /);
   });
 
-  test('a published decision is recorded for 24 h without a verdict', async () => {
+  test('a published decision is recorded for 15 days (longer than a DLQ keeps the event) without a verdict', async () => {
     const { requests, store } = storeWith();
     await expect(store.recordDecision(REF, { published: true })).resolves.toBeUndefined();
-    expect(requests).toEqual([['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 86_400) } }]]);
+    expect(requests).toEqual([['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 15 * 86_400) } }]]);
   });
 
-  test('an owed decision is recorded for 24 h with its verdict as JSON', async () => {
+  test('an owed decision is recorded for 15 days with its verdict as JSON', async () => {
     const { requests, store } = storeWith();
     const verdict: Verdict = { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 20, capped: true };
     await store.recordDecision(REF, { published: false, verdict });
     expect(requests).toEqual([
-      ['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 86_400), verdict: s(JSON.stringify(verdict)) } }],
+      ['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 15 * 86_400), verdict: s(JSON.stringify(verdict)) } }],
     ]);
   });
 
@@ -140,9 +142,10 @@ describe('DynamoDbStateStore: lastAppliedIssuedAtMs', () => {
 });
 
 describe('DynamoDbStateStore: claim', () => {
-  const SET = 'SET lockOwner = :owner, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage';
+  const SET = 'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage';
   const common = {
     ':owner': s('evt-1'),
+    ':token': s(TOKEN),
     ':now': n(NOW),
     ':until': n(NOW + 15_000),
     ':expires': n(NOW_SECONDS + 30 * 86_400),
@@ -259,6 +262,28 @@ describe('DynamoDbStateStore: claim', () => {
     ]);
   });
 
+  // Adversary finding A1: two deliveries of one event used to share the lease (owner = eventId).
+  test('condition failed while another delivery of this very event holds the key: RetryableError SAME_EVENT_IN_FLIGHT (the duplicate waits)', async () => {
+    const { store } = storeWith(raise(conditionFailed()), keyItem({ lockOwner: s('evt-1'), lockToken: s('another-delivery'), pendingEventId: s('evt-1'), pendingIssuedAtMs: n(ISSUED_MS), lockedUntil: n(NOW + 10_000) }));
+    const error = await rejectionOf<RetryableError>(store.claim(REF, REQUEST));
+    expect([error.code, error.message]).toEqual(['SAME_EVENT_IN_FLIGHT', 'another delivery of this event is changing BTCUSDT on desk-2 right now']);
+  });
+
+  test('each claim has a token of its own, and only that token releases the key', async () => {
+    const tokens = ['first', 'second'];
+    const requests: [string, { ExpressionAttributeValues: Record<string, unknown> }][] = [];
+    const call = (async (operation: string, input: object) => {
+      requests.push([operation, input as { ExpressionAttributeValues: Record<string, unknown> }]);
+      return {};
+    }) as AwsJsonCall;
+    const store = new DynamoDbStateStore(call, TABLE, () => NOW, () => tokens.shift()!);
+    const first = await claimed(store.claim(REF, REQUEST));
+    const second = await claimed(store.claim({ ...REF, symbol: 'ETHUSDT' }, REQUEST));
+    await first.release('applied');
+    await second.release('not-applied');
+    expect(requests.map(([, input]) => input.ExpressionAttributeValues[':token'])).toEqual([s('first'), s('second'), s('first'), s('second')]);
+  });
+
   test.each([
     ['a service error', throttled(), 'ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput'],
     ['a network error', new Error('connect ECONNREFUSED 127.0.0.1:4566'), 'Error: connect ECONNREFUSED 127.0.0.1:4566'],
@@ -310,7 +335,7 @@ describe('DynamoDbStateStore: the same event seen on an earlier delivery', () =>
 });
 
 describe('DynamoDbStateStore: release', () => {
-  const FORGET_PENDING = 'REMOVE lockOwner, lockedUntil, pendingIssuedAtMs, pendingEventId, pendingLeverage';
+  const FORGET_PENDING = 'REMOVE lockOwner, lockToken, lockedUntil, pendingIssuedAtMs, pendingEventId, pendingLeverage';
   const releaseInput = (record: 'issuedAt' | 'event' | 'nothing' | 'keep-pending') => ({
     TableName: TABLE,
     Key: KEY,
@@ -318,11 +343,12 @@ describe('DynamoDbStateStore: release', () => {
       issuedAt: `SET lastEventId = :owner, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued ${FORGET_PENDING}`,
       event: `SET lastEventId = :owner ${FORGET_PENDING}`,
       nothing: FORGET_PENDING,
-      'keep-pending': 'REMOVE lockOwner, lockedUntil',
+      'keep-pending': 'REMOVE lockOwner, lockToken, lockedUntil',
     }[record],
-    ConditionExpression: 'lockOwner = :owner',
+    ConditionExpression: 'lockToken = :token',
     ExpressionAttributeValues: {
-      ':owner': s('evt-1'),
+      ':token': s(TOKEN),
+      ...(record === 'issuedAt' || record === 'event' ? { ':owner': s('evt-1') } : {}),
       ...(record === 'issuedAt' ? { ':issuedMs': n(ISSUED_MS), ':issued': s('2026-11-25T09:59:00.000Z') } : {}),
     },
   });
@@ -347,7 +373,7 @@ describe('DynamoDbStateStore: release', () => {
     const claim = await claimed(store.claim(REF, { ...REQUEST, issuedAtMs }));
     await claim.release('applied');
     const [, input] = requests[1] as [string, { ExpressionAttributeValues: object }];
-    expect(input.ExpressionAttributeValues).toEqual({ ':owner': s('evt-1'), ':issuedMs': n(issuedAtMs), ':issued': s('2026-11-25T09:59:00.123Z') });
+    expect(input.ExpressionAttributeValues).toEqual({ ':token': s(TOKEN), ':owner': s('evt-1'), ':issuedMs': n(issuedAtMs), ':issued': s('2026-11-25T09:59:00.123Z') });
   });
 
   test('a lost lease (someone else holds the key now) is ignored', async () => {
