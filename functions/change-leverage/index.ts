@@ -11,9 +11,9 @@ import { DynamoDbStateStore } from '../adapters/dynamodb/state-store.ts';
 import { SecretsManagerCredentialStore } from '../adapters/secrets-manager/credential-store.ts';
 import { SnsOutcomePublisher } from '../adapters/sns/outcome-publisher.ts';
 import { SsmPauseSwitch } from '../adapters/ssm/pause-switch.ts';
-import { loadConfig } from '../commons/config.ts';
-import { loggerFor } from '../commons/logger.ts';
-import { exchangeMetrics } from '../commons/metrics.ts';
+import { loadConfig } from './config.ts';
+import { loggerFor } from './logger.ts';
+import { exchangeMetrics } from './metrics.ts';
 import { createChangeLeverageHandler } from './handler.ts';
 
 // Cold start: fail fast on bad configuration; clients live for the container's life.

@@ -6,7 +6,7 @@
  */
 import { ExecutionUnknownError, RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../domain/ports.ts';
-import { type HttpResponse, send, TransportError } from '../../commons/http.ts';
+import { type HttpResponse, send, TransportError } from '../http/keep-alive-client.ts';
 import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from './responses.ts';
 import { encodeParams, signerFor, signQuery } from './signing.ts';
 import { WeightPacer, type WeightReservation } from './weight-pacer.ts';

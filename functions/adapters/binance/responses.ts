@@ -3,7 +3,7 @@
  * (HTTP status × error code × message) has a unit test.
  */
 import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../domain/errors.ts';
-import type { HttpResponse } from '../../commons/http.ts';
+import type { HttpResponse } from '../http/keep-alive-client.ts';
 
 /** 429 / 418 / -1003: the exchange wants us quiet for `retryAfterMs`. */
 export class RateLimitedError extends RetryableError {

@@ -15,8 +15,8 @@ import { SecretsManagerCredentialStore } from '../../../functions/adapters/secre
 import { SnsOutcomePublisher } from '../../../functions/adapters/sns/outcome-publisher.ts';
 import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
 import { createChangeLeverageHandler, type HandlerDeps } from '../../../functions/change-leverage/handler.ts';
-import { loadConfig } from '../../../functions/commons/config.ts';
-import { loggerFor } from '../../../functions/commons/logger.ts';
+import { loadConfig } from '../../../functions/change-leverage/config.ts';
+import { loggerFor } from '../../../functions/change-leverage/logger.ts';
 import type { Policy } from '../../../functions/domain/policy.ts';
 import type { CredentialStore, Exchange, OutcomePublisher, PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
 import { type FakeSecretsManager, type FakeSns, SECRET_ID_TEMPLATE } from './aws-fakes.ts';

@@ -12,7 +12,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { interpretResponse } from '../../../functions/adapters/binance/responses.ts';
-import type { HttpResponse } from '../../../functions/commons/http.ts';
+import type { HttpResponse } from '../../../functions/adapters/http/keep-alive-client.ts';
 import { ExecutionUnknownError, RetryableError } from '../../../functions/domain/errors.ts';
 import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../../functions/domain/ports.ts';
 

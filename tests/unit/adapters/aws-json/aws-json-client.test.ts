@@ -12,7 +12,7 @@ import net, { type AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../../../../functions/adapters/aws-json/aws-json-client.ts';
-import type { TransportError } from '../../../../functions/commons/http.ts';
+import type { TransportError } from '../../../../functions/adapters/http/keep-alive-client.ts';
 import type { RetryableError } from '../../../../functions/domain/errors.ts';
 import { MIN_CALL_BUDGET_MS } from '../../../../functions/domain/time-budget.ts';
 import { rejectionOf } from '../../../support/fakes.ts';

@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../../../../functions/commons/http.ts';
+import type { HttpResponse } from '../../../../functions/adapters/http/keep-alive-client.ts';
 import {
   ClockSkewError,
   interpretResponse,
