@@ -6,7 +6,15 @@
  */
 import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { Deadline, PauseState, PauseSwitch } from '../../domain/ports.ts';
-import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
+import { type AwsJsonCall, type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../aws-json/aws-json-client.ts';
+
+/** SSM's wire protocol: JSON 1.1, targets `AmazonSSM.<Operation>`. */
+export const SSM_JSON: AwsJsonService = { service: 'ssm', targetPrefix: 'AmazonSSM', jsonVersion: '1.1', endpointId: 'SSM' };
+
+/** The signed SSM call the pause switch runs on (endpoint from the SDK's variables). */
+export function createSsmCall(env: Record<string, string | undefined> = process.env): AwsJsonCall {
+  return createAwsJsonClient(SSM_JSON, env);
+}
 
 export const PAUSE_CACHE_MS = 10_000;
 const RUNNING_VALUE = 'false';
