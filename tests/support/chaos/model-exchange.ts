@@ -118,7 +118,8 @@ const RESPONSES = {
 
 /** Throws what the real client throws for this answer. */
 function answerWith(response: HttpResponse): never {
-  interpretResponse(response);
+  // None of these answers carries a Retry-After date, so the time of arrival does not matter.
+  interpretResponse(response, 0);
   throw new Error(`model exchange: ${response.status} was not classified as a failure`);
 }
 
