@@ -52,8 +52,8 @@ export const INIT_VARIANTS = [
   { id: 'no-valibot', label: 'function without valibot', plugin: () => stubModules(/^valibot$/) },
   {
     id: 'no-exchange-http',
-    label: 'function without its http module (functions/commons/http.ts)',
-    plugin: () => stubModules(/commons\/http\.ts$/),
+    label: 'function without its http module (functions/adapters/http/keep-alive-client.ts)',
+    plugin: () => stubModules(/adapters\/http\/keep-alive-client\.ts$/),
   },
   { id: 'no-sdk', label: 'function without the AWS SDK clients', plugin: () => stubModules(/^@aws-sdk\/client-(secrets-manager|sns)$/) },
   {

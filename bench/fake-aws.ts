@@ -1,7 +1,7 @@
 /**
  * In-process fakes of the AWS APIs the function calls, on one loopback port: Secrets Manager
  * GetSecretValue (JSON 1.1), SNS Publish (Query: form body, XML reply), DynamoDB GetItem /
- * PutItem / UpdateItem (JSON 1.0, see fake-dynamodb.ts) and SSM GetParameter (JSON 1.1).
+ * PutItem / UpdateItem (JSON 1.0, see local/aws/in-memory-dynamodb.ts) and SSM GetParameter (JSON 1.1).
  * Chosen over the moto stack for the benchmark because they answer in microseconds, serve
  * concurrent requests without queuing behind one Python process, and run in the orchestrator's
  * process, so the function's child process is measured alone. Published messages and the
@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDbError, FakeDynamoDb } from './fake-dynamodb.ts';
+import { DynamoDbError, FakeDynamoDb } from '../local/aws/in-memory-dynamodb.ts';
 
 export interface FakeAwsData {
   /** secret id → SecretString */

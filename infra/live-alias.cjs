@@ -12,8 +12,7 @@
 'use strict';
 
 const ALIAS_NAME = 'live';
-const FUNCTION_ID = 'ChangeDashleverageLambdaFunction';
-const ALIAS_ID = 'ChangeDashleverageLambdaLiveAlias';
+const { ALIAS_ID, FUNCTION_ID } = require('./function-ids.cjs');
 const ALIAS = { Ref: ALIAS_ID };
 
 /** `{Ref: fn}` or `{Fn::GetAtt: [fn, Arn]}`: the unqualified function, as name or ARN. */

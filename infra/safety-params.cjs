@@ -91,7 +91,7 @@ function booleanValue(raw, name) {
 // Same as functions/domain/time-budget.ts: the function stops starting work this long before its
 // timeout, keeping the time to publish FAILED outcomes and respond (a test checks they agree).
 const WORK_RESERVE_MS = 1500;
-// Same range as functions/commons/config.ts.
+// Same range as functions/change-leverage/config.ts.
 const REQUEST_TIMEOUT_RANGE = [100, 60000];
 
 /**

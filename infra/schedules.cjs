@@ -4,6 +4,8 @@
 // through osls' own `file` source. CommonJS (.cjs) because that is what osls can require().
 'use strict';
 
+const { FUNCTION_ID } = require('./function-ids.cjs');
+
 const RULES_FILE = 'infra/config/schedules.yml';
 const NAME = /^[A-Za-z0-9-]{1,40}$/;
 const EXPRESSION = /^(cron|rate|at)\(.+\)$/;
@@ -181,7 +183,7 @@ function scheduleResource(rule, maximumEventAge) {
       FlexibleTimeWindow: { Mode: 'OFF' },
       State: rule.enabled === false ? 'DISABLED' : 'ENABLED',
       Target: {
-        Arn: { 'Fn::GetAtt': ['ChangeDashleverageLambdaFunction', 'Arn'] },
+        Arn: { 'Fn::GetAtt': [FUNCTION_ID, 'Arn'] },
         RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
         // The function receives exactly this risk event (a direct invocation), with Scheduler's
         // context attributes (<aws.scheduler.scheduled-time>, ...) filled in at each run.

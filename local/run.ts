@@ -8,7 +8,7 @@
 import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { drainQueue, startLocalAws } from './aws/index.ts';
-import { ConfigError, loadConfig } from '../functions/commons/config.ts';
+import { ConfigError, loadConfig } from '../functions/change-leverage/config.ts';
 import { defaultSeed, type SimulatorAccountSeed, startBinanceSimulator } from './binance-simulator/index.ts';
 import type { FaultRule } from './binance-simulator/types.ts';
 import { loadTestCredentials, startLocalLeverageGuard } from './stack.ts';

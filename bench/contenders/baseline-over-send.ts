@@ -1,11 +1,11 @@
 /**
  * Ablation between the baseline and leverage-guard: the baseline's signing and parsing, sent
- * through leverage-guard's transport (functions/commons/http.ts: per-request deadline
+ * through leverage-guard's transport (functions/adapters/http/keep-alive-client.ts: per-request deadline
  * timer, URL object, error classification). Its distance to the baseline is the transport's
  * cost; its distance to leverage-guard is the rest of the client (parameter encoding, response
  * interpretation, clock and rate-limit state).
  */
-import { send } from '../../functions/commons/http.ts';
+import { send } from '../../functions/adapters/http/keep-alive-client.ts';
 import { runClientContender } from './harness.ts';
 import { signedLeveragePath } from './minimal-signing.ts';
 

@@ -1,24 +1,25 @@
 /**
- * The change-leverage handler, built from its collaborators. `index.ts` passes the real adapters;
- * tests pass fakes and get the very same handler (middy stack, normalise, process, respond).
+ * The change-leverage handler, built from its collaborators (deps.ts wires them). `index.ts` passes
+ * the real adapters; tests pass fakes and get the very same handler (middy stack, normalise,
+ * process, respond).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { logger } from '../commons/logger.ts';
-import { metrics, recordConfigurationError, recordInvocationMetrics } from '../commons/metrics.ts';
+import { logger } from './logger.ts';
+import { metrics, recordConfigurationError, recordInvocationMetrics } from './metrics.ts';
 import type { Deadline } from '../domain/ports.ts';
 import { type BatchDeps, processBatch } from '../domain/process-batch.ts';
 import { canStartWork, WORK_RESERVE_MS } from '../domain/time-budget.ts';
-import { type LambdaEvent, normalise, respond } from './lambda-events.ts';
+import { normalise, respond } from './lambda-events.ts';
 
 export interface HandlerDeps extends Omit<BatchDeps, 'deadline'> {
   maxReceiveCount: number;
 }
 
 export function createChangeLeverageHandler(deps: HandlerDeps) {
-  async function changeLeverageHandler(event: LambdaEvent, context: Context) {
+  async function changeLeverageHandler(event: unknown, context: Context) {
     const records = normalise(event, context, deps.maxReceiveCount);
     const deadline: Deadline = { remainingMs: () => context.getRemainingTimeInMillis() };
     const budgetMs = deadline.remainingMs();

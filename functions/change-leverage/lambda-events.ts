@@ -7,9 +7,9 @@ import type { AsyncInvocationFailure } from '../domain/async-failure.ts';
 import { type ErrorCode, withoutAwsIdentity } from '../domain/errors.ts';
 import type { InboundRecord, RecordResult } from '../domain/process-batch.ts';
 
-export type LambdaEvent = SQSEvent | EventBridgeEvent<string, unknown> | unknown;
-
-export function normalise(event: LambdaEvent, context: Pick<Context, 'awsRequestId'>, maxReceiveCount: number): InboundRecord[] {
+// Events arrive as `unknown`: SQS, EventBridge, Scheduler or a direct invocation, told apart by
+// their shape (isSqsEvent, isEventBridgeEvent), never trusted by type.
+export function normalise(event: unknown, context: Pick<Context, 'awsRequestId'>, maxReceiveCount: number): InboundRecord[] {
   if (isSqsEvent(event)) {
     return event.Records.map((record) => {
       // An unreadable count fails closed both ways: a redelivery ("maybe acted before") and the
@@ -112,7 +112,7 @@ function isAsyncInvocationRecord(value: unknown): value is AsyncInvocationRecord
  * when its event was handed back, so Lambda's retries and on-failure destination take over; a
  * permanent result returns normally, since retrying it would only repeat the rejection.
  */
-export function respond(event: LambdaEvent, results: RecordResult[]): SQSBatchResponse | Pick<RecordResult, 'eventId' | 'outcomes'> {
+export function respond(event: unknown, results: RecordResult[]): SQSBatchResponse | Pick<RecordResult, 'eventId' | 'outcomes'> {
   if (isSqsEvent(event)) {
     return {
       batchItemFailures: results.filter((r) => r.disposition === 'retry').map((r) => ({ itemIdentifier: r.recordId })),

@@ -1,6 +1,7 @@
 /**
- * What the domain needs from the outside world. Adapters (Binance HTTP, Secrets Manager, SNS)
- * implement these at the edge; tests swap in fakes. Nothing here knows about AWS or HTTP.
+ * What the domain needs from the outside world. Adapters (Binance HTTP, Secrets Manager, SNS,
+ * DynamoDB, SSM) implement these at the edge; tests swap in fakes. Nothing here knows about AWS or
+ * HTTP.
  */
 import type { Outcome, Verdict } from './outcome.ts';
 

@@ -7,8 +7,8 @@
  * still APPLIED; the invocation completes; Object.prototype stays clean.
  */
 import fc from 'fast-check';
-import { expectSingleEventHandled, expectSqsBatchHandled, sqsBatch } from './harness.ts';
-import { badJsonInput } from './inputs.ts';
+import { expectSingleEventHandled, expectSqsBatchHandled, sqsBatch } from '../support/fuzz/harness.ts';
+import { badJsonInput } from '../support/fuzz/inputs.ts';
 
 const SEED = 1_764_064_800;
 const RUNS = { sqs: 3000, eventBridge: 3500, direct: 3500 };

@@ -3,8 +3,8 @@
  * trigger it can travel by, so none of them depends on a random draw: ≥ 256 KB bodies and fields,
  * 10k levels of nesting, prototype keys.
  */
-import { expectPrototypeClean, expectSingleEventHandled, expectSqsBatchHandled } from './harness.ts';
-import { type BadInput, DEEP, freshEventId, HUGE, type ValidInput, validInput } from './inputs.ts';
+import { expectPrototypeClean, expectSingleEventHandled, expectSqsBatchHandled } from '../support/fuzz/harness.ts';
+import { type BadInput, DEEP, freshEventId, HUGE, type ValidInput, validInput } from '../support/fuzz/inputs.ts';
 import fc from 'fast-check';
 
 const deepArray = '['.repeat(DEEP) + ']'.repeat(DEEP);

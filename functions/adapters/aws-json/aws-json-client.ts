@@ -12,7 +12,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Deadline } from '../../domain/ports.ts';
 import { callBudgetMs } from '../../domain/time-budget.ts';
-import { send } from '../../commons/http.ts';
+import { send } from '../http/keep-alive-client.ts';
 
 export interface AwsJsonService {
   /** Signing name and default endpoint prefix, e.g. `dynamodb`, `ssm`. */

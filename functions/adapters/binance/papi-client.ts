@@ -6,12 +6,12 @@
  */
 import { ExecutionUnknownError, RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../domain/ports.ts';
-import { type HttpResponse, send, TransportError } from '../../commons/http.ts';
+import { type HttpResponse, send, TransportError } from '../http/keep-alive-client.ts';
 import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from './responses.ts';
 import { encodeParams, signerFor, signQuery } from './signing.ts';
 import { WeightPacer, type WeightReservation } from './weight-pacer.ts';
 
-/** What the client reports for metrics; the handler wires it to CloudWatch EMF. */
+/** What the client reports for metrics; the composition root passes change-leverage/metrics.ts (CloudWatch EMF). */
 export interface ExchangeObserver {
   request(path: string, latencyMs: number, usedWeight: number | undefined): void;
   clockOffset(offsetMs: number): void;
@@ -34,6 +34,15 @@ export interface PapiClientOptions {
 }
 
 type Params = ReadonlyArray<readonly [string, string | number]>;
+
+/** One signed PAPI call. */
+interface PapiRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  params: Params;
+  /** The request changes state: a transport failure after sending it leaves its execution unknown. */
+  mutating: boolean;
+}
 
 /** Never start a request that could not finish before the invocation ends. */
 const MIN_REQUEST_BUDGET_MS = 200;
@@ -83,14 +92,14 @@ export class BinancePapiClient implements Exchange {
   }
 
   async changeLeverage(credentials: ApiCredentials, symbol: string, leverage: number, deadline: Deadline): Promise<LeverageSetting> {
-    const reply = await this.signedRequest('POST', '/papi/v1/um/leverage', [['symbol', symbol], ['leverage', leverage]], credentials, deadline, true);
+    const reply = await this.signedRequest({ method: 'POST', path: '/papi/v1/um/leverage', params: [['symbol', symbol], ['leverage', leverage]], mutating: true }, credentials, deadline);
     const setting = asLeverageSetting(reply);
     if (!setting) throw new ExecutionUnknownError('MALFORMED_RESPONSE', 'leverage change answered without leverage and maxNotionalValue');
     return setting;
   }
 
   async readLeverage(credentials: ApiCredentials, symbol: string, deadline: Deadline): Promise<LeverageSetting> {
-    const reply = await this.signedRequest('GET', '/papi/v1/um/symbolConfig', [['symbol', symbol]], credentials, deadline, false);
+    const reply = await this.signedRequest({ method: 'GET', path: '/papi/v1/um/symbolConfig', params: [['symbol', symbol]], mutating: false }, credentials, deadline);
     const entry = Array.isArray(reply) ? reply.find((item) => item?.symbol === symbol) : undefined;
     const setting = asLeverageSetting(entry);
     if (!setting) throw new RetryableError('MALFORMED_RESPONSE', `symbolConfig did not report leverage for ${symbol}`);
@@ -98,7 +107,7 @@ export class BinancePapiClient implements Exchange {
   }
 
   async readOpenPositions(credentials: ApiCredentials, deadline: Deadline): Promise<OpenPosition[]> {
-    const reply = await this.signedRequest('GET', '/papi/v1/um/positionRisk', [], credentials, deadline, false);
+    const reply = await this.signedRequest({ method: 'GET', path: '/papi/v1/um/positionRisk', params: [], mutating: false }, credentials, deadline);
     if (!Array.isArray(reply)) throw new RetryableError('MALFORMED_RESPONSE', 'positionRisk did not answer a list');
     // Hedge mode lists LONG and SHORT separately; both sides of a symbol share one leverage.
     const open = new Map<string, OpenPosition>();
@@ -114,18 +123,7 @@ export class BinancePapiClient implements Exchange {
     return [...open.values()];
   }
 
-  /**
-   * @param mutating whether the request changes state: a transport failure after sending it
-   *   leaves its execution unknown.
-   */
-  private async signedRequest(
-    method: 'GET' | 'POST',
-    path: string,
-    params: Params,
-    credentials: ApiCredentials,
-    deadline: Deadline,
-    mutating: boolean,
-  ): Promise<unknown> {
+  private async signedRequest({ method, path, params, mutating }: PapiRequest, credentials: ApiCredentials, deadline: Deadline): Promise<unknown> {
     let clockResynced = false;
     let rateLimitedAttempts = 0;
     for (;;) {
@@ -136,12 +134,12 @@ export class BinancePapiClient implements Exchange {
       try {
         const query = encodeParams([...params, ['recvWindow', this.options.recvWindowMs], ['timestamp', Math.round(this.serverNow())]]);
         const url = new URL(`${path}?${signQuery(query, signerFor(credentials))}`, this.options.papiUrl);
-        response = await this.transmit({ method, url, headers: { 'X-MBX-APIKEY': credentials.apiKey } }, deadline, mutating);
+        response = await this.transmit({ method, url, headers: { 'X-MBX-APIKEY': credentials.apiKey }, mutating }, deadline);
       } finally {
         this.pacer.release(reservation, response && usedWeight(response));
       }
       try {
-        return interpretResponse(response);
+        return interpretResponse(response, this.now());
       } catch (error) {
         if (error instanceof ClockSkewError && !clockResynced && this.clockSyncAllowed()) {
           clockResynced = true;
@@ -163,9 +161,8 @@ export class BinancePapiClient implements Exchange {
   }
 
   private async transmit(
-    request: { method: 'GET' | 'POST'; url: URL; headers?: Record<string, string> },
+    { mutating, ...request }: { method: 'GET' | 'POST'; url: URL; headers?: Record<string, string>; mutating: boolean },
     deadline: Deadline,
-    mutating: boolean,
   ): Promise<HttpResponse> {
     const startedAt = this.now();
     try {
@@ -270,9 +267,9 @@ export class BinancePapiClient implements Exchange {
 
   private async measureClockOffset(deadline: Deadline): Promise<void> {
     const sentAt = this.now();
-    const response = await this.transmit({ method: 'GET', url: new URL(this.options.timeUrl) }, deadline, false);
+    const response = await this.transmit({ method: 'GET', url: new URL(this.options.timeUrl), mutating: false }, deadline);
     const receivedAt = this.now();
-    const serverTime = (interpretResponse(response) as { serverTime?: unknown }).serverTime;
+    const serverTime = (interpretResponse(response, receivedAt) as { serverTime?: unknown }).serverTime;
     if (typeof serverTime !== 'number') throw new RetryableError('CLOCK_SYNC_FAILED', 'server time response has no serverTime');
     // The server read its clock roughly half-way through the round trip.
     this.clockOffsetMs = serverTime - (sentAt + receivedAt) / 2;

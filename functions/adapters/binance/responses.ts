@@ -3,7 +3,7 @@
  * (HTTP status × error code × message) has a unit test.
  */
 import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../domain/errors.ts';
-import type { HttpResponse } from '../../commons/http.ts';
+import type { HttpResponse } from '../http/keep-alive-client.ts';
 
 /** 429 / 418 / -1003: the exchange wants us quiet for `retryAfterMs`. */
 export class RateLimitedError extends RetryableError {
@@ -32,8 +32,11 @@ interface BinanceErrorBody {
   msg: string;
 }
 
-/** The decoded JSON body of a 2xx answer; anything else becomes a GuardError. */
-export function interpretResponse(response: HttpResponse): unknown {
+/**
+ * The decoded JSON body of a 2xx answer; anything else becomes a GuardError. `receivedAtMs` (the
+ * client's clock) turns a Retry-After HTTP-date into a wait.
+ */
+export function interpretResponse(response: HttpResponse, receivedAtMs: number): unknown {
   const json = parseJson(response.body);
   if (response.status >= 200 && response.status < 300) {
     if (json === undefined) {
@@ -41,16 +44,16 @@ export function interpretResponse(response: HttpResponse): unknown {
     }
     return json;
   }
-  throw classifyFailure(response.status, isErrorBody(json) ? json : undefined, response);
+  throw classifyFailure(response.status, isErrorBody(json) ? json : undefined, response, receivedAtMs);
 }
 
-function classifyFailure(status: number, body: BinanceErrorBody | undefined, response: HttpResponse): GuardError {
+function classifyFailure(status: number, body: BinanceErrorBody | undefined, response: HttpResponse, receivedAtMs: number): GuardError {
   const code = body?.code ?? `HTTP_${status}`;
   const message = body ? `Binance ${body.code}: ${body.msg}` : `HTTP ${status} with a body that is not Binance JSON`;
 
-  if (status === 418) return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.banned), true);
+  if (status === 418) return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.banned, receivedAtMs), true);
   if (status === 429 || body?.code === -1003) {
-    return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.rateLimited), false);
+    return new RateLimitedError(code, message, retryAfterMs(response, DEFAULT_RETRY_AFTER_MS.rateLimited, receivedAtMs), false);
   }
   if (body?.code === -1021) return new ClockSkewError(code, message);
   if (body && AUTHENTICATION_CODES.has(body.code)) return new AuthenticationError(code, `${message} (the account's API key was refused: check the key, its permissions and IP whitelist)`);
@@ -79,7 +82,7 @@ function isUnknownExecution(status: number, body: BinanceErrorBody | undefined, 
   return !/service unavailable/i.test(rawBody);
 }
 
-function retryAfterMs(response: HttpResponse, fallbackMs: number): number {
+function retryAfterMs(response: HttpResponse, fallbackMs: number, receivedAtMs: number): number {
   const header = response.headers['retry-after'];
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return fallbackMs;
@@ -88,7 +91,7 @@ function retryAfterMs(response: HttpResponse, fallbackMs: number): number {
     return seconds >= 0 ? seconds * 1000 : fallbackMs;
   }
   const date = Date.parse(value);
-  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - receivedAtMs);
 }
 
 /** X-MBX-USED-WEIGHT-1M: the IP's request weight used in the current minute. */

@@ -15,7 +15,15 @@ import { randomUUID } from 'node:crypto';
 import { describeError, PermanentError, RetryableError, SkipDecision } from '../../domain/errors.ts';
 import type { Verdict } from '../../domain/outcome.ts';
 import type { Claim, ClaimEnd, ClaimRequest, Deadline, EarlierDecision, StateStore, TargetRef } from '../../domain/ports.ts';
-import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
+import { type AwsJsonCall, type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../aws-json/aws-json-client.ts';
+
+/** DynamoDB's wire protocol: JSON 1.0, targets `DynamoDB_20120810.<Operation>`. */
+export const DYNAMODB_JSON: AwsJsonService = { service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0', endpointId: 'DYNAMODB' };
+
+/** The signed DynamoDB call the state store runs on (endpoint from the SDK's variables). */
+export function createDynamoDbCall(env: Record<string, string | undefined> = process.env): AwsJsonCall {
+  return createAwsJsonClient(DYNAMODB_JSON, env);
+}
 
 /**
  * Longer than any queue keeps a message (the DLQs: 14 days): a redrive from a DLQ must still find

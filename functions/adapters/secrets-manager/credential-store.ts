@@ -1,12 +1,13 @@
 /**
- * Account credentials from Secrets Manager, cached per secret id across warm invocations.
- * Concurrent records of one account share a single in-flight fetch, so a batch reads each secret
- * at most once. A failed fetch is not cached. Secret values never appear in errors.
+ * Account credentials from Secrets Manager, cached per secret id across warm invocations
+ * (TtlCache: concurrent records of one account share one fetch, a failed fetch is not cached).
+ * Secret values never appear in errors.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AuthenticationError, describeError, RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials, CredentialStore, Deadline } from '../../domain/ports.ts';
 import { sendWithin } from '../aws-sdk/bounded-call.ts';
+import { TtlCache } from '../ttl-cache.ts';
 
 export interface CredentialStoreOptions {
   /** Secret id or ARN; `{accountId}` is replaced by the event's account. */
@@ -16,38 +17,24 @@ export interface CredentialStoreOptions {
 }
 
 export class SecretsManagerCredentialStore implements CredentialStore {
-  private readonly cache = new Map<string, { expiresAt: number; credentials: Promise<ApiCredentials> }>();
-  private readonly now: () => number;
+  private readonly cache: TtlCache<string, ApiCredentials>;
 
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly options: CredentialStoreOptions,
   ) {
-    this.now = options.now ?? Date.now;
+    this.cache = new TtlCache(options.ttlMs, options.now ?? Date.now);
   }
 
   /** A fetch shared by concurrent callers is bounded by the first caller's deadline (one invocation's). */
   forAccount(accountId: string, deadline?: Deadline): Promise<ApiCredentials> {
     const secretId = this.secretIdOf(accountId);
-    const cached = this.cache.get(secretId);
-    if (cached && cached.expiresAt > this.now()) return cached.credentials;
-
-    const entry = { expiresAt: this.now() + this.options.ttlMs, credentials: this.fetch(secretId, accountId, deadline) };
-    this.cache.set(secretId, entry);
-    // Forget a failed fetch, unless a newer one has replaced it meanwhile.
-    entry.credentials.catch(() => {
-      if (this.cache.get(secretId) === entry) this.cache.delete(secretId);
-    });
-    return entry.credentials;
+    return this.cache.get(secretId, () => this.fetch(secretId, accountId, deadline));
   }
 
   /** Drops the cached credentials if they are still the refused ones (a newer fetch is kept). */
-  async invalidate(accountId: string, refused: ApiCredentials): Promise<void> {
-    const secretId = this.secretIdOf(accountId);
-    const cached = this.cache.get(secretId);
-    if (cached && (await cached.credentials.catch(() => undefined)) === refused && this.cache.get(secretId) === cached) {
-      this.cache.delete(secretId);
-    }
+  invalidate(accountId: string, refused: ApiCredentials): Promise<void> {
+    return this.cache.invalidateIf(this.secretIdOf(accountId), (cached) => cached === refused);
   }
 
   private secretIdOf(accountId: string): string {

@@ -6,29 +6,34 @@
  */
 import { describeError, RetryableError } from '../../domain/errors.ts';
 import type { Deadline, PauseState, PauseSwitch } from '../../domain/ports.ts';
-import { type AwsJsonCall, AwsServiceError } from '../aws-json/aws-json-client.ts';
+import { type AwsJsonCall, type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../aws-json/aws-json-client.ts';
+import { TtlCache } from '../ttl-cache.ts';
+
+/** SSM's wire protocol: JSON 1.1, targets `AmazonSSM.<Operation>`. */
+export const SSM_JSON: AwsJsonService = { service: 'ssm', targetPrefix: 'AmazonSSM', jsonVersion: '1.1', endpointId: 'SSM' };
+
+/** The signed SSM call the pause switch runs on (endpoint from the SDK's variables). */
+export function createSsmCall(env: Record<string, string | undefined> = process.env): AwsJsonCall {
+  return createAwsJsonClient(SSM_JSON, env);
+}
 
 export const PAUSE_CACHE_MS = 10_000;
 const RUNNING_VALUE = 'false';
 const PAUSED_VALUE = 'true';
 
 export class SsmPauseSwitch implements PauseSwitch {
-  private cached: { at: number; paused: Promise<PauseState> } | undefined;
+  private readonly cache: TtlCache<'state', PauseState>;
 
   constructor(
     private readonly call: AwsJsonCall,
     private readonly parameterName: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.cache = new TtlCache(PAUSE_CACHE_MS, now);
+  }
 
   state(deadline?: Deadline): Promise<PauseState> {
-    if (this.cached && this.now() - this.cached.at < PAUSE_CACHE_MS) return this.cached.paused;
-    const entry = { at: this.now(), paused: this.read(deadline) };
-    this.cached = entry;
-    entry.paused.catch(() => {
-      if (this.cached === entry) this.cached = undefined;
-    });
-    return entry.paused;
+    return this.cache.get('state', () => this.read(deadline));
   }
 
   private async read(deadline: Deadline | undefined): Promise<PauseState> {

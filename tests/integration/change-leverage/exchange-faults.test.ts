@@ -3,7 +3,7 @@
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { InvocationError } from '../../../local/lambda/lambda-host.ts';
 import { type LocalLeverageGuard, loadTestCredentials, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { posts, riskEvent } from '../support/events.ts';
+import { posts, riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(30_000);
 

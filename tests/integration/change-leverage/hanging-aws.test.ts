@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { LambdaHost } from '../../../local/lambda/lambda-host.ts';
 import { BUNDLE_PATH, type LocalLeverageGuard, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { riskEvent } from '../support/events.ts';
+import { riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(60_000);
 

@@ -11,7 +11,7 @@ import type { Outcome as PublishedOutcome } from '../../../functions/domain/outc
 import { InvocationError } from '../../../local/lambda/lambda-host.ts';
 import { createSqsPoller, drainQueue, type SqsPoller } from '../../../local/aws/index.ts';
 import { type LocalLeverageGuard, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { enqueue, eventBridgeEnvelope, riskEvent } from '../support/events.ts';
+import { enqueue, eventBridgeEnvelope, riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(60_000);
 

@@ -3,7 +3,7 @@
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
 import { drainQueue } from '../../../local/aws/index.ts';
 import { type LocalLeverageGuard, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { enqueue, posts, riskEvent } from '../support/events.ts';
+import { enqueue, posts, riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(60_000);
 

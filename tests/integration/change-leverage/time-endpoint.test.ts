@@ -2,7 +2,7 @@
 // the changes still go out, signed with the local clock, and the dead endpoint is asked once per
 // back-off period (30 s), so it costs one request timeout in all, not one per change.
 import { type LocalLeverageGuard, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { riskEvent } from '../support/events.ts';
+import { riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(60_000);
 

@@ -2,7 +2,7 @@
 // to its logs: JSON, the eventId on every record line, and never credential material.
 import { InvocationError, LambdaHost } from '../../../local/lambda/lambda-host.ts';
 import { BUNDLE_PATH, type LocalLeverageGuard, loadTestCredentials, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { eventBridgeEnvelope, riskEvent } from '../support/events.ts';
+import { eventBridgeEnvelope, riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(30_000);
 

@@ -1,7 +1,7 @@
 // What operators are paged for and what they look at, checked on the packaged dev template:
 // an alarm for every way an event can go wrong (issue "Ready for production"), each description
 // pointing at a runbook section that exists, and a dashboard showing every signal the function
-// emits and every queue, from the names the function really emits (functions/commons/metrics.ts).
+// emits and every queue, from the names the function really emits (functions/change-leverage/metrics.ts).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ const STAGE = 'dev';
 let template: Template;
 let alarms: [string, Resource][];
 const runbook = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
-const metricsSource = readFileSync(path.join(ROOT, 'functions/commons/metrics.ts'), 'utf8');
+const metricsSource = readFileSync(path.join(ROOT, 'functions/change-leverage/metrics.ts'), 'utf8');
 
 beforeAll(() => {
   template = packageStack(STAGE, { outDir: mkdtempSync(path.join(tmpdir(), 'leverage-guard-monitoring-')) }).template;

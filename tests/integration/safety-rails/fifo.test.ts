@@ -2,7 +2,7 @@
 // are handed back unprocessed, whatever their symbol; other groups carry on.
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { type LocalLeverageGuard, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { posts, riskEvent } from '../support/events.ts';
+import { posts, riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(60_000);
 

@@ -4,7 +4,7 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { InvocationError, LambdaHost } from '../../../local/lambda/lambda-host.ts';
 import { BUNDLE_PATH, type LocalLeverageGuard, startLocalLeverageGuard } from '../../../local/stack.ts';
-import { enqueue, posts, riskEvent } from '../support/events.ts';
+import { enqueue, posts, riskEvent } from '../../support/events.ts';
 
 jest.setTimeout(60_000);
 

@@ -1,8 +1,7 @@
 /**
- * The ONE place chaos and fuzz tests build the change-leverage handler. It mirrors the Lambda
- * wiring in functions/change-leverage/index.ts (same handler factory, same adapters where a test
- * wants them), so when HandlerDeps gains a field (state store, policy, dry run…) this file is the
- * only one to adapt.
+ * The ONE place chaos and fuzz tests build the change-leverage handler, through the Lambda's own
+ * composition root (functions/change-leverage/deps.ts): the same handler factory, the same
+ * settings-to-deps mapping, the same adapters where a test wants them.
  */
 import './quiet-logs.ts';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,49 +9,38 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import type { AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { BinancePapiClient } from '../../../functions/adapters/binance/papi-client.ts';
-import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
 import { SecretsManagerCredentialStore } from '../../../functions/adapters/secrets-manager/credential-store.ts';
 import { SnsOutcomePublisher } from '../../../functions/adapters/sns/outcome-publisher.ts';
-import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
+import { loadConfig } from '../../../functions/change-leverage/config.ts';
+import { assembleDeps, buildDeps, type Ports, settingsOf } from '../../../functions/change-leverage/deps.ts';
 import { createChangeLeverageHandler, type HandlerDeps } from '../../../functions/change-leverage/handler.ts';
-import { loadConfig } from '../../../functions/commons/config.ts';
-import { loggerFor } from '../../../functions/commons/logger.ts';
 import type { Policy } from '../../../functions/domain/policy.ts';
-import type { CredentialStore, Exchange, OutcomePublisher, PauseSwitch, StateStore } from '../../../functions/domain/ports.ts';
+import type { CredentialStore, Exchange, OutcomePublisher } from '../../../functions/domain/ports.ts';
 import { type FakeSecretsManager, type FakeSns, SECRET_ID_TEMPLATE } from './aws-fakes.ts';
 
 export const RESULT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:leverage-guard-chaos-results';
 
-export interface GuardPorts {
-  exchange: Exchange;
-  credentials: CredentialStore;
-  publisher: OutcomePublisher;
-  /** Optional in production too (STATE_TABLE_NAME, PAUSE_PARAMETER unset). */
-  state?: StateStore;
-  pause?: PauseSwitch;
-}
+export type GuardPorts = Ports;
 
 export interface GuardSettings {
   maxReceiveCount: number;
   /** index.ts uses BINANCE_REQUEST_TIMEOUT_MS; tests without a real exchange may pass anything. */
   requestTimeoutMs: number;
-  /** Default: no caps, 15 min maximum event age (index.ts's default), no dry run. */
+  /** Default: the configuration's defaults (no caps, its maximum event age, no dry run). */
   policy?: Partial<Policy>;
 }
 
-export const DEFAULT_POLICY: Policy = { caps: undefined, maxEventAgeMs: 900_000, dryRun: false };
+/** The policy a deployment gets when it sets none of the policy's variables. */
+export const DEFAULT_POLICY: Policy = settingsOf(loadConfig({ BINANCE_SECRET_ID: SECRET_ID_TEMPLATE, RESULT_TOPIC_ARN })).policy;
 
 export type ChangeLeverageHandler = ReturnType<typeof createChangeLeverageHandler>;
 
 export function buildHandlerDeps(ports: GuardPorts, settings: GuardSettings): HandlerDeps {
-  return {
-    ...ports,
+  return assembleDeps(ports, {
     policy: { ...DEFAULT_POLICY, ...settings.policy },
-    logFor: loggerFor,
-    now: Date.now,
-    minimumTimeToStartMs: settings.requestTimeoutMs,
+    requestTimeoutMs: settings.requestTimeoutMs,
     maxReceiveCount: settings.maxReceiveCount,
-  };
+  });
 }
 
 export function buildHandler(ports: GuardPorts, settings: GuardSettings): ChangeLeverageHandler {
@@ -69,29 +57,16 @@ export interface ContainerClients {
 }
 
 /**
- * One Lambda container, wired exactly as functions/change-leverage/index.ts wires it (keep the two
- * in step): the configuration from environment variables through loadConfig, the REAL credential
- * store, publisher, state store and pause switch over the given clients, and the container's own
- * clock (its caches, leases and freshness checks all read it).
+ * One Lambda container, wired by the Lambda's own composition root (functions/change-leverage/deps.ts):
+ * the configuration from environment variables through loadConfig, the REAL credential store,
+ * publisher, state store and pause switch over the given clients, and the container's own clock
+ * (its caches, leases and freshness checks all read it).
  */
 export function buildContainerHandler(env: Record<string, string | undefined>, clients: ContainerClients, now: () => number): ChangeLeverageHandler {
   const config = loadConfig(env);
-  return createChangeLeverageHandler({
-    exchange: clients.exchange,
-    credentials: new SecretsManagerCredentialStore(clients.secretsManager, {
-      secretIdTemplate: config.secretIdTemplate,
-      ttlMs: config.credentialsCacheTtlMs,
-      now,
-    }),
-    publisher: new SnsOutcomePublisher(clients.sns, config.resultTopicArn),
-    state: config.stateTableName ? new DynamoDbStateStore(clients.dynamodb, config.stateTableName, now) : undefined,
-    pause: config.pauseParameter ? new SsmPauseSwitch(clients.ssm, config.pauseParameter, now) : undefined,
-    policy: { caps: config.leverageCaps, maxEventAgeMs: config.maxEventAgeMs, dryRun: config.dryRun },
-    logFor: loggerFor,
-    now,
-    minimumTimeToStartMs: config.requestTimeoutMs,
-    maxReceiveCount: config.maxReceiveCount,
-  });
+  return createChangeLeverageHandler(
+    buildDeps(config, { ...clients, dynamodb: () => clients.dynamodb, ssm: () => clients.ssm }, now),
+  );
 }
 
 /** The real exchange client, pointed at a simulator. */

@@ -12,7 +12,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { interpretResponse } from '../../../functions/adapters/binance/responses.ts';
-import type { HttpResponse } from '../../../functions/commons/http.ts';
+import type { HttpResponse } from '../../../functions/adapters/http/keep-alive-client.ts';
 import { ExecutionUnknownError, RetryableError } from '../../../functions/domain/errors.ts';
 import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../../functions/domain/ports.ts';
 
@@ -118,7 +118,8 @@ const RESPONSES = {
 
 /** Throws what the real client throws for this answer. */
 function answerWith(response: HttpResponse): never {
-  interpretResponse(response);
+  // None of these answers carries a Retry-After date, so the time of arrival does not matter.
+  interpretResponse(response, 0);
   throw new Error(`model exchange: ${response.status} was not classified as a failure`);
 }
 

@@ -1,13 +1,13 @@
 /**
  * The safety rails' AWS side for chaos runs: the REAL DynamoDbStateStore and SsmPauseSwitch over
- * in-process fakes of their AWS JSON calls. DynamoDB is the benchmark's in-memory table
- * (bench/fake-dynamodb.ts: conditions and updates evaluated as DynamoDB does), plus ReturnValues
+ * in-process fakes of their AWS JSON calls. DynamoDB is the in-memory table the benchmark also uses
+ * (local/aws/in-memory-dynamodb.ts: conditions and updates evaluated as DynamoDB does), plus ReturnValues
  * ALL_OLD and a failure schedule: call n fails `before` it takes effect or `after` (the write
  * happened, the reply was lost). The pause parameter answers what the driver sets per invocation.
  * Time: `now` is the wall clock plus `skewMs`, which the driver advances between receives, so
  * leases and the pause cache expire as they would across SQS visibility timeouts.
  */
-import { DynamoDbError, FakeDynamoDb, type Item } from '../../../bench/fake-dynamodb.ts';
+import { DynamoDbError, FakeDynamoDb, type Item } from '../../../local/aws/in-memory-dynamodb.ts';
 import { type AwsJsonCall, AwsServiceError } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
 import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';

@@ -1,4 +1,4 @@
-import { cred, encode, raw, setLeverage, sign, signed, type SignedCall, useSimulator } from './client.ts';
+import { cred, encode, raw, setLeverage, sign, signed, type SignedCall, useSimulator } from '../../support/simulator-client.ts';
 
 const T0 = 1_800_000_000_000;
 const OUTSIDE = { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' };

@@ -1,5 +1,5 @@
 import type { RecordedRequest } from '../../../local/binance-simulator/index.ts';
-import { cred, raw, setLeverage, signed, useSimulator } from './client.ts';
+import { cred, raw, setLeverage, signed, useSimulator } from '../../support/simulator-client.ts';
 
 describe('control API and request log', () => {
   const sim = useSimulator();

@@ -1,5 +1,5 @@
 import { defaultSeed } from '../../../local/binance-simulator/index.ts';
-import { creds, setLeverage, signed, useSimulator } from './client.ts';
+import { creds, setLeverage, signed, useSimulator } from '../../support/simulator-client.ts';
 
 describe('leverage and read endpoints', () => {
   const sim = useSimulator();

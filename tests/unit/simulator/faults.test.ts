@@ -1,5 +1,5 @@
 import type { Fault } from '../../../local/binance-simulator/index.ts';
-import { raw, setLeverage, useSimulator } from './client.ts';
+import { raw, setLeverage, useSimulator } from '../../support/simulator-client.ts';
 
 const LEVERAGE = '/papi/v1/um/leverage';
 const UNKNOWN = 'Unknown error, please check your request or try again later.';

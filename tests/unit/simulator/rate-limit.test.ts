@@ -1,6 +1,6 @@
 import { defaultSeed } from '../../../local/binance-simulator/index.ts';
 import { WeightLimiter } from '../../../local/binance-simulator/rate-limit.ts';
-import { raw, signed, useSimulator } from './client.ts';
+import { raw, signed, useSimulator } from '../../support/simulator-client.ts';
 
 const MINUTE = 60_000;
 const T0 = 1_800_000_000_000; // a minute boundary

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { defaultSeed } from '../../../local/binance-simulator/index.ts';
-import { cred, encode, raw, sign, signed, useSimulator } from './client.ts';
+import { cred, encode, raw, sign, signed, useSimulator } from '../../support/simulator-client.ts';
 
 // Official vectors (reference doc): secret, payload, HMAC hex.
 const SECRET_1 = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';

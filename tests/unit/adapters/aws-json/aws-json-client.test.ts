@@ -12,7 +12,9 @@ import net, { type AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../../../../functions/adapters/aws-json/aws-json-client.ts';
-import type { TransportError } from '../../../../functions/commons/http.ts';
+import { DYNAMODB_JSON } from '../../../../functions/adapters/dynamodb/state-store.ts';
+import { SSM_JSON } from '../../../../functions/adapters/ssm/pause-switch.ts';
+import type { TransportError } from '../../../../functions/adapters/http/keep-alive-client.ts';
 import type { RetryableError } from '../../../../functions/domain/errors.ts';
 import { MIN_CALL_BUDGET_MS } from '../../../../functions/domain/time-budget.ts';
 import { rejectionOf } from '../../../support/fakes.ts';
@@ -23,8 +25,9 @@ const ACCESS_KEY = 'AKIDEXAMPLE';
 const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 const REGION = 'eu-west-1';
 
-const DYNAMODB: AwsJsonService = { service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0', endpointId: 'DYNAMODB' };
-const SSM: AwsJsonService = { service: 'ssm', targetPrefix: 'AmazonSSM', jsonVersion: '1.1', endpointId: 'SSM' };
+// The adapters' own protocol constants, so the table below checks what production sends.
+const DYNAMODB: AwsJsonService = DYNAMODB_JSON;
+const SSM: AwsJsonService = SSM_JSON;
 
 interface Seen {
   method: string;

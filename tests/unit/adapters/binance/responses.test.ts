@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../../../../functions/commons/http.ts';
+import type { HttpResponse } from '../../../../functions/adapters/http/keep-alive-client.ts';
 import {
   ClockSkewError,
   interpretResponse,
@@ -8,6 +8,7 @@ import {
 import { thrownBy } from '../../../support/fakes.ts';
 import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError } from '../../../../functions/domain/errors.ts';
 
+/** When the response arrived, on the client's clock (Retry-After dates are relative to it). */
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
 
 function response(status: number, body: string | object, headers: Record<string, string | string[]> = {}): HttpResponse {
@@ -16,7 +17,7 @@ function response(status: number, body: string | object, headers: Record<string,
 
 const binance = (code: number, msg: string) => ({ code, msg });
 
-const failureOf = (reply: HttpResponse) => thrownBy<GuardError>(() => interpretResponse(reply));
+const failureOf = (reply: HttpResponse) => thrownBy<GuardError>(() => interpretResponse(reply, NOW));
 
 /** The class name and the fields every caller reads. */
 function describeError(error: GuardError) {
@@ -30,9 +31,6 @@ function describeError(error: GuardError) {
   };
 }
 
-beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW));
-afterEach(() => jest.restoreAllMocks());
-
 describe('interpretResponse: 2xx', () => {
   test.each([
     ['{"symbol":"BTCUSDT","leverage":21,"maxNotionalValue":"1000000"}', { symbol: 'BTCUSDT', leverage: 21, maxNotionalValue: '1000000' }],
@@ -40,7 +38,7 @@ describe('interpretResponse: 2xx', () => {
     ['{}', {}],
     ['null', null],
   ])('200 %s is returned decoded', (body, value) => {
-    expect(interpretResponse(response(200, body))).toStrictEqual(value);
+    expect(interpretResponse(response(200, body), NOW)).toStrictEqual(value);
   });
 
   test.each(['', '<html>ok</html>', '{"leverage":'])('200 %p (not JSON) is an ExecutionUnknownError MALFORMED_RESPONSE', (body) => {

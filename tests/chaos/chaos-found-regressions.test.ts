@@ -1,6 +1,7 @@
 /**
- * Bugs the chaos property found, one fixed scenario each, asserting the correct behaviour. A newly
- * found bug gets its scenario here, failing until it is fixed; nothing is tolerated.
+ * Regressions found by the chaos property: each bug it found, as one fixed scenario asserting the
+ * correct behaviour. A newly found bug gets its scenario here, failing until it is fixed; nothing
+ * is tolerated.
  */
 import '../support/chaos/quiet-logs.ts';
 import { type BinanceSimulator, startBinanceSimulator } from '../../local/binance-simulator/index.ts';
@@ -104,7 +105,7 @@ describe('found by the chaos property, fixed', () => {
   });
 });
 
-describe('fixed (regressions)', () => {
+describe('found by the chaos property, fixed earlier', () => {
   // Was: a failed release after an applied change lost the order record (release wrote lastIssuedAt),
   // so an older redelivered event overtook the newer one. Fixed in adb0748 (pending issuedAt in the claim).
   test('a failed release after an applied change does not let an older event overtake it', async () => {
@@ -114,7 +115,7 @@ describe('fixed (regressions)', () => {
         waves: [[desk1Solusdt(5)], [desk1Solusdt(6)]],
         exchangeFaults: [{ fault: { type: 'internalError' }, path: PATHS.leverage, times: 1 }],
         stateStore: true,
-        // DynamoDB calls: evt-1 completion check, claim, release; evt-2 completion check, claim, release ✗.
+        // DynamoDB calls: evt-1 earlier-decision check, claim, release; evt-2 earlier-decision check, claim, release ✗.
         stateFailures: [false, false, false, false, false, 'before'],
         queueMode: 'standard',
         visibilityRounds: 2,
@@ -142,7 +143,7 @@ describe('fixed (regressions)', () => {
           { budgetMs: 4000, coldStart: false, pauseMs: 0, paused: 'yes' },
         ],
         stateStore: true,
-        // The first DynamoDB call is ETHUSDT's completion check.
+        // The first DynamoDB call is ETHUSDT's earlier-decision check.
         stateFailures: ['before'],
       }),
     );

@@ -1,4 +1,4 @@
-import { REDACTED, redactJson, redactText } from '../../../functions/commons/redact.ts';
+import { REDACTED, redactJson, redactText } from '../../../functions/change-leverage/redact.ts';
 
 const pem = (label: string) => `-----BEGIN ${label}-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v\n/aKNAgg=\n-----END ${label}-----`;
 

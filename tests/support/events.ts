@@ -1,6 +1,6 @@
-// Builders for what producers send, so each test states only what it is about.
+// Builders for what producers send (integration tests against the local stack), so each test states only what it is about.
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { LocalLeverageGuard } from '../../../local/stack.ts';
+import type { LocalLeverageGuard } from '../../local/stack.ts';
 
 let sequence = 0;
 

@@ -1,12 +1,12 @@
 // Test-side client for the simulator: builds and signs requests on its own (independent of
 // both the simulator and functions/), so each side checks the other.
 import crypto from 'node:crypto';
-import credentials from '../../../local/binance-simulator/test-credentials.json' with { type: 'json' };
+import credentials from '../../local/binance-simulator/test-credentials.json' with { type: 'json' };
 import {
   startBinanceSimulator,
   type BinanceSimulator,
   type SimulatorOptions,
-} from '../../../local/binance-simulator/index.ts';
+} from '../../local/binance-simulator/index.ts';
 
 type Credential = { apiKey: string; apiSecret?: string; privateKey?: string };
 export const creds = credentials as Record<string, Credential>;

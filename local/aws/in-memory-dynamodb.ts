@@ -1,5 +1,6 @@
 /**
- * A small in-memory DynamoDB (JSON 1.0) for the benchmark's fake AWS endpoint: GetItem, PutItem
+ * A small in-memory DynamoDB (JSON 1.0), for the benchmark's fake AWS endpoint (bench/fake-aws.ts)
+ * and the chaos tests' state table (tests/support/chaos/state-fakes.ts): GetItem, PutItem
  * and UpdateItem on hash-key tables, with the expression subset a state table needs —
  * conditions with attribute_exists / attribute_not_exists, = <> < <= > >=, AND / OR / NOT and
  * parentheses; updates with SET a = :v, … and REMOVE a, …; #name placeholders. Unsupported syntax

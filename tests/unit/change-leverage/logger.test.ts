@@ -1,4 +1,4 @@
-import { loggerFor, SERVICE_NAME } from '../../../functions/commons/logger.ts';
+import { loggerFor, SERVICE_NAME } from '../../../functions/change-leverage/logger.ts';
 
 describe('loggerFor', () => {
   let lines: string[];

@@ -1,4 +1,4 @@
-import { type Config, ConfigError, loadConfig } from '../../../functions/commons/config.ts';
+import { type Config, ConfigError, loadConfig } from '../../../functions/change-leverage/config.ts';
 import { thrownBy } from '../../support/fakes.ts';
 
 const REQUIRED = { BINANCE_SECRET_ID: 'leverage-guard/{accountId}/binance', RESULT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:outcomes' };

@@ -3,14 +3,14 @@
  * fake exchange, the real Secrets Manager and SNS adapters over fakes, and the checks every bad
  * input must pass.
  */
-import '../support/chaos/quiet-logs.ts';
+import '../chaos/quiet-logs.ts';
 import fc from 'fast-check';
-import type { Outcome } from '../../functions/domain/outcome.ts';
-import { FakeSecretsManager, FakeSns } from '../support/chaos/aws-fakes.ts';
-import { buildHandler, invoke, secretsManagerCredentials, snsPublisher } from '../support/chaos/handler-factory.ts';
-import { lambdaContext } from '../support/chaos/lambda-context.ts';
-import { SqsQueueModel } from '../support/chaos/sqs-queue-model.ts';
-import { FakeExchange } from '../support/fakes.ts';
+import type { Outcome } from '../../../functions/domain/outcome.ts';
+import { FakeSecretsManager, FakeSns } from '../chaos/aws-fakes.ts';
+import { buildHandler, invoke, secretsManagerCredentials, snsPublisher } from '../chaos/handler-factory.ts';
+import { lambdaContext } from '../chaos/lambda-context.ts';
+import { SqsQueueModel } from '../chaos/sqs-queue-model.ts';
+import { FakeExchange } from '../fakes.ts';
 import { type BadInput, badInput, freshEventId, type ValidInput, validInput } from './inputs.ts';
 
 export const sns = new FakeSns();
