@@ -1,6 +1,9 @@
 /**
  * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
  * - `key#<account>#<symbol>`: the last applied change (`lastEventId`, `lastIssuedAtMs`,
+ *   `lastIssuedAt`), the events applied most recently (`recentApplied`, a JSON list, newest
+ *   first, so a redelivery whose decision record was lost still learns its change was made even
+ *   after a newer one; written under the lease, so no writer races it),
  *   `lastIssuedAt`), and a lease that serialises changes to that key across concurrent
  *   invocations (`lockOwner`, `lockedUntil`, and `lockToken`, one per claim, so that two deliveries
  *   of one event never share a lease; conditional writes). The event in flight is kept with
@@ -30,6 +33,8 @@ export function createDynamoDbCall(env: Record<string, string | undefined> = pro
  * what the first deliveries decided, or it decides again and may contradict a published outcome.
  */
 const DECISION_TTL_SECONDS = 15 * 24 * 3600;
+/** How many applied events a key remembers (eventIds are at most 128 characters: under 3 KB). */
+const RECENTLY_APPLIED = 20;
 /** Key items only matter while events for the key can still arrive; let idle ones expire. */
 const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -106,9 +111,13 @@ export class DynamoDbStateStore implements StateStore {
       if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
       return this.refusal(ref, issuedAtMs, now, deadline);
     }
-    const seenBefore =
-      readText(previous?.lastEventId) === ref.eventId ? 'applied' : readText(previous?.pendingEventId) === ref.eventId ? 'in-flight' : undefined;
-    return { status: 'claimed', ...(seenBefore ? { seenBefore } : {}), release: (end, releaseDeadline) => this.release(ref, token, end, issuedAtMs, releaseDeadline ?? deadline) };
+    const recent = recentlyApplied(previous);
+    const seenBefore = appliedHere(previous, ref.eventId) ? 'applied' : readText(previous?.pendingEventId) === ref.eventId ? 'in-flight' : undefined;
+    return {
+      status: 'claimed',
+      ...(seenBefore ? { seenBefore } : {}),
+      release: (end, releaseDeadline) => this.release(ref, token, end, issuedAtMs, recent, releaseDeadline ?? deadline),
+    };
   }
 
   /** Why a claim was refused: this event's own change is the last applied, a newer applied change, a newer one in flight, or a holder that is not newer. */
@@ -117,7 +126,7 @@ export class DynamoDbStateStore implements StateStore {
     const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
     const pendingIssuedAtMs = readNumber(current?.pendingIssuedAtMs);
     const pendingEventId = readText(current?.pendingEventId);
-    if (readText(current?.lastEventId) === ref.eventId) return { status: 'applied-earlier' };
+    if (appliedHere(current, ref.eventId)) return { status: 'applied-earlier' };
     if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
       return { status: 'superseded', newerIssuedAtMs: lastIssuedAtMs };
     }
@@ -141,10 +150,17 @@ export class DynamoDbStateStore implements StateStore {
    * Frees the key. After an applied change, records which event it was and its issuedAt; after a
    * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
    */
-  private async release(ref: TargetRef, token: string, end: ClaimEnd, issuedAtMs: number | undefined, deadline: Deadline | undefined): Promise<void> {
+  private async release(
+    ref: TargetRef,
+    token: string,
+    end: ClaimEnd,
+    issuedAtMs: number | undefined,
+    recent: string[],
+    deadline: Deadline | undefined,
+  ): Promise<void> {
     const applied = end === 'applied';
     const recorded = applied
-      ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])]
+      ? ['lastEventId = :owner', 'recentApplied = :recent', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])]
       : [];
     const inFlight = ['pendingIssuedAtMs', 'pendingEventId', 'pendingLeverage'];
     const removed = end === 'retrying' ? ['lockOwner', 'lockToken', 'lockedUntil'] : ['lockOwner', 'lockToken', 'lockedUntil', ...inFlight];
@@ -157,7 +173,7 @@ export class DynamoDbStateStore implements StateStore {
         // DynamoDB refuses values the expressions do not use.
         ExpressionAttributeValues: {
           ':token': text(token),
-          ...(applied ? { ':owner': text(ref.eventId) } : {}),
+          ...(applied ? { ':owner': text(ref.eventId), ':recent': text(JSON.stringify([ref.eventId, ...recent.filter((id) => id !== ref.eventId)].slice(0, RECENTLY_APPLIED))) } : {}),
           ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
         },
       }, deadline);
@@ -184,6 +200,21 @@ export class DynamoDbStateStore implements StateStore {
   private nowSeconds(): number {
     return Math.floor(this.now() / 1000);
   }
+}
+
+/** The key item's recently applied events; a list that does not decode counts as empty (the key item's `lastEventId` still counts). */
+function recentlyApplied(item: Item | undefined): string[] {
+  try {
+    const list: unknown = JSON.parse(readText(item?.recentApplied) ?? '[]');
+    return Array.isArray(list) ? list.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** This event's change was applied to the key, whatever was applied after it. */
+function appliedHere(item: Item | undefined, eventId: string): boolean {
+  return readText(item?.lastEventId) === eventId || recentlyApplied(item).includes(eventId);
 }
 
 function keyOf(ref: TargetRef): string {

@@ -235,10 +235,12 @@ function checkOneTerminalOutcome(model: TraceModel): string[] {
     const acked = model.trace.acked.has(event.messageId);
     for (const symbol of model.unitsOf(event)) {
       const outcomes = model.outcomes(event, symbol);
-      // Documented: a failed completion marker, or no state table at all, lets a redelivery decide a
-      // target again; the repeated outcome must then say the same thing.
-      const consistent = new Set(outcomes.map((p) => `${p.outcome.status} ${p.outcome.error?.code} ${p.outcome.leverage}`)).size === 1;
-      const repeats = outcomes.length > 1 && (model.markerFailed(event, symbol) || (!model.trace.scenario.withStateTable && consistent));
+      // Documented: a failed decision record, or no state table at all, lets a redelivery decide a
+      // target again; the repeated outcome must then not contradict the first.
+      // Consistent: they agree on whether the change was made (and at which leverage); a repeated
+      // "not applied" may give the reason true at its own time (above the cap, then stale).
+      const consistent = new Set(outcomes.map((p) => (p.outcome.status === 'APPLIED' ? `APPLIED ${p.outcome.leverage}` : 'not applied'))).size === 1;
+      const repeats = outcomes.length > 1 && consistent && (model.markerFailed(event, symbol) || !model.trace.scenario.withStateTable);
       if (acked) {
         const ok = outcomes.every((p) => TERMINAL.has(p.outcome.status)) && (outcomes.length === 1 || repeats);
         if (!ok) violations.push(`${describeEvent(event)} ${symbol ?? '*'} acknowledged with outcomes [${statuses(outcomes)}], expected exactly one terminal`);

@@ -340,15 +340,15 @@ describe('DynamoDbStateStore: release', () => {
     TableName: TABLE,
     Key: KEY,
     UpdateExpression: {
-      issuedAt: `SET lastEventId = :owner, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued ${FORGET_PENDING}`,
-      event: `SET lastEventId = :owner ${FORGET_PENDING}`,
+      issuedAt: `SET lastEventId = :owner, recentApplied = :recent, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued ${FORGET_PENDING}`,
+      event: `SET lastEventId = :owner, recentApplied = :recent ${FORGET_PENDING}`,
       nothing: FORGET_PENDING,
       'keep-pending': 'REMOVE lockOwner, lockToken, lockedUntil',
     }[record],
     ConditionExpression: 'lockToken = :token',
     ExpressionAttributeValues: {
       ':token': s(TOKEN),
-      ...(record === 'issuedAt' || record === 'event' ? { ':owner': s('evt-1') } : {}),
+      ...(record === 'issuedAt' || record === 'event' ? { ':owner': s('evt-1'), ':recent': s('["evt-1"]') } : {}),
       ...(record === 'issuedAt' ? { ':issuedMs': n(ISSUED_MS), ':issued': s('2026-11-25T09:59:00.000Z') } : {}),
     },
   });
@@ -373,7 +373,7 @@ describe('DynamoDbStateStore: release', () => {
     const claim = await claimed(store.claim(REF, { ...REQUEST, issuedAtMs }));
     await claim.release('applied');
     const [, input] = requests[1] as [string, { ExpressionAttributeValues: object }];
-    expect(input.ExpressionAttributeValues).toEqual({ ':token': s(TOKEN), ':owner': s('evt-1'), ':issuedMs': n(issuedAtMs), ':issued': s('2026-11-25T09:59:00.123Z') });
+    expect(input.ExpressionAttributeValues).toEqual({ ':token': s(TOKEN), ':owner': s('evt-1'), ':recent': s('["evt-1"]'), ':issuedMs': n(issuedAtMs), ':issued': s('2026-11-25T09:59:00.123Z') });
   });
 
   test('a lost lease (someone else holds the key now) is ignored', async () => {
@@ -429,5 +429,35 @@ describe('DynamoDbStateStore: every call is bounded by the caller\'s deadline', 
     await store.lastAppliedIssuedAtMs(REF, deadline);
     await (await claimed(store.claim(REF, REQUEST, deadline))).release('applied');
     expect(deadlines).toEqual([deadline, deadline, deadline, deadline, deadline]);
+  });
+});
+
+// Adversary finding A3: a lost decision record, then a newer applied event, made a redelivery
+// decide again and contradict its own published APPLIED.
+describe('DynamoDbStateStore: the events recently applied to a key', () => {
+  const recent = (ids: string[]) => s(JSON.stringify(ids));
+
+  test('an applied release puts the event first in the list, without repeating it, keeping the 20 newest', async () => {
+    const older = Array.from({ length: 25 }, (_, i) => `evt-${i + 2}`);
+    const { requests, store } = storeWith(answer({ Attributes: { ...KEY, recentApplied: recent(['evt-2', 'evt-1', ...older.slice(1)]) } }));
+    await (await claimed(store.claim(REF, REQUEST))).release('applied');
+    const [, input] = requests[1] as [string, { ExpressionAttributeValues: Record<string, { S: string }> }];
+    const list = JSON.parse(input.ExpressionAttributeValues[':recent']!.S) as string[];
+    expect([list.length, list[0], list[1], list.filter((id) => id === 'evt-1').length]).toEqual([20, 'evt-1', 'evt-2', 1]);
+  });
+
+  test('a claim by an event in the list is seen before as applied, though a newer event was applied since', async () => {
+    const { store } = storeWith(answer({ Attributes: { ...KEY, lastEventId: s('evt-9'), recentApplied: recent(['evt-9', 'evt-1']) } }));
+    expect((await claimed(store.claim(REF, REQUEST))).seenBefore).toBe('applied');
+  });
+
+  test('a claim refused because a newer event was applied, by an event in the list: applied-earlier, not superseded', async () => {
+    const { store } = storeWith(raise(conditionFailed()), keyItem({ lastEventId: s('evt-9'), lastIssuedAtMs: n(ISSUED_MS + 60_000), recentApplied: recent(['evt-9', 'evt-1']) }));
+    await expect(store.claim(REF, REQUEST)).resolves.toEqual({ status: 'applied-earlier' });
+  });
+
+  test('a list that does not decode counts as empty: the event is superseded as before', async () => {
+    const { store } = storeWith(raise(conditionFailed()), keyItem({ lastEventId: s('evt-9'), lastIssuedAtMs: n(ISSUED_MS + 60_000), recentApplied: s('{not json') }));
+    await expect(store.claim(REF, REQUEST)).resolves.toEqual({ status: 'superseded', newerIssuedAtMs: ISSUED_MS + 60_000 });
   });
 });
