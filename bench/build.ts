@@ -49,7 +49,8 @@ export function childPath(script: ChildScript): string {
 export const INIT_VARIANTS = [
   { id: 'no-powertools', label: 'function without Powertools logger', plugin: () => stubModules(/^@aws-lambda-powertools\//) },
   { id: 'no-middy', label: 'function without middy', plugin: () => stubModules(/^@middy\//) },
-  { id: 'no-valibot', label: 'function without valibot', plugin: () => stubModules(/^valibot$/) },
+  // No valibot variant: the configuration is a valibot schema parsed at cold start, so a bundle
+  // without it cannot start (its import cost is in the full bundle's figure).
   {
     id: 'no-exchange-http',
     label: 'function without its http module (functions/adapters/http/keep-alive-client.ts)',
