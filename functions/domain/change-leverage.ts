@@ -101,14 +101,15 @@ export async function executeTarget(
     const plan = planLeverage(deps.policy.caps, target.symbol, target.leverage);
     if (command.dryRun || deps.policy.dryRun) return { verdict: await dryRun(command, plan, ref, account, deps) };
     const claimed = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
-    if (claimed === 'applied-earlier') return { verdict: await decideAndApply(command, target, plan, account, deps, true, false) };
+    if (claimed === 'applied-earlier') return { verdict: appliedEarlier(plan) };
     claim = claimed;
+    if (claim?.seenBefore === 'applied') return { verdict: appliedEarlier(plan), claim };
     // Without a state table the receive count is the only hint that an earlier delivery acted: a
     // redelivery that would otherwise read the leverage, or skip as stale, first checks whether its
     // own change is in force (a plain `set` just sends again, which is harmless).
     const decidesOnCurrent = command.mode === 'reduce-only' || plan.capped || isStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);
     const ownChangeMayBeInForce = claim?.seenBefore === 'in-flight' || (!deps.state && redelivered && decidesOnCurrent);
-    return { verdict: await decideAndApply(command, target, plan, account, deps, claim?.seenBefore === 'applied', ownChangeMayBeInForce), claim };
+    return { verdict: await decideAndApply(command, target, plan, account, deps, ownChangeMayBeInForce), claim };
   } catch (thrown) {
     return { verdict: verdictForError(thrown), claim };
   }
@@ -161,21 +162,23 @@ async function claimKey(
 }
 
 /**
- * @param appliedEarlier an earlier delivery of this event applied its change (its outcome was lost)
- * @param ownChangeMayBeInForce an earlier delivery may have applied it: read back before anything else
+ * An earlier delivery of this event applied its change (its outcome was lost). Never sent again:
+ * the change is done, and the leverage may have moved since (a person, another system).
  */
+function appliedEarlier(plan: LeveragePlan): Verdict {
+  return { status: 'APPLIED', leverage: plan.leverage, ...(plan.capped ? { capped: true } : {}) };
+}
+
+/** @param ownChangeMayBeInForce an earlier delivery may have applied it: read back before anything else */
 async function decideAndApply(
   command: RiskCommand,
   target: Target,
   plan: LeveragePlan,
   account: AccountExchange,
   deps: ExecutionDeps,
-  appliedEarlier: boolean,
   ownChangeMayBeInForce: boolean,
 ): Promise<Verdict> {
   const capped = plan.capped ? { capped: true } : {};
-  // Never sent again: the change is done, and the leverage may have moved since (a person, another system).
-  if (appliedEarlier) return { status: 'APPLIED', leverage: plan.leverage, ...capped };
   let current: LeverageSetting | undefined;
   if (ownChangeMayBeInForce) {
     current = await readOwnChange(account, target.symbol);
