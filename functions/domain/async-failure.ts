@@ -6,11 +6,10 @@
  * have succeeded). Nothing is sent to the exchange: Lambda has already given up on the change,
  * and a late change is a decision for a new event, not for a failure report.
  */
-import { type ErrorCode, type GuardError, RetryableError } from './errors.ts';
+import { type ErrorCode, RetryableError } from './errors.ts';
 import { identifiedOnlyOutcome, invalidEventOutcome, type Outcome, type OutcomeContext, outcomeOf } from './outcome.ts';
 import type { BatchDeps, InboundRecord, RecordResult } from './process-batch.ts';
-import type { EarlierDecision, Log } from './ports.ts';
-import type { RiskCommand, Target, Validation } from './risk-event.ts';
+import { decode, earlierDecisionOf, knownTargets, publish, targetRef } from './process-record.ts';
 
 export interface AsyncInvocationFailure {
   /** How the event had come: an EventBridge rule, or a direct (Scheduler) invocation. */
@@ -23,25 +22,16 @@ export interface AsyncInvocationFailure {
   error: { code: ErrorCode; message: string };
 }
 
-/** The batch's own steps, lent to this path so that both decode, publish and check completion alike. */
-export interface BatchSteps {
-  decode(body: { value: unknown }): Validation;
-  publish(outcome: Outcome, deps: BatchDeps, log: Log): Promise<GuardError | undefined>;
-  earlierDecision(command: RiskCommand, target: Target | undefined, deps: BatchDeps): Promise<EarlierDecision | undefined>;
-  knownTargets(command: RiskCommand): (Target | undefined)[];
-}
-
 /** Acknowledged once every outcome is published; handed back (to publish again) otherwise. */
 export async function reportAsyncFailure(
   record: InboundRecord,
   failure: AsyncInvocationFailure,
   deps: BatchDeps,
-  steps: BatchSteps,
 ): Promise<RecordResult> {
   const startedAt = deps.now();
   const context = (): OutcomeContext => ({ recordId: failure.fallbackEventId, trigger: failure.trigger, startedAt, now: deps.now() });
   const error = new RetryableError(failure.error.code, failure.error.message);
-  const validation = failure.event && steps.decode(failure.event);
+  const validation = failure.event && decode(failure.event);
 
   let eventId: string;
   let outcomes: Outcome[];
@@ -55,9 +45,9 @@ export async function reportAsyncFailure(
     const { command } = validation;
     eventId = command.eventId;
     outcomes = [];
-    for (const target of steps.knownTargets(command)) {
+    for (const target of knownTargets(command)) {
       // A symbol decided on an earlier attempt has its outcome, or is owed exactly that one.
-      const earlier = await steps.earlierDecision(command, target, deps);
+      const earlier = await earlierDecisionOf(targetRef(command, target), deps);
       if (earlier?.published) continue;
       outcomes.push(outcomeOf(command, target, earlier ? earlier.verdict : { status: 'FAILED', error }, context()));
     }
@@ -67,7 +57,7 @@ export async function reportAsyncFailure(
   log.warn('Lambda gave up on an asynchronous invocation; reporting it', { trigger: failure.trigger, code: error.code, detail: error.message });
   const result: RecordResult = { recordId: record.recordId, eventId, disposition: 'acknowledge', outcomes: [] };
   for (const outcome of outcomes) {
-    const publishError = await steps.publish(outcome, deps, log);
+    const publishError = await publish(outcome, deps, log);
     if (publishError) return { ...result, disposition: 'retry', error: publishError };
     result.outcomes.push({ symbol: outcome.symbol, status: outcome.status, code: outcome.error?.code });
   }

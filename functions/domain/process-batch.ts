@@ -17,8 +17,8 @@ import { type AsyncInvocationFailure, reportAsyncFailure } from './async-failure
 import { asGuardError, type ErrorCode, type GuardError, RetryableError } from './errors.ts';
 import { invalidEventOutcome, type OutcomeStatus, type Trigger } from './outcome.ts';
 import type { Policy } from './policy.ts';
-import { earlierDecisionOf, knownTargets, outcomeContext, processCommand, publish, rejectInvalid, targetRef } from './process-record.ts';
-import { parseJsonBody, type RiskCommand, type Validation, validateRiskEvent } from './risk-event.ts';
+import { decode, outcomeContext, processCommand, rejectInvalid, type RiskEventBody } from './process-record.ts';
+import type { RiskCommand } from './risk-event.ts';
 import { type Lanes, Sequencer } from './sequencer.ts';
 import { endingEarlier, WORK_RESERVE_MS } from './time-budget.ts';
 import type { CredentialStore, Deadline, Exchange, Log, OutcomePublisher, PauseSwitch, StateStore } from './ports.ts';
@@ -40,7 +40,6 @@ export interface InboundRecord {
   orderingGroup?: string;
 }
 
-type RiskEventBody = { text: string } | { value: unknown };
 
 export type Disposition = 'acknowledge' | 'retry';
 
@@ -76,7 +75,7 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
   return Promise.all(
     records.map((record) => {
       if ('asyncFailure' in record.body) {
-        return reportAsyncFailure(record, record.body.asyncFailure, deps, { decode, publish, earlierDecision: (command, target) => earlierDecisionOf(targetRef(command, target), deps), knownTargets });
+        return reportAsyncFailure(record, record.body.asyncFailure, deps);
       }
       const startedAt = deps.now();
       const validation = decode(record.body);
@@ -101,16 +100,6 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
   );
 }
 
-/** Never throws: whatever the input does to the validator, it ends as this record's rejection, not the batch's crash. */
-function decode(body: RiskEventBody): Validation {
-  try {
-    if ('value' in body) return validateRiskEvent(body.value);
-    const parsed = parseJsonBody(body.text);
-    return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false, message: parsed.message, partial: {} };
-  } catch (error) {
-    return { ok: false, message: `event could not be validated (${asGuardError(error).message})`, partial: {} };
-  }
-}
 
 /** The operators' switch is read once per invocation; if it cannot be read or understood, we stay paused. */
 async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {

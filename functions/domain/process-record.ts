@@ -2,14 +2,15 @@
  * One record's work, as the batch (process-batch.ts) hands it over: a valid command against the
  * exchange, target by target, then its outcomes published, claims released and decisions recorded
  * (settle); or an invalid event's rejection. The batch decides when a record runs (decode, pause,
- * lanes); this module decides what it ends as.
+ * lanes); this module decides what it ends as. The steps an async-failure report shares with it
+ * (decode, publish, earlier decisions) live here too, so async-failure.ts calls the same code.
  */
 import { asGuardError, type GuardError, RetryableError, SkipDecision } from './errors.ts';
 import { accountExchange, claimEndFor, type ExecutionDeps, executeTarget, type HeldClaim, resolveTargets, type TargetWork, verdictForError } from './change-leverage.ts';
 import { type Outcome, type OutcomeContext, outcomeOf, type Verdict } from './outcome.ts';
 import { checkNotFromFuture } from './policy.ts';
 import type { BatchDeps, InboundRecord, RecordResult } from './process-batch.ts';
-import type { RiskCommand, Target } from './risk-event.ts';
+import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { canStartWork, CHECK_RESERVE_MS, endingEarlier, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from './time-budget.ts';
 import type { EarlierDecision, Log, TargetRef } from './ports.ts';
 
@@ -199,4 +200,18 @@ async function mapWithConcurrency<T, R>(items: T[], limit: number, task: (item: 
 
 export function outcomeContext(record: InboundRecord, startedAt: number, deps: BatchDeps): OutcomeContext {
   return { recordId: record.recordId, trigger: record.trigger, startedAt, now: deps.now() };
+}
+
+/** An SQS body arrives as text; an EventBridge detail or a direct payload arrives decoded. */
+export type RiskEventBody = { text: string } | { value: unknown };
+
+/** Never throws: whatever the input does to the validator, it ends as this record's rejection, not the batch's crash. */
+export function decode(body: RiskEventBody): Validation {
+  try {
+    if ('value' in body) return validateRiskEvent(body.value);
+    const parsed = parseJsonBody(body.text);
+    return parsed.ok ? validateRiskEvent(parsed.value) : { ok: false, message: parsed.message, partial: {} };
+  } catch (error) {
+    return { ok: false, message: `event could not be validated (${asGuardError(error).message})`, partial: {} };
+  }
 }
