@@ -39,7 +39,7 @@ export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promis
       json(res, '1.0', 200, dynamodb.handle(operation, JSON.parse(body)));
     } catch (error) {
       if (!(error instanceof DynamoDbError)) throw error;
-      json(res, '1.0', 400, { __type: `com.amazonaws.dynamodb.v20120810#${error.type}`, message: error.message });
+      json(res, '1.0', 400, { __type: `com.amazonaws.dynamodb.v20120810#${error.type}`, message: error.message, ...error.details });
     }
   };
 

@@ -1,19 +1,20 @@
 /**
  * One event against the exchange: which symbols it touches, and for each one the decision, in
  * this order, because each step depends on the one before:
- * 1. what an earlier delivery already decided (its outcome is published, or still owed);
- * 2. the claim on the account+symbol (only a newer APPLIED change supersedes; a newer one in
- *    flight is waited for, or, when its fate is unknown, read back);
- * 3. whether this event's own change is already in force (a redelivery after a lost outcome);
- * 4. freshness, then cap and reduce-only on the leverage read after the claim, never on an
+ * 1. the claim on the account+symbol, which also answers what an earlier delivery already decided
+ *    (its outcome is published, or still owed): only a newer APPLIED change supersedes; a newer
+ *    one in flight is waited for, or, when its fate is unknown, read back. The claim overlaps the
+ *    pause switch, the credentials and the exchange clock: one AWS round trip before the change;
+ * 2. whether this event's own change is already in force (a redelivery after a lost outcome);
+ * 3. freshness, then cap and reduce-only on the leverage read after the claim, never on an
  *    earlier snapshot (another container or a person may have changed it meanwhile);
- * 5. the change, with a read-back whenever the exchange cannot say whether it executed.
+ * 4. the change, with a read-back whenever the exchange cannot say whether it executed.
  */
 import { AuthenticationError, ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
-import { checkCappedChange, checkNotFromFuture, checkNotStale, checkReduction, isStale, type LeveragePlan, planLeverage, type Policy } from './policy.ts';
+import { checkCappedChange, checkNotFromFuture, checkNotStale, checkReduction, isFromFuture, isStale, type LeveragePlan, planLeverage, type Policy } from './policy.ts';
 import type { RiskCommand, Target } from './risk-event.ts';
 import type { Verdict } from './outcome.ts';
-import type { ApiCredentials, Claim, ClaimEnd, CredentialStore, Deadline, Exchange, LeverageSetting, Log, OpenPosition, StateStore, TargetRef } from './ports.ts';
+import type { ApiCredentials, Claim, ClaimEnd, CredentialStore, Deadline, EarlierDecision, Exchange, LeverageSetting, Log, OpenPosition, StateStore, TargetRef } from './ports.ts';
 
 export interface ExecutionDeps {
   exchange: Exchange;
@@ -23,6 +24,12 @@ export interface ExecutionDeps {
   deadline: Deadline;
   log: Log;
   now(): number;
+  /**
+   * Resolves once the exchange may be used in this invocation; throws PAUSED (retryable) when the
+   * operators' switch says stop or cannot be read. Awaited before the first exchange call, so the
+   * switch is read while the claim is made, not before it.
+   */
+  cleared(): Promise<void>;
 }
 
 /** A lease outlives the invocation holding it, so a crashed holder blocks the key only briefly. */
@@ -48,17 +55,23 @@ export interface AccountExchange {
   readOpenPositions(): Promise<OpenPosition[]>;
 }
 
-export function accountExchange(accountId: string, deps: Pick<ExecutionDeps, 'exchange' | 'credentials' | 'deadline' | 'log'>): AccountExchange {
+/** @param prefetched the account's credentials, already being fetched while the targets are claimed */
+export function accountExchange(
+  accountId: string,
+  deps: Pick<ExecutionDeps, 'exchange' | 'credentials' | 'deadline' | 'log'>,
+  prefetched?: Promise<ApiCredentials>,
+): AccountExchange {
   // A rotated key or a fixed IP whitelist must take effect now, not when the cache expires: on a
   // refusal the cached credentials are dropped and the call is made once more with fresh ones.
   const withCredentials = async <T>(call: (credentials: ApiCredentials) => Promise<T>): Promise<T> => {
-    const credentials = await deps.credentials.forAccount(accountId, deps.deadline);
+    const credentials = await (prefetched ?? deps.credentials.forAccount(accountId, deps.deadline));
     try {
       return await call(credentials);
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       deps.log.warn('the exchange refused the account credentials; fetching them again and retrying once', { code: error.code });
       await deps.credentials.invalidate(accountId, credentials);
+      prefetched = undefined;
       return call(await deps.credentials.forAccount(accountId, deps.deadline));
     }
   };
@@ -88,22 +101,19 @@ export async function executeTarget(
   const ref: TargetRef = { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
   let claim: HeldClaim | undefined;
   try {
-    const earlier = await deps.state?.earlierDecision(ref, deps.deadline);
-    if (earlier?.published) {
-      deps.log.info('already decided and published on an earlier delivery', { symbol: target.symbol });
-      return { verdict: { status: 'ALREADY_PUBLISHED' } };
-    }
-    if (earlier) {
-      deps.log.info('decided on an earlier delivery; publishing that decision', { symbol: target.symbol, status: earlier.verdict.status });
-      return { verdict: earlier.verdict, recordedEarlier: true };
-    }
-    checkNotFromFuture(command.issuedAtMs, deps.now());
     const plan = planLeverage(deps.policy.caps, target.symbol, target.leverage);
-    if (command.dryRun || deps.policy.dryRun) return { verdict: await dryRun(command, plan, ref, account, deps) };
+    // Never claimed: such an event can never act. A redelivery still keeps its earlier decision.
+    if (isFromFuture(command.issuedAtMs, deps.now())) {
+      const earlier = await deps.state?.earlierDecision(ref, deps.deadline);
+      if (earlier) return decidedEarlier(earlier, ref, deps.log);
+      checkNotFromFuture(command.issuedAtMs, deps.now());
+    }
+    if (command.dryRun || deps.policy.dryRun) return await dryRun(command, plan, ref, account, deps);
     const claimed = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
-    if (claimed === 'applied-earlier') return { verdict: appliedEarlier(plan) };
+    if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, ref, deps.log);
+    if (claimed?.status === 'applied-earlier') return { verdict: appliedEarlier(plan) };
     claim = claimed;
-    if (claim?.seenBefore === 'applied') return { verdict: appliedEarlier(plan), claim };
+    await deps.cleared();
     // Without a state table the receive count is the only hint that an earlier delivery acted: a
     // redelivery that would otherwise read the leverage, or skip as stale, first checks whether its
     // own change is in force (a plain `set` just sends again, which is harmless).
@@ -113,6 +123,16 @@ export async function executeTarget(
   } catch (thrown) {
     return { verdict: verdictForError(thrown), claim };
   }
+}
+
+/** An earlier delivery decided this target: nothing more is published if it was, else that very verdict. */
+function decidedEarlier(earlier: EarlierDecision, ref: TargetRef, log: Log): TargetWork {
+  if (earlier.published) {
+    log.info('already decided and published on an earlier delivery', { symbol: ref.symbol });
+    return { verdict: { status: 'ALREADY_PUBLISHED' } };
+  }
+  log.info('decided on an earlier delivery; publishing that decision', { symbol: ref.symbol, status: earlier.verdict.status });
+  return { verdict: earlier.verdict, recordedEarlier: true };
 }
 
 /** The taxonomy as a verdict: retryable → RETRY, a skip decision → SKIPPED, any other → REJECTED. */
@@ -133,8 +153,10 @@ export function claimEndFor(verdict: TargetVerdict): ClaimEnd {
 /**
  * The claim serialises changes to one account+symbol across containers. Only a newer change that
  * was applied supersedes this event; a newer one still in flight is waited for (this event is
- * retried), and one whose fate is unknown (its holder crashed or is being retried) is read back:
- * its leverage in force means it applied, anything else means this event goes ahead.
+ * retried). A key left in flight by an event whose fate is unknown (its holder crashed, or is
+ * being retried) is read back before it is taken over: a newer event's leverage in force means it
+ * applied, so this one is superseded; an older event's leverage in force is recorded as that
+ * event's APPLIED decision, so its own redelivery cannot contradict what happened.
  */
 async function claimKey(
   state: StateStore,
@@ -143,20 +165,24 @@ async function claimKey(
   plan: LeveragePlan,
   account: AccountExchange,
   deps: ExecutionDeps,
-): Promise<HeldClaim | 'applied-earlier'> {
+): Promise<HeldClaim | Extract<Claim, { status: 'decided-earlier' | 'applied-earlier' }>> {
   const request = { issuedAtMs: command.issuedAtMs, leverage: plan.leverage, leaseMs: deps.deadline.remainingMs() + LEASE_MARGIN_MS };
   let claim = await state.claim(ref, request, deps.deadline);
-  if (claim.status === 'newer-in-flight' && !claim.leaseActive) {
-    const inForce = (await account.readLeverage(ref.symbol)).leverage;
-    if (inForce === claim.leverage) throw superseded(claim.issuedAtMs, `its leverage ${inForce} is in force`);
-    deps.log.info('a newer event in flight did not apply; going ahead', { symbol: ref.symbol, newerEventId: claim.eventId });
-    claim = await state.claim(ref, { ...request, replacing: claim.eventId }, deps.deadline);
+  if ((claim.status === 'newer-in-flight' && !claim.leaseActive) || claim.status === 'older-in-flight') {
+    await deps.cleared();
+    const inForce = (await account.readLeverage(ref.symbol)).leverage === claim.leverage;
+    if (claim.status === 'newer-in-flight' && inForce) throw superseded(claim.issuedAtMs, `its leverage ${claim.leverage} is in force`);
+    deps.log.info('taking over a key left in flight', { symbol: ref.symbol, leftBy: claim.eventId, newer: claim.status === 'newer-in-flight', itsChangeInForce: inForce });
+    claim = await state.claim(ref, { ...request, replacing: claim.eventId, ...(inForce ? { replacedAppliedLeverage: claim.leverage } : {}) }, deps.deadline);
   }
-  // Its own change is the last applied: done, whoever holds the key now.
-  if (claim.status === 'applied-earlier') return claim.status;
+  // Decided earlier, or its own change is the last applied: done, whoever holds the key now.
+  if (claim.status === 'decided-earlier' || claim.status === 'applied-earlier') return claim;
   if (claim.status === 'superseded') throw superseded(claim.newerIssuedAtMs, 'it was applied');
   if (claim.status === 'newer-in-flight') {
     throw new RetryableError('NEWER_EVENT_IN_FLIGHT', `a newer event (issued ${new Date(claim.issuedAtMs).toISOString()}) is changing ${ref.symbol} on ${ref.accountId}; this one waits to learn whether it applied`);
+  }
+  if (claim.status === 'older-in-flight') {
+    throw new RetryableError('KEY_BUSY', `event ${claim.eventId} left ${ref.symbol} on ${ref.accountId} in flight again while this one took it over`);
   }
   return claim;
 }
@@ -196,16 +222,18 @@ async function decideAndApply(
 }
 
 /** Everything but the change itself, including the read of the current leverage. */
-async function dryRun(command: RiskCommand, plan: LeveragePlan, ref: TargetRef, account: AccountExchange, deps: ExecutionDeps): Promise<Verdict> {
-  if (command.issuedAtMs !== undefined && deps.state) {
-    const last = await deps.state.lastAppliedIssuedAtMs(ref, deps.deadline);
-    if (last !== undefined && last > command.issuedAtMs) throw superseded(last, 'it was applied');
+async function dryRun(command: RiskCommand, plan: LeveragePlan, ref: TargetRef, account: AccountExchange, deps: ExecutionDeps): Promise<TargetWork> {
+  const { earlier, lastAppliedIssuedAtMs } = (await deps.state?.history(ref, deps.deadline)) ?? {};
+  if (earlier) return decidedEarlier(earlier, ref, deps.log);
+  if (command.issuedAtMs !== undefined && lastAppliedIssuedAtMs !== undefined && lastAppliedIssuedAtMs > command.issuedAtMs) {
+    throw superseded(lastAppliedIssuedAtMs, 'it was applied');
   }
   checkNotStale(command.issuedAtMs, deps.now(), deps.policy.maxEventAgeMs);
+  await deps.cleared();
   const currentLeverage = (await account.readLeverage(ref.symbol)).leverage;
   checkCappedChange(plan, ref.symbol, currentLeverage);
   if (command.mode === 'reduce-only') checkReduction(currentLeverage, plan.leverage);
-  return { status: 'DRY_RUN', leverage: plan.leverage, currentLeverage, ...(plan.capped ? { capped: true } : {}) };
+  return { verdict: { status: 'DRY_RUN', leverage: plan.leverage, currentLeverage, ...(plan.capped ? { capped: true } : {}) } };
 }
 
 /**

@@ -46,9 +46,13 @@ export function checkCappedChange(plan: LeveragePlan, symbol: string, currentLev
   }
 }
 
+export function isFromFuture(issuedAtMs: number | undefined, now: number): boolean {
+  return issuedAtMs !== undefined && issuedAtMs - now > MAX_CLOCK_AHEAD_MS;
+}
+
 /** A producer clock far ahead is a producer bug; such an event could never have been applied. */
 export function checkNotFromFuture(issuedAtMs: number | undefined, now: number): void {
-  if (issuedAtMs === undefined || issuedAtMs - now <= MAX_CLOCK_AHEAD_MS) return;
+  if (issuedAtMs === undefined || !isFromFuture(issuedAtMs, now)) return;
   throw new PermanentError('ISSUED_IN_FUTURE', `issuedAt is ${Math.round((issuedAtMs - now) / 1000)} s in the future (at most ${MAX_CLOCK_AHEAD_MS / 1000} s allowed)`);
 }
 

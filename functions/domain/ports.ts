@@ -55,15 +55,20 @@ export interface TargetRef {
  */
 export type ClaimEnd = 'applied' | 'not-applied' | 'retrying';
 
-/** What an event finds when it asks for an account+symbol. */
+/** What an event finds when it asks for an account+symbol (one state-table request). */
 export type Claim =
   | {
       status: 'claimed';
-      /** This very event was applied (`applied`) or left in flight (`in-flight`) by an earlier delivery. */
-      seenBefore?: 'applied' | 'in-flight';
-      /** Called once the outcome is out: bounded by the caller's deadline then, not the claim's. */
-      release(end: ClaimEnd, deadline?: Deadline): Promise<void>;
+      /** This very event was left in flight by an earlier delivery: its change may be in force. */
+      seenBefore?: 'in-flight';
+      /**
+       * Called once the outcome is out: frees the key and, with `decision`, records it in the same
+       * write (bounded by the caller's deadline then, not the claim's).
+       */
+      release(end: ClaimEnd, decision: EarlierDecision | undefined, deadline?: Deadline): Promise<void>;
     }
+  /** An earlier delivery decided this target; nothing was claimed. */
+  | { status: 'decided-earlier'; decision: EarlierDecision }
   /** This very event's change is the last one applied (an earlier delivery's outcome was lost); another event holds the key now. */
   | { status: 'applied-earlier' }
   /** A newer event's change was applied. */
@@ -72,37 +77,55 @@ export type Claim =
    * A newer event holds the key (`leaseActive`) or left it in flight with its fate unknown; its
    * leverage is what it was going to set.
    */
-  | { status: 'newer-in-flight'; eventId: string; issuedAtMs: number; leverage?: number; leaseActive: boolean };
+  | { status: 'newer-in-flight'; eventId: string; issuedAtMs: number; leverage?: number; leaseActive: boolean }
+  /**
+   * An event that is not newer left the key in flight and its lease ran out: its change may or
+   * may not be in force. Read back before taking the key over (`replacing`).
+   */
+  | { status: 'older-in-flight'; eventId: string; leverage?: number };
 
 export interface ClaimRequest {
   issuedAtMs?: number;
   /** The leverage this event will set if it acts (after its cap). */
   leverage: number;
   leaseMs: number;
-  /** Take the key over from this in-flight event, whose change was found not to be in force. */
+  /** Take the key over from this in-flight event (read back: a newer one's change is not in force). */
   replacing?: string;
+  /**
+   * The replaced event's change was found in force: its decision (APPLIED at this leverage) is
+   * recorded with the claim, so its own redelivery reports it applied, not superseded.
+   */
+  replacedAppliedLeverage?: number;
 }
 
 /** A target decided on an earlier delivery: its outcome was published, or is still owed. */
 export type EarlierDecision = { published: true } | { published: false; verdict: Verdict };
 
+/** What a read-only run (dry run) needs to know about a target: its earlier decision and the key's last applied change. */
+export interface TargetHistory {
+  earlier?: EarlierDecision;
+  lastAppliedIssuedAtMs?: number;
+}
+
 /**
  * Shared state across invocations and containers (DynamoDB). Without it (STATE_TABLE_NAME unset)
- * ordering holds within a batch only and redeliveries are processed again.
+ * ordering holds within a batch only and redeliveries are processed again. A target that changes
+ * leverage costs two requests: the claim (which also answers "was this decided earlier?") and its
+ * release (which also records the decision).
  */
 export interface StateStore {
-  /** What an earlier delivery decided for this target (kept 15 days: longer than a DLQ keeps the event). */
-  earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined>;
-  /** Remembers the decision; `published: false` keeps the verdict so a redelivery republishes it unchanged. */
-  recordDecision(ref: TargetRef, decision: EarlierDecision, deadline?: Deadline): Promise<void>;
   /**
-   * Takes the account+symbol for one change, unless a newer event was applied or is in flight.
-   * Throws a RetryableError while an event that is not newer holds it. The claim's release is
-   * bounded by the same deadline.
+   * Takes the account+symbol for one change, unless this target was decided earlier or a newer
+   * event was applied or is in flight. Throws a RetryableError while an event that is not newer
+   * holds it.
    */
   claim(ref: TargetRef, request: ClaimRequest, deadline?: Deadline): Promise<Claim>;
-  /** The issuedAt of the last applied change, for read-only checks (dry run). */
-  lastAppliedIssuedAtMs(ref: TargetRef, deadline?: Deadline): Promise<number | undefined>;
+  /** What an earlier delivery decided for this target (kept 15 days: longer than a DLQ keeps the event). */
+  earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined>;
+  /** Remembers a decision made without a claim; `published: false` keeps the verdict so a redelivery republishes it unchanged. */
+  recordDecision(ref: TargetRef, decision: EarlierDecision, deadline?: Deadline): Promise<void>;
+  /** The earlier decision and the last applied change's issuedAt, read together (dry run). */
+  history(ref: TargetRef, deadline?: Deadline): Promise<TargetHistory>;
 }
 
 /** `unrecognisedValue`: the switch held something other than true/false, and so pauses (fail closed). */

@@ -68,9 +68,11 @@ export interface BatchDeps {
 }
 
 export async function processBatch(records: InboundRecord[], deps: BatchDeps): Promise<RecordResult[]> {
-  const paused = await pauseReason(deps);
-  // Not while paused: then nothing may reach the exchange. Overlaps the credential reads.
-  if (!paused) deps.exchange.prepare?.(endingEarlier(deps.deadline, WORK_RESERVE_MS));
+  // Neither is awaited here: the switch is read, and the exchange's clock measured, while the
+  // records make their claims and fetch their credentials. Nothing signed reaches the exchange
+  // before the switch says go (ExecutionDeps.cleared); the clock read is public and unsigned.
+  const paused = pauseReason(deps);
+  deps.exchange.prepare?.(endingEarlier(deps.deadline, WORK_RESERVE_MS));
   const sequencer = new Sequencer();
   return Promise.all(
     records.map((record) => {
@@ -93,15 +95,14 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
       const command = validation.command;
       return sequencer.run(
         lanesOf(record, command, sequencer),
-        (blocked) => processCommand(record, command, deps, paused ?? (blocked ? heldBehindEarlierFailure() : undefined)),
+        (blocked) => processCommand(record, command, deps, blocked ? heldBehindEarlierFailure() : undefined, paused),
         (result) => result.disposition === 'retry',
       );
     }),
   );
 }
 
-
-/** The operators' switch is read once per invocation; if it cannot be read or understood, we stay paused. */
+/** The operators' switch is read once per invocation; if it cannot be read or understood, we stay paused. Never rejects. */
 async function pauseReason(deps: BatchDeps): Promise<GuardError | undefined> {
   if (!deps.pause) return undefined;
   try {

@@ -18,10 +18,17 @@ import type { EarlierDecision, Log, TargetRef } from './ports.ts';
 const TARGET_CONCURRENCY = 10;
 
 /**
- * A decoded command's work. `held`: why the batch will not let it act (paused, or behind a
- * record handed back); its targets are then handed back like any retryable failure.
+ * A decoded command's work. `held`: why the batch will not let it run (behind a record handed
+ * back); its targets are then handed back like any retryable failure. `paused`: the pause
+ * switch's answer, still being read while the targets are claimed; awaited before the exchange.
  */
-export async function processCommand(record: InboundRecord, command: RiskCommand, deps: BatchDeps, held: GuardError | undefined): Promise<RecordResult> {
+export async function processCommand(
+  record: InboundRecord,
+  command: RiskCommand,
+  deps: BatchDeps,
+  held: GuardError | undefined,
+  paused: Promise<GuardError | undefined>,
+): Promise<RecordResult> {
   const startedAt = deps.now();
   const log = deps.logFor(command.eventId);
   const report = (targets: (Target | undefined)[], works: TargetWork[]) => settle(record, command, targets, works, startedAt, deps, log);
@@ -29,20 +36,31 @@ export async function processCommand(record: InboundRecord, command: RiskCommand
   // Work stops early enough to publish FAILED outcomes and respond (time-budget.ts).
   const deadline = endingEarlier(deps.deadline, WORK_RESERVE_MS);
 
-  const blocker =
-    held ??
-    (!canStartWork(deps.deadline.remainingMs(), deps.minimumTimeToStartMs)
+  // Behind a record handed back while paused, the pause is the reason to report.
+  const blocker = held
+    ? ((await paused) ?? held)
+    : (!canStartWork(deps.deadline.remainingMs(), deps.minimumTimeToStartMs)
       ? new RetryableError('TIME_BUDGET_EXHAUSTED', 'not enough invocation time left to start this event')
       : undefined);
   if (blocker) return report(known, known.map(() => ({ verdict: { status: 'RETRY', error: blocker } })));
 
-  const executionDeps: ExecutionDeps = { ...deps, log, deadline };
-  const account = accountExchange(command.accountId, executionDeps);
+  const cleared = async () => {
+    const reason = await paused;
+    if (reason) throw reason;
+  };
+  const executionDeps: ExecutionDeps = { ...deps, log, deadline, cleared };
+  // Fetched (or found cached) while the targets are claimed; a failure surfaces at first use.
+  const credentials = deps.credentials.forAccount(command.accountId, deadline);
+  credentials.catch(() => undefined);
+  const account = accountExchange(command.accountId, executionDeps, credentials);
   let targets: Target[];
   try {
     // Named targets check this after their earlier decisions (a redelivery must not decide again);
     // open positions are not read for an event that could never apply.
-    if (command.scope.kind === 'all-open-positions') checkNotFromFuture(command.issuedAtMs, deps.now());
+    if (command.scope.kind === 'all-open-positions') {
+      checkNotFromFuture(command.issuedAtMs, deps.now());
+      await cleared();
+    }
     targets = await resolveTargets(command, account);
   } catch (thrown) {
     const verdict = verdictForError(thrown);
@@ -89,11 +107,11 @@ async function settle(
     const publishError = await publish(outcomeFor(target, verdict), deps, log);
     const ref = refOf(target);
     // FAILED is never recorded: a redriven event must be tried again, and may then end otherwise.
-    const record = ref && verdict.status !== 'FAILED' && !(publishError && recordedEarlier);
-    await Promise.all([
-      releaseClaim(claim, verdict, target, deps, log),
-      record ? recordDecision(ref, publishError ? { published: false, verdict } : { published: true }, deps, log) : undefined,
-    ]);
+    const decision: EarlierDecision | undefined =
+      ref && verdict.status !== 'FAILED' && !(publishError && recordedEarlier) ? (publishError ? { published: false, verdict } : { published: true }) : undefined;
+    // With a claim, the decision is recorded by its release, in the same write.
+    if (claim) await releaseClaim(claim, verdict, decision, target, deps, log);
+    else if (ref && decision) await recordDecision(ref, decision, deps, log);
     if (!publishError) published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
     return publishError;
   };
@@ -102,7 +120,7 @@ async function settle(
     const { verdict, claim, recordedEarlier = false } = works[index]!;
     if (verdict.status === 'ALREADY_PUBLISHED') continue;
     if (verdict.status === 'RETRY') {
-      await releaseClaim(claim, verdict, target, deps, log);
+      await releaseClaim(claim, verdict, undefined, target, deps, log);
       pending.push({ target, error: verdict.error, decided: false });
       continue;
     }
@@ -149,18 +167,20 @@ async function recordDecision(ref: TargetRef, decision: EarlierDecision, deps: B
 
 /**
  * A failed release leaves the key to its lease, and an in-flight marker an older event will read
- * back. It runs after the publish, so it gets the check phase's deadline, not the work phase's the
- * claim was made in (which may already be over).
+ * back (and the decision unrecorded: a redelivery then reads its own change back). It runs after
+ * the publish, so it gets the check phase's deadline, not the work phase's the claim was made in
+ * (which may already be over).
  */
 async function releaseClaim(
   claim: HeldClaim | undefined,
   verdict: Verdict | { status: 'RETRY'; error: GuardError },
+  decision: EarlierDecision | undefined,
   target: Target | undefined,
   deps: BatchDeps,
   log: Log,
 ): Promise<void> {
-  await claim?.release(claimEndFor(verdict), endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch((error: unknown) =>
-    log.warn('could not release the claim; it expires with its lease', { symbol: target?.symbol, detail: asGuardError(error).message }),
+  await claim?.release(claimEndFor(verdict), decision, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch((error: unknown) =>
+    log.warn('could not release the claim; it expires with its lease', { symbol: target?.symbol, recorded: decision !== undefined, detail: asGuardError(error).message }),
   );
 }
 

@@ -1,21 +1,35 @@
 /**
  * A small in-memory DynamoDB (JSON 1.0), for the benchmark's fake AWS endpoint (bench/fake-aws.ts)
  * and the chaos tests' state table (tests/support/chaos/state-fakes.ts): GetItem, PutItem
- * and UpdateItem on hash-key tables, with the expression subset a state table needs —
- * conditions with attribute_exists / attribute_not_exists, = <> < <= > >=, AND / OR / NOT and
- * parentheses; updates with SET a = :v, … and REMOVE a, …; #name placeholders. Unsupported syntax
- * is an error (ValidationException), never silently accepted.
+ * and UpdateItem on hash-key tables, TransactWriteItems (ConditionCheck, Put, Update; all or
+ * nothing, with DynamoDB's CancellationReasons) and TransactGetItems, with the expression subset a
+ * state table needs — conditions with attribute_exists / attribute_not_exists, = <> < <= > >=,
+ * AND / OR / NOT and parentheses; updates with SET a = :v, … and REMOVE a, …; #name
+ * placeholders; ReturnValues ALL_OLD and ReturnValuesOnConditionCheckFailure ALL_OLD. Unsupported
+ * syntax is an error (ValidationException), never silently accepted.
  */
 export type AttributeValue = { S: string } | { N: string } | { BOOL: boolean };
 export type Item = Record<string, AttributeValue>;
 
+/**
+ * An error as DynamoDB answers it; `details` are the body's other fields: the failed item (`Item`,
+ * with ReturnValuesOnConditionCheckFailure) or a transaction's `CancellationReasons`.
+ */
 export class DynamoDbError extends Error {
   constructor(
     readonly type: string,
     message: string,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
+}
+
+/** One entry of a cancelled transaction's CancellationReasons, in request order. */
+export interface CancellationReason {
+  Code: string;
+  Message?: string;
+  Item?: Item;
 }
 
 interface Request {
@@ -26,13 +40,20 @@ interface Request {
   UpdateExpression?: string;
   ExpressionAttributeValues?: Item;
   ExpressionAttributeNames?: Record<string, string>;
+  ReturnValues?: string;
+  ReturnValuesOnConditionCheckFailure?: string;
+  ConsistentRead?: boolean;
 }
+
+type TransactWrite = { ConditionCheck?: Request; Put?: Request; Update?: Request };
 
 export class FakeDynamoDb {
   /** table → hash key value (JSON of the key) → item */
   private readonly tables = new Map<string, Map<string, Item>>();
 
-  handle(operation: string, request: Request): object {
+  handle(operation: string, request: Request & { TransactItems?: unknown[] }): object {
+    if (operation === 'TransactWriteItems') return this.transactWrite((request.TransactItems ?? invalid('no TransactItems')) as TransactWrite[]);
+    if (operation === 'TransactGetItems') return this.transactGet((request.TransactItems ?? invalid('no TransactItems')) as { Get: Request }[]);
     const table = this.table(request.TableName);
     switch (operation) {
       case 'GetItem': {
@@ -42,20 +63,57 @@ export class FakeDynamoDb {
       case 'PutItem': {
         const item = request.Item ?? invalid('PutItem without Item');
         const id = keyOf(hashKey(item));
-        this.check(table.get(id), request);
+        const old = table.get(id);
+        this.check(old, request);
         table.set(id, { ...item });
-        return {};
+        return returned(old, request);
       }
       case 'UpdateItem': {
         const id = keyOf(request.Key);
         const current = table.get(id);
         this.check(current, request);
         table.set(id, applyUpdate({ ...(current ?? request.Key!) }, request));
-        return {};
+        return returned(current, request);
       }
       default:
         return invalid(`unsupported operation ${operation}`);
     }
+  }
+
+  /** All conditions are evaluated first; any failure cancels every write, with a reason per item. */
+  private transactWrite(items: TransactWrite[]): object {
+    if (items.length === 0 || items.length > 100) invalid('TransactItems must hold 1 to 100 items');
+    const ops = items.map((entry) => {
+      const kinds = Object.keys(entry) as (keyof TransactWrite)[];
+      if (kinds.length !== 1 || !['ConditionCheck', 'Put', 'Update'].includes(kinds[0]!)) invalid(`unsupported transaction item ${JSON.stringify(kinds)}`);
+      const kind = kinds[0]!;
+      const request = entry[kind]!;
+      const id = keyOf(kind === 'Put' ? hashKey(request.Item ?? invalid('Put without Item')) : request.Key);
+      return { kind, request, table: this.table(request.TableName), id };
+    });
+    if (new Set(ops.map((op) => `${op.request.TableName}\u0000${op.id}`)).size !== ops.length) {
+      invalid('Transaction request cannot include multiple operations on one item');
+    }
+    const reasons: CancellationReason[] = ops.map(({ request, table, id }) => {
+      const current = table.get(id);
+      if (!request.ConditionExpression || new Parser(request.ConditionExpression, request).condition(current ?? {})) return { Code: 'None' };
+      return { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current ? { Item: current } : {}) };
+    });
+    if (reasons.some((reason) => reason.Code !== 'None')) {
+      throw new DynamoDbError('TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`, { CancellationReasons: reasons });
+    }
+    for (const { kind, request, table, id } of ops) {
+      if (kind === 'Put') table.set(id, { ...request.Item! });
+      if (kind === 'Update') table.set(id, applyUpdate({ ...(table.get(id) ?? request.Key!) }, request));
+    }
+    return {};
+  }
+
+  private transactGet(items: { Get: Request }[]): object {
+    return { Responses: items.map(({ Get }) => {
+      const item = this.table(Get.TableName).get(keyOf(Get.Key));
+      return item ? { Item: item } : {};
+    }) };
   }
 
   items(tableName: string): Item[] {
@@ -71,8 +129,15 @@ export class FakeDynamoDb {
   private check(item: Item | undefined, request: Request): void {
     if (!request.ConditionExpression) return;
     const parser = new Parser(request.ConditionExpression, request);
-    if (!parser.condition(item ?? {})) throw new DynamoDbError('ConditionalCheckFailedException', 'The conditional request failed');
+    if (parser.condition(item ?? {})) return;
+    const old = request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && item ? { Item: item } : {};
+    throw new DynamoDbError('ConditionalCheckFailedException', 'The conditional request failed', old);
   }
+}
+
+/** ReturnValues ALL_OLD: the item as it was before the write. */
+function returned(old: Item | undefined, request: Request): object {
+  return request.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
 }
 
 /** Tables are keyed by the attribute `pk` (the state table's hash key). */

@@ -20,6 +20,7 @@ import type {
   PauseState,
   PauseSwitch,
   StateStore,
+  TargetHistory,
   TargetRef,
 } from '../../functions/domain/ports.ts';
 
@@ -150,15 +151,16 @@ type RefCall<M extends string> = { method: M; ref: TargetRef };
 export type StateCall =
   | RefCall<'earlierDecision'>
   | { method: 'recordDecision'; ref: TargetRef; decision: EarlierDecision }
-  | RefCall<'lastAppliedIssuedAtMs'>
+  | RefCall<'history'>
   | { method: 'claim'; ref: TargetRef; request: ClaimRequest }
-  | { method: 'release'; ref: TargetRef; end: ClaimEnd };
+  | { method: 'release'; ref: TargetRef; end: ClaimEnd; decision?: EarlierDecision };
 
 /**
  * An in-memory StateStore that behaves like the DynamoDB one unless scripted: `decisions` holds
  * what earlier deliveries decided per `account/symbol/eventId`, `lastApplied` the issuedAt (ms) of
- * the last applied change per `account/symbol`; a claim is refused (superseded) for an event
- * issued before that, and its release after an applied change records the event's issuedAt.
+ * the last applied change per `account/symbol`; a claim answers an earlier decision first, and is
+ * refused (superseded) for an event issued before the last applied one; its release records the
+ * decision and, after an applied change, the event's issuedAt (both or, if scripted to fail, neither).
  * Scripted replies (a thrown error, a refused claim) win over the in-memory behaviour, one per call.
  */
 export class FakeStateStore implements StateStore {
@@ -200,31 +202,48 @@ export class FakeStateStore implements StateStore {
     this.calls.push({ method: 'claim', ref, request });
     const scripted = this.claimReplies.shift();
     if (scripted) return play(scripted);
+    const earlier = this.decisions.get(doneOf(ref));
+    if (earlier) return Promise.resolve({ status: 'decided-earlier', decision: earlier });
     const last = this.lastApplied.get(keyOf(ref));
     if (request.issuedAtMs !== undefined && last !== undefined && last > request.issuedAtMs) {
       return Promise.resolve({ status: 'superseded', newerIssuedAtMs: last });
     }
-    return Promise.resolve({ status: 'claimed', release: (end) => this.release(ref, request.issuedAtMs, end) });
+    return Promise.resolve({ status: 'claimed', release: (end, decision) => this.release(ref, request.issuedAtMs, end, decision) });
   }
 
-  lastAppliedIssuedAtMs(ref: TargetRef): Promise<number | undefined> {
-    this.calls.push({ method: 'lastAppliedIssuedAtMs', ref });
-    return Promise.resolve(this.lastApplied.get(keyOf(ref)));
+  history(ref: TargetRef): Promise<TargetHistory> {
+    this.calls.push({ method: 'history', ref });
+    const earlier = this.decisions.get(doneOf(ref));
+    const lastAppliedIssuedAtMs = this.lastApplied.get(keyOf(ref));
+    return Promise.resolve({ ...(earlier ? { earlier } : {}), ...(lastAppliedIssuedAtMs === undefined ? {} : { lastAppliedIssuedAtMs }) });
   }
 
-  /** [method, symbol] of every call, in order; release shows how the claim ended, e.g. `release(applied)`. */
+  /**
+   * [method, symbol] of every call, in order; a release shows how the claim ended and the decision
+   * it recorded, e.g. `release(applied, published)`, `release(not-applied, owed)`, `release(retrying)`.
+   */
   log(): string[] {
-    return this.calls.map((call) => `${call.method === 'release' ? `release(${call.end})` : call.method} ${call.ref.symbol}`);
+    const ended = (call: Extract<StateCall, { method: 'release' }>) =>
+      `release(${call.end}${call.decision ? `, ${call.decision.published ? 'published' : 'owed'}` : ''})`;
+    return this.calls.map((call) => `${call.method === 'release' ? ended(call) : call.method} ${call.ref.symbol}`);
+  }
+
+  /** [symbol, decision] of every decision recorded, on its own or with a release, in order. */
+  recorded(): [string, EarlierDecision][] {
+    return this.calls.flatMap((call): [string, EarlierDecision][] =>
+      call.method === 'recordDecision' || (call.method === 'release' && call.decision) ? [[call.ref.symbol, call.decision!]] : [],
+    );
   }
 
   callsOf<M extends StateCall['method']>(method: M): Extract<StateCall, { method: M }>[] {
     return this.calls.filter((call): call is Extract<StateCall, { method: M }> => call.method === method);
   }
 
-  private async release(ref: TargetRef, issuedAtMs: number | undefined, end: ClaimEnd): Promise<void> {
-    this.calls.push({ method: 'release', ref, end });
+  private async release(ref: TargetRef, issuedAtMs: number | undefined, end: ClaimEnd, decision: EarlierDecision | undefined): Promise<void> {
+    this.calls.push({ method: 'release', ref, end, ...(decision ? { decision } : {}) });
     await play(this.releaseReplies.shift() ?? answer(undefined));
     if (end === 'applied' && issuedAtMs !== undefined) this.lastApplied.set(keyOf(ref), issuedAtMs);
+    if (decision) this.decisions.set(doneOf(ref), decision);
   }
 }
 

@@ -25,12 +25,16 @@ export interface AwsJsonService {
   endpointId: string;
 }
 
-/** An error answered by the service, with its exception name (e.g. ConditionalCheckFailedException). */
+/**
+ * An error answered by the service, with its exception name (e.g. ConditionalCheckFailedException)
+ * and the rest of its body (`details`: e.g. DynamoDB's failed `Item` or `CancellationReasons`).
+ */
 export class AwsServiceError extends Error {
   constructor(
     readonly errorName: string,
     message: string,
     readonly statusCode: number,
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = errorName;
@@ -92,7 +96,7 @@ export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, st
     // __type is "namespace#ExceptionName" (DynamoDB) or "ExceptionName" (SSM), possibly with a
     // ":<uri>" suffix, which the protocol says to drop.
     const errorName = String(json.__type ?? `HTTP_${status}`).split('#').pop()!.split(':')[0]!;
-    throw new AwsServiceError(errorName, String(json.message ?? json.Message ?? `HTTP ${status}`), status);
+    throw new AwsServiceError(errorName, String(json.message ?? json.Message ?? `HTTP ${status}`), status, json);
   };
 }
 

@@ -1,9 +1,6 @@
 /**
  * The StateStore in one DynamoDB table (hash key `pk`, TTL attribute `expiresAt`):
  * - `key#<account>#<symbol>`: the last applied change (`lastEventId`, `lastIssuedAtMs`,
- *   `lastIssuedAt`), the events applied most recently (`recentApplied`, a JSON list, newest
- *   first, so a redelivery whose decision record was lost still learns its change was made even
- *   after a newer one; written under the lease, so no writer races it),
  *   `lastIssuedAt`), and a lease that serialises changes to that key across concurrent
  *   invocations (`lockOwner`, `lockedUntil`, and `lockToken`, one per claim, so that two deliveries
  *   of one event never share a lease; conditional writes). The event in flight is kept with
@@ -11,13 +8,21 @@
  *   before the change is sent and kept while its fate is unknown, so an older event waits for it
  *   or reads the leverage back to learn whether it applied;
  * - `done#<account>#<symbol>#<eventId>`: what an earlier delivery decided for this target (kept
- *   15 days, longer than the DLQs keep messages): published (no `verdict`), or still owed (`verdict`, JSON), so a redelivery publishes
- *   that decision instead of deciding again.
+ *   15 days, longer than the DLQs keep messages): published (no `verdict`), or still owed
+ *   (`verdict`, JSON), so a redelivery publishes that decision instead of deciding again.
+ *
+ * Two requests per target that changes leverage, each one transaction (TransactWriteItems):
+ * - the claim: a ConditionCheck that no decision item exists, and the key item's conditional
+ *   lease update. When either condition fails, DynamoDB hands back the item that failed it
+ *   (ReturnValuesOnConditionCheckFailure), so "decided earlier" and every refusal reason come
+ *   with the claim's one round trip, never a second read;
+ * - the release: the key item's update and the decision item, written together, so a key never
+ *   says "applied" without its decision, nor a decision exist beside a key still in flight.
  */
 import { randomUUID } from 'node:crypto';
 import { describeError, PermanentError, RetryableError, SkipDecision } from '../../domain/errors.ts';
 import type { Verdict } from '../../domain/outcome.ts';
-import type { Claim, ClaimEnd, ClaimRequest, Deadline, EarlierDecision, StateStore, TargetRef } from '../../domain/ports.ts';
+import type { Claim, ClaimEnd, ClaimRequest, Deadline, EarlierDecision, StateStore, TargetHistory, TargetRef } from '../../domain/ports.ts';
 import { type AwsJsonCall, type AwsJsonService, AwsServiceError, createAwsJsonClient } from '../aws-json/aws-json-client.ts';
 
 /** DynamoDB's wire protocol: JSON 1.0, targets `DynamoDB_20120810.<Operation>`. */
@@ -33,8 +38,6 @@ export function createDynamoDbCall(env: Record<string, string | undefined> = pro
  * what the first deliveries decided, or it decides again and may contradict a published outcome.
  */
 const DECISION_TTL_SECONDS = 15 * 24 * 3600;
-/** How many applied events a key remembers (eventIds are at most 128 characters: under 3 KB). */
-const RECENTLY_APPLIED = 20;
 /** Key items only matter while events for the key can still arrive; let idle ones expire. */
 const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -55,132 +58,190 @@ export class DynamoDbStateStore implements StateStore {
   ) {}
 
   async earlierDecision(ref: TargetRef, deadline?: Deadline): Promise<EarlierDecision | undefined> {
-    const item = await this.get(decisionKey(ref), deadline);
-    // TTL deletion can lag by hours: an expired record no longer counts.
-    if (item === undefined || (readNumber(item.expiresAt) ?? 0) <= this.nowSeconds()) return undefined;
-    const verdict = readText(item.verdict);
-    return verdict === undefined ? { published: true } : { published: false, verdict: decodeVerdict(verdict) };
+    const reply = await this.request<{ Item?: Item }>('GetItem', { TableName: this.tableName, Key: { pk: text(decisionKey(ref)) }, ConsistentRead: true }, deadline);
+    return this.decisionOf(reply.Item);
   }
 
   async recordDecision(ref: TargetRef, decision: EarlierDecision, deadline?: Deadline): Promise<void> {
-    const item = {
-      pk: text(decisionKey(ref)),
-      expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
-      ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
-    };
-    await this.request('PutItem', { TableName: this.tableName, Item: item }, deadline);
+    await this.request('PutItem', { TableName: this.tableName, Item: this.decisionItem(ref, decision) }, deadline);
   }
 
-  async lastAppliedIssuedAtMs(ref: TargetRef, deadline?: Deadline): Promise<number | undefined> {
-    return readNumber((await this.get(keyOf(ref), deadline))?.lastIssuedAtMs);
+  async history(ref: TargetRef, deadline?: Deadline): Promise<TargetHistory> {
+    const get = (pk: string) => ({ Get: { TableName: this.tableName, Key: { pk: text(pk) } } });
+    const reply = await this.request<{ Responses?: { Item?: Item }[] }>('TransactGetItems', { TransactItems: [get(decisionKey(ref)), get(keyOf(ref))] }, deadline);
+    const [decision, key] = reply.Responses ?? [];
+    const earlier = this.decisionOf(decision?.Item);
+    const lastAppliedIssuedAtMs = readNumber(key?.Item?.lastIssuedAtMs);
+    return { ...(earlier ? { earlier } : {}), ...(lastAppliedIssuedAtMs === undefined ? {} : { lastAppliedIssuedAtMs }) };
   }
 
+  /**
+   * One transaction: no decision item for this target, and the key item's lease. A key left in
+   * flight (a marker whose lease ran out) is taken over only by naming that marker (`replacing`),
+   * after the caller read the leverage back; the marker of this very event is taken over at once,
+   * and the claim says so (`seenBefore`), so that its change is read back before anything is sent.
+   */
   async claim(ref: TargetRef, request: ClaimRequest, deadline?: Deadline): Promise<Claim> {
+    const first = await this.tryClaim(ref, request, deadline);
+    if (first !== 'own-in-flight') return first;
+    const second = await this.tryClaim(ref, { ...request, replacing: ref.eventId, replacedAppliedLeverage: undefined }, deadline);
+    return second === 'own-in-flight' ? busy(ref, ref.eventId) : second;
+  }
+
+  private async tryClaim(ref: TargetRef, request: ClaimRequest, deadline: Deadline | undefined): Promise<Claim | 'own-in-flight'> {
     const now = this.now();
-    const { issuedAtMs, replacing } = request;
+    const { issuedAtMs, replacing, replacedAppliedLeverage } = request;
     // A lease is one delivery's, not one event's: a duplicate delivery of the event waits for it.
     const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now)';
+    // Its own change, applied or possibly applied, is never sent again without the caller knowing.
+    const notAppliedHere = ' AND (attribute_not_exists(lastEventId) OR lastEventId <> :owner)';
+    // No in-flight marker is overwritten unseen: whose change it is decides what happens next.
+    const marker = replacing === undefined ? ' AND attribute_not_exists(pendingEventId)' : ' AND pendingEventId = :replacing';
+    const inOrder = issuedAtMs === undefined ? '' : ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)';
     const token = this.newToken();
-    const newerPendingAllowed = replacing === undefined ? '' : ' OR pendingEventId = :replacing';
-    const inOrder =
-      ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
-      ` AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued${newerPendingAllowed})`;
-    let previous: Item | undefined;
+    const nowSeconds = this.nowSeconds();
+    const replacedDecision =
+      replacing !== undefined && replacing !== ref.eventId && replacedAppliedLeverage !== undefined
+        ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing }, { published: false, verdict: { status: 'APPLIED', leverage: replacedAppliedLeverage } }), ConditionExpression: 'attribute_not_exists(pk)' } }]
+        : [];
     try {
-      const reply = await this.request<{ Attributes?: Item }>('UpdateItem', {
-        TableName: this.tableName,
-        Key: { pk: text(keyOf(ref)) },
-        UpdateExpression:
-          'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
-          (issuedAtMs === undefined ? ' REMOVE pendingIssuedAtMs' : ', pendingIssuedAtMs = :issued'),
-        ConditionExpression: issuedAtMs === undefined ? free : free + inOrder,
-        ReturnValues: 'ALL_OLD',
-        ExpressionAttributeValues: {
-          ':owner': text(ref.eventId),
-          ':token': text(token),
-          ':now': number(now),
-          ':until': number(now + request.leaseMs),
-          ':expires': number(this.nowSeconds() + KEY_TTL_SECONDS),
-          ':leverage': number(request.leverage),
-          ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
-          ...(issuedAtMs === undefined || replacing === undefined ? {} : { ':replacing': text(replacing) }),
-        },
+      await this.request('TransactWriteItems', {
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: this.tableName,
+              Key: { pk: text(decisionKey(ref)) },
+              // TTL deletion can lag by hours: an expired record no longer counts.
+              ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds',
+              ExpressionAttributeValues: { ':nowSeconds': number(nowSeconds) },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: text(keyOf(ref)) },
+              UpdateExpression:
+                'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
+                (issuedAtMs === undefined ? ' REMOVE pendingIssuedAtMs' : ', pendingIssuedAtMs = :issued'),
+              ConditionExpression: free + notAppliedHere + marker + inOrder,
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              ExpressionAttributeValues: {
+                ':owner': text(ref.eventId),
+                ':token': text(token),
+                ':now': number(now),
+                ':until': number(now + request.leaseMs),
+                ':expires': number(nowSeconds + KEY_TTL_SECONDS),
+                ':leverage': number(request.leverage),
+                ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
+                ...(replacing === undefined ? {} : { ':replacing': text(replacing) }),
+              },
+            },
+          },
+          ...replacedDecision,
+        ],
       }, deadline);
-      previous = reply.Attributes;
     } catch (error) {
-      if (!(error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException')) throw wrap(error);
-      return this.refusal(ref, issuedAtMs, now, deadline);
+      const [decision, key, replaced] = cancellationReasons(error);
+      if (decision?.Code === 'ConditionalCheckFailed') return { status: 'decided-earlier', decision: await this.refusingDecision(ref, decision.Item, deadline) };
+      if (key?.Code === 'ConditionalCheckFailed') return this.refusal(ref, issuedAtMs, key.Item ?? (await this.get(keyOf(ref), deadline)), now);
+      // The replaced event recorded its own decision meanwhile: that one stands; take the key without.
+      if (replaced?.Code === 'ConditionalCheckFailed') return this.tryClaim(ref, { ...request, replacedAppliedLeverage: undefined }, deadline);
+      // Another delivery's transaction on the same key at the same moment (TransactionConflict).
+      if ([decision, key, replaced].some((reason) => reason?.Code === 'TransactionConflict')) busy(ref, undefined);
+      throw wrap(error);
     }
-    const recent = recentlyApplied(previous);
-    const seenBefore = appliedHere(previous, ref.eventId) ? 'applied' : readText(previous?.pendingEventId) === ref.eventId ? 'in-flight' : undefined;
     return {
       status: 'claimed',
-      ...(seenBefore ? { seenBefore } : {}),
-      release: (end, releaseDeadline) => this.release(ref, token, end, issuedAtMs, recent, releaseDeadline ?? deadline),
+      ...(replacing === ref.eventId ? { seenBefore: 'in-flight' as const } : {}),
+      release: (end, decision, releaseDeadline) => this.release(ref, token, end, issuedAtMs, decision, releaseDeadline ?? deadline),
     };
   }
 
-  /** Why a claim was refused: this event's own change is the last applied, a newer applied change, a newer one in flight, or a holder that is not newer. */
-  private async refusal(ref: TargetRef, issuedAtMs: number | undefined, now: number, deadline: Deadline | undefined): Promise<Claim> {
-    const current = await this.get(keyOf(ref), deadline);
+  /** Why a claim was refused, from the key item as the refusal returned it. */
+  private refusal(ref: TargetRef, issuedAtMs: number | undefined, current: Item | undefined, now: number): Claim | 'own-in-flight' {
     const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
     const pendingIssuedAtMs = readNumber(current?.pendingIssuedAtMs);
     const pendingEventId = readText(current?.pendingEventId);
-    if (appliedHere(current, ref.eventId)) return { status: 'applied-earlier' };
+    const pendingLeverage = readNumber(current?.pendingLeverage);
+    const lockOwner = readText(current?.lockOwner);
+    const lockedUntil = readNumber(current?.lockedUntil);
+    const leaseActive = lockedUntil !== undefined && lockedUntil >= now;
+    if (readText(current?.lastEventId) === ref.eventId) return { status: 'applied-earlier' };
     if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
       return { status: 'superseded', newerIssuedAtMs: lastIssuedAtMs };
     }
     if (issuedAtMs !== undefined && pendingIssuedAtMs !== undefined && pendingIssuedAtMs > issuedAtMs && pendingEventId !== undefined) {
-      const lockedUntil = readNumber(current?.lockedUntil);
-      return {
-        status: 'newer-in-flight',
-        eventId: pendingEventId,
-        issuedAtMs: pendingIssuedAtMs,
-        leverage: readNumber(current?.pendingLeverage),
-        leaseActive: readText(current?.lockOwner) === pendingEventId && lockedUntil !== undefined && lockedUntil >= now,
-      };
+      return { status: 'newer-in-flight', eventId: pendingEventId, issuedAtMs: pendingIssuedAtMs, leverage: pendingLeverage, leaseActive: lockOwner === pendingEventId && leaseActive };
     }
-    if (readText(current?.lockOwner) === ref.eventId) {
+    if (leaseActive && lockOwner === ref.eventId) {
       throw new RetryableError('SAME_EVENT_IN_FLIGHT', `another delivery of this event is changing ${ref.symbol} on ${ref.accountId} right now`);
     }
-    throw new RetryableError('KEY_BUSY', `event ${readText(current?.lockOwner) ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
+    if (leaseActive || pendingEventId === undefined) return busy(ref, lockOwner);
+    if (pendingEventId === ref.eventId) return 'own-in-flight';
+    return { status: 'older-in-flight', eventId: pendingEventId, leverage: pendingLeverage };
   }
 
   /**
-   * Frees the key. After an applied change, records which event it was and its issuedAt; after a
-   * `retrying` end, leaves the event marked as in flight. A lost lease changes nothing.
+   * Frees the key and records the decision in one transaction. After an applied change the key
+   * records which event it was and its issuedAt; after a `retrying` end it leaves the event marked
+   * as in flight. A lost lease changes nothing on the key; the decision is still recorded.
    */
   private async release(
     ref: TargetRef,
     token: string,
     end: ClaimEnd,
     issuedAtMs: number | undefined,
-    recent: string[],
+    decision: EarlierDecision | undefined,
     deadline: Deadline | undefined,
   ): Promise<void> {
     const applied = end === 'applied';
-    const recorded = applied
-      ? ['lastEventId = :owner', 'recentApplied = :recent', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])]
-      : [];
+    const recorded = applied ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])] : [];
     const inFlight = ['pendingIssuedAtMs', 'pendingEventId', 'pendingLeverage'];
     const removed = end === 'retrying' ? ['lockOwner', 'lockToken', 'lockedUntil'] : ['lockOwner', 'lockToken', 'lockedUntil', ...inFlight];
+    const keyUpdate = {
+      TableName: this.tableName,
+      Key: { pk: text(keyOf(ref)) },
+      UpdateExpression: `${recorded.length > 0 ? `SET ${recorded.join(', ')} ` : ''}REMOVE ${removed.join(', ')}`,
+      ConditionExpression: 'lockToken = :token',
+      // DynamoDB refuses values the expressions do not use.
+      ExpressionAttributeValues: {
+        ':token': text(token),
+        ...(applied ? { ':owner': text(ref.eventId) } : {}),
+        ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
+      },
+    };
     try {
-      await this.request('UpdateItem', {
-        TableName: this.tableName,
-        Key: { pk: text(keyOf(ref)) },
-        UpdateExpression: `${recorded.length > 0 ? `SET ${recorded.join(', ')} ` : ''}REMOVE ${removed.join(', ')}`,
-        ConditionExpression: 'lockToken = :token',
-        // DynamoDB refuses values the expressions do not use.
-        ExpressionAttributeValues: {
-          ':token': text(token),
-          ...(applied ? { ':owner': text(ref.eventId), ':recent': text(JSON.stringify([ref.eventId, ...recent.filter((id) => id !== ref.eventId)].slice(0, RECENTLY_APPLIED))) } : {}),
-          ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
-        },
-      }, deadline);
+      if (decision === undefined) await this.request('UpdateItem', keyUpdate, deadline);
+      else await this.request('TransactWriteItems', { TransactItems: [{ Update: keyUpdate }, { Put: { TableName: this.tableName, Item: this.decisionItem(ref, decision) } }] }, deadline);
     } catch (error) {
-      if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') return;
-      throw wrap(error);
+      const leaseLost = error instanceof AwsServiceError && (error.errorName === 'ConditionalCheckFailedException' || cancellationReasons(error)[0]?.Code === 'ConditionalCheckFailed');
+      if (!leaseLost) throw wrap(error);
+      if (decision !== undefined) await this.recordDecision(ref, decision, deadline);
     }
+  }
+
+  /** The decision item that refused a claim (read again only if the refusal did not carry it). */
+  private async refusingDecision(ref: TargetRef, item: Item | undefined, deadline: Deadline | undefined): Promise<EarlierDecision> {
+    const decision = this.decisionOf(item ?? (await this.get(decisionKey(ref), deadline)));
+    // Expired or deleted in between: nothing to go by, so the claim is retried, never guessed.
+    if (decision === undefined) throw new RetryableError('STATE_STORE_UNAVAILABLE', 'the state table refused the claim for a decision record it no longer holds');
+    return decision;
+  }
+
+  private decisionItem(ref: TargetRef, decision: EarlierDecision): Item {
+    return {
+      pk: text(decisionKey(ref)),
+      expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
+      ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
+    };
+  }
+
+  private decisionOf(item: Item | undefined): EarlierDecision | undefined {
+    // TTL deletion can lag by hours: an expired record no longer counts.
+    if (item === undefined || (readNumber(item.expiresAt) ?? 0) <= this.nowSeconds()) return undefined;
+    const verdict = readText(item.verdict);
+    return verdict === undefined ? { published: true } : { published: false, verdict: decodeVerdict(verdict) };
   }
 
   private async get(pk: string, deadline: Deadline | undefined): Promise<Item | undefined> {
@@ -192,7 +253,8 @@ export class DynamoDbStateStore implements StateStore {
     try {
       return await this.call<T>(operation, input, deadline);
     } catch (error) {
-      if (error instanceof AwsServiceError && error.errorName === 'ConditionalCheckFailedException') throw error;
+      // Refusals are answers, read by the caller; everything else is the table being unavailable.
+      if (error instanceof AwsServiceError && (error.errorName === 'ConditionalCheckFailedException' || error.errorName === 'TransactionCanceledException')) throw error;
       throw wrap(error);
     }
   }
@@ -202,19 +264,21 @@ export class DynamoDbStateStore implements StateStore {
   }
 }
 
-/** The key item's recently applied events; a list that does not decode counts as empty (the key item's `lastEventId` still counts). */
-function recentlyApplied(item: Item | undefined): string[] {
-  try {
-    const list: unknown = JSON.parse(readText(item?.recentApplied) ?? '[]');
-    return Array.isArray(list) ? list.filter((id): id is string => typeof id === 'string') : [];
-  } catch {
-    return [];
-  }
+interface CancellationReason {
+  Code?: string;
+  Item?: Item;
 }
 
-/** This event's change was applied to the key, whatever was applied after it. */
-function appliedHere(item: Item | undefined, eventId: string): boolean {
-  return readText(item?.lastEventId) === eventId || recentlyApplied(item).includes(eventId);
+/** A cancelled transaction's reasons, one per item in request order; none for any other error. */
+function cancellationReasons(error: unknown): (CancellationReason | undefined)[] {
+  if (!(error instanceof AwsServiceError) || error.errorName !== 'TransactionCanceledException') return [];
+  const reasons = error.details.CancellationReasons;
+  return Array.isArray(reasons) ? (reasons as CancellationReason[]) : [];
+}
+
+/** An event that is not newer holds the key: retried later. */
+function busy(ref: TargetRef, holder: string | undefined): never {
+  throw new RetryableError('KEY_BUSY', `event ${holder ?? 'unknown'} is changing ${ref.symbol} on ${ref.accountId} right now`);
 }
 
 function keyOf(ref: TargetRef): string {

@@ -50,8 +50,7 @@ export class ChaosAws {
 
   private readonly dynamodb: AwsJsonCall = async <T>(operation: string, input: object) => {
     await new Promise((resolve) => setImmediate(resolve));
-    const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string };
-    const pk = String(Object.values((request.Key ?? request.Item)?.pk ?? {})[0] ?? '');
+    const pk = keysOf(input).join(' + ');
     const failure = this.schedule[this.calls++] ?? false;
     const fail = (when: 'before' | 'after') => {
       this.failures.push({ operation, pk, when, invocation: this.invocation });
@@ -71,22 +70,33 @@ export class ChaosAws {
   };
 }
 
-/** One call against the in-memory table as DynamoDB answers it: ReturnValues ALL_OLD, errors as the AWS JSON client raises them. */
+/** The `pk` of every item a request touches (a transaction touches several), in request order. */
+function keysOf(input: object): string[] {
+  type Single = { Key?: Item; Item?: Item };
+  const request = input as Single & { TransactItems?: Record<string, Single>[] };
+  const singles = request.TransactItems ? request.TransactItems.map((entry) => Object.values(entry)[0]!) : [request];
+  return singles.map((single) => String(Object.values((single.Key ?? single.Item)?.pk ?? {})[0] ?? ''));
+}
+
+/** One call against the in-memory table as DynamoDB answers it, errors as the AWS JSON client raises them. */
 function applyToTable(table: FakeDynamoDb, operation: string, input: object): object {
-  const request = input as { TableName: string; Key?: Item; ReturnValues?: string };
   try {
-    const old = request.ReturnValues === 'ALL_OLD' ? (table.handle('GetItem', { TableName: request.TableName, Key: request.Key }) as { Item?: Item }).Item : undefined;
-    const reply = table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-    return old === undefined ? reply : { ...reply, Attributes: old };
+    return table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
   } catch (error) {
-    if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400);
+    if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400, error.details);
     throw error;
   }
 }
 
 /** Did the state store fail to record this target as completed (so a redelivery may decide it again)? */
 export function completionMarkerFailed(failures: readonly StateFailure[], accountId: string, symbol: string, eventId: string | undefined): boolean {
-  return failures.some((f) => f.operation === 'PutItem' && f.when === 'before' && f.pk === `done#${accountId}#${symbol}#${eventId}`);
+  return failures.some((f) => f.when === 'before' && recordsDecision(f.operation, f.pk.split(' + '), `done#${accountId}#${symbol}#${eventId}`));
+}
+
+/** A write of this decision item: on its own (PutItem) or with a release (TransactWriteItems); a claim's transaction only checks it. */
+export function recordsDecision(operation: string, pks: readonly string[], decisionPk: string): boolean {
+  if (operation === 'PutItem') return pks[0] === decisionPk;
+  return operation === 'TransactWriteItems' && pks[0]?.startsWith('key#') === true && pks[1] === decisionPk;
 }
 
 /**
@@ -98,8 +108,8 @@ export function completionMarkerFailed(failures: readonly StateFailure[], accoun
  * Each instance builds its own adapters over `dynamodb` and `ssm`, with its own clock.
  */
 export interface StateFailureRule {
-  operation?: 'GetItem' | 'PutItem' | 'UpdateItem';
-  /** Prefix of the item's key, e.g. `key#desk-1#BTCUSDT` or `done#`. */
+  operation?: 'GetItem' | 'PutItem' | 'UpdateItem' | 'TransactWriteItems' | 'TransactGetItems';
+  /** Prefix of the key of an item the call touches (any of a transaction's), e.g. `key#desk-1#BTCUSDT` or `done#`. */
   pkPrefix?: string;
   when: 'before' | 'after';
   error?: 'internal' | 'accessDenied';
@@ -131,7 +141,7 @@ export class SharedStateTable {
   readonly table = new FakeDynamoDb();
   readonly failures: StateFailure[] = [];
   readonly claims: TakenClaim[] = [];
-  /** Every DynamoDB call as it starts, by whom (tests wait for "container b tried to claim the key"). */
+  /** Every DynamoDB call as it starts, by whom (tests wait for "container b tried to claim the key"); a transaction's pk lists its items' keys joined by ' + '. */
   readonly calls: { operation: string; pk: string; instance?: string }[] = [];
   readonly pauseReads: PauseRead[] = [];
   /** The pause parameter's value; undefined = the parameter does not exist. */
@@ -149,11 +159,14 @@ export class SharedStateTable {
   }
 
   readonly dynamodb: AwsJsonCall = async <T>(operation: string, input: object) => {
-    const request = input as { TableName: string; Key?: Item; Item?: Item; ReturnValues?: string; ExpressionAttributeValues?: Item; UpdateExpression?: string };
-    const pk = String(Object.values((request.Key ?? request.Item)?.pk ?? {})[0] ?? '');
+    type Single = { TableName: string; Key?: Item; Item?: Item; ExpressionAttributeValues?: Item; UpdateExpression?: string };
+    const request = input as Single & { TransactItems?: Record<string, Single>[] };
+    const singles = request.TransactItems ? request.TransactItems.map((entry) => Object.values(entry)[0]!) : [request];
+    const pks = keysOf(input);
+    const pk = pks.join(' + ');
     this.calls.push({ operation, pk, instance: currentActor.getStore()?.instance });
     await this.tick(`dynamodb ${operation} ${pk}`);
-    const index = this.rules.findIndex(({ rule }) => (rule.operation ?? operation) === operation && pk.startsWith(rule.pkPrefix ?? ''));
+    const index = this.rules.findIndex(({ rule }) => (rule.operation ?? operation) === operation && pks.some((one) => one.startsWith(rule.pkPrefix ?? '')));
     const entry = this.rules[index];
     if (entry && --entry.left <= 0) this.rules.splice(index, 1);
     const fail = (rule: StateFailureRule) => {
@@ -167,15 +180,14 @@ export class SharedStateTable {
         : new AwsServiceError('InternalServerError', `chaos: ${operation} ${rule.when === 'after' ? 'applied, but its reply was lost' : 'failed'}`, 500);
     };
     if (entry?.rule.when === 'before') throw fail(entry.rule);
-    for (const value of [...Object.values(request.ExpressionAttributeValues ?? {}), ...Object.values(request.Item ?? {})]) {
+    for (const value of singles.flatMap((single) => [...Object.values(single.ExpressionAttributeValues ?? {}), ...Object.values(single.Item ?? {})])) {
       if (value && 'N' in value && !Number.isFinite(Number(value.N))) {
         throw new AwsServiceError('ValidationException', `The parameter cannot be converted to a numeric value: ${value.N}`, 400);
       }
     }
     const reply = applyToTable(this.table, operation, input);
-    if (operation === 'UpdateItem' && /SET lockOwner = :owner/.test(request.UpdateExpression ?? '')) {
-      this.claims.push({ seq: this.sequence(), pk, ...currentActor.getStore() });
-    }
+    const claimed = singles.find((single) => /SET lockOwner = :owner/.test(single.UpdateExpression ?? ''));
+    if (claimed) this.claims.push({ seq: this.sequence(), pk: keysOf(claimed)[0]!, ...currentActor.getStore() });
     if (entry?.rule.when === 'after') throw fail(entry.rule);
     return reply as T;
   };

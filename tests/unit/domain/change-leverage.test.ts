@@ -40,11 +40,12 @@ function harness(options: { policy?: Partial<Policy>; state?: boolean } = {}) {
     deadline: fixedDeadline(REMAINING_MS),
     log,
     now: () => NOW,
+    cleared: async () => undefined,
   };
   /** One target's verdict, its claim released as settle releases it once the outcome is out. */
   const execute = async (command = commandFor(), target = ETH, redelivered = false): Promise<TargetVerdict | undefined> => {
     const work = await executeTarget(command, target, accountExchange(command.accountId, deps), deps, redelivered);
-    await work.claim?.release(claimEndFor(work.verdict)).catch((error: unknown) => log.warn('could not release the claim', { detail: String(error) }));
+    await work.claim?.release(claimEndFor(work.verdict), undefined).catch((error: unknown) => log.warn('could not release the claim', { detail: String(error) }));
     return work.verdict.status === 'ALREADY_PUBLISHED' ? undefined : work.verdict;
   };
   /** [method symbol] of every exchange call, in order. */
@@ -74,8 +75,9 @@ describe('executeTarget: before anything is sent', () => {
     h.state.completedAlready('evt-1', 'desk-2', 'ETHUSDT');
     expect(await h.execute()).toBeUndefined();
     expect(h.exchangeLog()).toEqual([]);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT']);
-    expect(h.state.calls[0]).toEqual({ method: 'earlierDecision', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' } });
+    // The claim itself answers it: one request, nothing claimed.
+    expect(h.state.log()).toEqual(['claim ETHUSDT']);
+    expect(h.state.calls[0]).toMatchObject({ method: 'claim', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' } });
   });
 
   test('the same event on another symbol is not completed', async () => {
@@ -107,7 +109,7 @@ describe('executeTarget: before anything is sent', () => {
       error: { type: 'PermanentError', code: 'ABOVE_CAP', message: `leverage 10 is above the cap of 5 for ETHUSDT, and setting the cap would not lower the current ${current}` },
     });
     expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', 'release(not-applied) ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(not-applied) ETHUSDT']);
   });
 
   test('at its cap: applied', async () => {
@@ -118,9 +120,9 @@ describe('executeTarget: before anything is sent', () => {
   test.each([
     ['a RetryableError (state store down)', new RetryableError('STATE_STORE_UNAVAILABLE', 'the state table could not be used (x)'), { type: 'RetryableError', code: 'STATE_STORE_UNAVAILABLE', message: 'the state table could not be used (x)' }],
     ['anything else', new TypeError('boom'), { type: 'RetryableError', code: 'INTERNAL_ERROR', message: 'TypeError: boom' }],
-  ])('earlierDecision throwing %s: RETRY, no exchange call', async (_name, thrown, error) => {
+  ])('the claim throwing %s: RETRY, no exchange call', async (_name, thrown, error) => {
     const h = harness();
-    h.state.decisionReplies.push(raise(thrown));
+    h.state.claimReplies.push(raise(thrown));
     expect(view(await h.execute())).toEqual({ status: 'RETRY', error });
     expect(h.exchangeLog()).toEqual([]);
   });
@@ -135,7 +137,7 @@ describe('executeTarget: dry run reads, decides, and never changes anything', ()
     h.exchange.onRead(answer(setting(20)));
     expect(view(await h.execute(commandFor(command)))).toEqual({ status: 'DRY_RUN', leverage: 10, currentLeverage: 20 });
     expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'lastAppliedIssuedAtMs ETHUSDT']);
+    expect(h.state.log()).toEqual(['history ETHUSDT']);
   });
 
   test.each([
@@ -166,12 +168,19 @@ describe('executeTarget: dry run reads, decides, and never changes anything', ()
     expect((await h.execute(commandFor({ dryRun: true })))?.status).toBe('DRY_RUN');
   });
 
-  test('an event without issuedAt is never superseded, and the state is not asked', async () => {
+  test('an event without issuedAt is never superseded', async () => {
     const h = harness();
     h.state.appliedAlready('desk-2', 'ETHUSDT', '2026-11-25T10:00:01Z');
     h.exchange.onRead(answer(setting(20)));
     expect((await h.execute(commandFor({ dryRun: true, issuedAt: undefined, issuedAtMs: undefined })))?.status).toBe('DRY_RUN');
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT']);
+    expect(h.state.log()).toEqual(['history ETHUSDT']);
+  });
+
+  test('decided on an earlier delivery: that decision, nothing read', async () => {
+    const h = harness();
+    h.state.completedAlready('evt-1', 'desk-2', 'ETHUSDT');
+    expect(await h.execute(commandFor({ dryRun: true }))).toBeUndefined();
+    expect(h.exchangeLog()).toEqual([]);
   });
 
   test('without a state store: DRY_RUN after the read', async () => {
@@ -195,7 +204,7 @@ describe('executeTarget: the claim on account+symbol', () => {
     expect(h.state.callsOf('claim')).toEqual([
       { method: 'claim', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' }, request: { issuedAtMs: ISSUED_MS, leverage: 10, leaseMs: REMAINING_MS + 5000 } },
     ]);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', 'release(applied) ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(applied) ETHUSDT']);
     expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
   });
 
@@ -204,7 +213,7 @@ describe('executeTarget: the claim on account+symbol', () => {
     h.state.claimReplies.push(answer<Claim>({ status: 'superseded', newerIssuedAtMs: Date.parse('2026-11-25T10:05:00Z') }));
     expect(view(await h.execute())).toEqual(superseded('2026-11-25T10:05:00Z'));
     expect(h.exchangeLog()).toEqual([]);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT']);
   });
 
   test('the in-memory store refuses an event older than the last applied one', async () => {
@@ -236,7 +245,7 @@ describe('executeTarget: the claim on account+symbol', () => {
     const h = harness();
     h.exchange.onChange(reply);
     expect(view(await h.execute())).toEqual(verdict);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', `release(${end}) ETHUSDT`]);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', `release(${end}) ETHUSDT`]);
     expect(h.state.lastApplied.size).toBe(0);
   });
 
@@ -269,7 +278,7 @@ describe('executeTarget: reduce-only', () => {
     h.exchange.onRead(answer(setting(current)));
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(notAReduction(current, 10));
     expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT']);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', 'release(not-applied) ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(not-applied) ETHUSDT']);
   });
 
   test('current leverage higher: the read happens inside the claim, then APPLIED with the current leverage', async () => {
@@ -277,13 +286,12 @@ describe('executeTarget: reduce-only', () => {
     h.exchange.onRead(answer(setting(20))).onChange(answer(setting(10, '50000')));
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))).toEqual(applied(10, '50000', 20));
     expect(h.exchangeLog()).toEqual(['readLeverage ETHUSDT', 'changeLeverage ETHUSDT']);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', 'release(applied) ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(applied) ETHUSDT']);
   });
 
   test.each([
     ['left in flight before, its leverage in force: APPLIED without sending anything', 'in-flight', 10, applied(10, '50000'), ['readLeverage ETHUSDT']],
     ['left in flight before, leverage since lowered further: still never raised', 'in-flight', 4, notAReduction(4, 10), ['readLeverage ETHUSDT']],
-    ['applied before (its outcome lost): APPLIED without reading or sending', 'applied', 4, { status: 'APPLIED', leverage: 10 }, []],
     ['not seen before, leverage equal: SKIPPED as usual', undefined, 10, notAReduction(10, 10), ['readLeverage ETHUSDT']],
   ] as const)('a redelivery of a reduce-only event, %s', async (_name, seenBefore, current, verdict, exchangeCalls) => {
     const h = harness();
@@ -308,7 +316,7 @@ describe('executeTarget: reduce-only', () => {
     const h = harness();
     h.exchange.onRead(raise(new RetryableError('TIMEOUT', 'no response within 5000 ms')));
     expect(view(await h.execute(commandFor({ mode: 'reduce-only' })))?.status).toBe('RETRY');
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', 'release(not-applied) ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(not-applied) ETHUSDT']);
   });
 
   test('mode "set" does not read the current leverage', async () => {
@@ -444,10 +452,10 @@ describe('executeTarget: a redelivery after the event went stale', () => {
 
   test('decided and owed by an earlier delivery: that verdict, nothing read or sent', async () => {
     const h = harness();
-    h.state.decisionReplies.push(answer({ published: false as const, verdict: { status: 'APPLIED' as const, leverage: 10, maxNotionalValue: '5' } }));
+    h.state.claimReplies.push(answer<Claim>({ status: 'decided-earlier', decision: { published: false, verdict: { status: 'APPLIED', leverage: 10, maxNotionalValue: '5' } } }));
     expect(view(await h.execute(STALE_NOW_COMMAND()))).toEqual(applied(10, '5'));
     expect(h.exchangeLog()).toEqual([]);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT']);
   });
 
   test('left in flight by an earlier delivery, its leverage in force: APPLIED, not STALE_EVENT', async () => {
@@ -473,7 +481,7 @@ describe('executeTarget: a redelivery after the event went stale', () => {
     const verdict = await h.execute(STALE_NOW_COMMAND());
     expect(verdict && 'error' in verdict && verdict.error.code).toBe('STALE_EVENT');
     expect(h.exchangeLog()).toEqual([]);
-    expect(h.state.log()).toEqual(['earlierDecision ETHUSDT', 'claim ETHUSDT', 'release(not-applied) ETHUSDT']);
+    expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(not-applied) ETHUSDT']);
   });
 });
 

@@ -445,14 +445,21 @@ describe('processBatch: no call outlives the invocation', () => {
     const { exchange, credentials, state, publisher } = b.deps;
     b.deps.exchange = { ...exchange, changeLeverage: (c, s, l, d) => (note('exchange', d), exchange.changeLeverage(c, s, l, d)) };
     b.deps.credentials = { ...credentials, forAccount: (id, d) => (note('credentials', d), credentials.forAccount(id, d)) };
-    b.deps.state = { ...state!, recordDecision: (ref, decision, d) => (note('recordDecision', d), state!.recordDecision(ref, decision, d)) };
+    b.deps.state = {
+      ...state!,
+      claim: async (ref, request, d) => {
+        const claim = await state!.claim(ref, request, d);
+        if (claim.status !== 'claimed') return claim;
+        return { ...claim, release: (end, decision, releaseDeadline) => (note('release', releaseDeadline), claim.release(end, decision, releaseDeadline)) };
+      },
+    };
     b.deps.publisher = { publish: (o, d) => (note('publish', d), publisher.publish(o, d)) };
     await b.run([record('msg-1', event('evt-1'))]);
     expect(given).toEqual({
       credentials: [INVOCATION_MS - WORK_RESERVE_MS],
       exchange: [INVOCATION_MS - WORK_RESERVE_MS],
       publish: [INVOCATION_MS - RESPONSE_RESERVE_MS],
-      recordDecision: [INVOCATION_MS - CHECK_RESERVE_MS],
+      release: [INVOCATION_MS - CHECK_RESERVE_MS],
     });
   });
 });
@@ -484,8 +491,8 @@ describe('processBatch: an event with several targets', () => {
       ['ETHUSDT', 7, 7],
       ['SOLUSDT', 3, 3],
     ]);
-    // Asked per exchange call: the real store caches and shares one fetch per account.
-    expect(h.credentials.accountIds).toEqual(['default', 'default', 'default']);
+    // Fetched once per record, while its targets are claimed.
+    expect(h.credentials.accountIds).toEqual(['default']);
   });
 
   test('the targets run concurrently', async () => {
@@ -696,7 +703,8 @@ describe('processBatch: the pause switch', () => {
     ]);
     expect(h.published()).toEqual([['msg-2', 'REJECTED', 'INVALID_EVENT']]);
     expect(h.exchange.calls).toEqual([]);
-    expect(h.credentials.accountIds).toEqual([]);
+    // The first record fetched its credentials while the switch was read; the others waited behind it.
+    expect(h.credentials.accountIds).toEqual(['default']);
     expect(pause.reads).toBe(1);
   });
 
@@ -725,7 +733,7 @@ describe('processBatch: the pause switch', () => {
   });
 });
 
-describe('processBatch: the exchange is prepared (Binance: its clock measured) alongside the credential reads', () => {
+describe('processBatch: the exchange is prepared (Binance: its clock measured) alongside the pause switch, the claims and the credential reads', () => {
   function preparing(pause: FakePauseSwitch) {
     const h = harness({ pause, remainingMs: 20_000 });
     const order: string[] = [];
@@ -744,17 +752,23 @@ describe('processBatch: the exchange is prepared (Binance: its clock measured) a
     return { ...h, order, given };
   }
 
-  test('after the pause switch says go, before the credentials are read, within the work phase', async () => {
-    const h = preparing(new FakePauseSwitch(answer({ paused: false })));
-    await h.run([record('msg-1', event('evt-1')), record('msg-2', event('evt-2', { accountId: 'desk-2' }))]);
+  test('at once, without waiting for the pause switch, within the work phase', async () => {
+    const switchRead = deferred<PauseState>();
+    const h = preparing(new FakePauseSwitch(waitFor(switchRead)));
+    const running = h.run([record('msg-1', event('evt-1')), record('msg-2', event('evt-2', { accountId: 'desk-2' }))]);
+    await settleUntil(() => h.order.length === 3);
+    expect(h.exchange.calls).toEqual([]);
+    switchRead.resolve({ paused: false });
+    expect(summary(await running).map(([id, disposition]) => [id, disposition])).toEqual([['msg-1', 'acknowledge'], ['msg-2', 'acknowledge']]);
     expect(h.order).toEqual(['prepare', 'credentials', 'credentials']);
     expect(h.given).toEqual([20_000 - WORK_RESERVE_MS]);
   });
 
-  test('not while paused: then nothing at all may reach the exchange', async () => {
+  test('while paused too (the clock read is public and unsigned), but nothing signed reaches the exchange', async () => {
     const h = preparing(new FakePauseSwitch(answer({ paused: true })));
     await h.run([record('msg-1', event('evt-1'))]);
-    expect(h.order).toEqual([]);
+    expect(h.order).toEqual(['prepare', 'credentials']);
+    expect(h.exchange.calls).toEqual([]);
   });
 });
 
@@ -910,7 +924,7 @@ describe('processBatch: with a state store', () => {
       ['evt-1', 'XRPUSDT', 'REJECTED', -4028],
       ['evt-1', 'ETHUSDT', 'FAILED', 'NETWORK_ERROR'],
     ]);
-    expect(h.state.callsOf('recordDecision').map((call) => [call.ref.symbol, call.decision])).toEqual([
+    expect(h.state.recorded()).toEqual([
       ['BTCUSDT', { published: true }],
       ['SOLUSDT', { published: true }],
       ['XRPUSDT', { published: true }],
@@ -922,7 +936,7 @@ describe('processBatch: with a state store', () => {
     h.publisher.failures.push(new RetryableError('OUTCOME_PUBLISH_FAILED', 'sns down'));
     const [result] = await h.run([record('msg-1', multi('evt-1'))]);
     expect([result?.disposition, result?.error?.code, result?.outcomes.map((o) => o.symbol)]).toEqual(['retry', 'OUTCOME_PUBLISH_FAILED', ['ETHUSDT', 'SOLUSDT']]);
-    expect(h.state.callsOf('recordDecision').map((call) => [call.ref.symbol, call.decision.published])).toEqual([
+    expect(h.state.recorded().map(([symbol, decision]) => [symbol, decision.published])).toEqual([
       ['BTCUSDT', false],
       ['ETHUSDT', true],
       ['SOLUSDT', true],
@@ -943,7 +957,8 @@ describe('processBatch: with a state store', () => {
       await publish(outcome);
     };
     await h.run([record('msg-1', event('evt-1'))]);
-    expect([...order, ...h.state.log()]).toEqual(['publish BTCUSDT', 'earlierDecision BTCUSDT', 'claim BTCUSDT', 'release(applied) BTCUSDT', 'recordDecision BTCUSDT']);
+    // Two state-table requests: the claim, and its release together with the decision.
+    expect([...order, ...h.state.log()]).toEqual(['publish BTCUSDT', 'claim BTCUSDT', 'release(applied, published) BTCUSDT']);
     expect(h.state.calls.findIndex((call) => call.method === 'release')).toBeGreaterThan(h.state.calls.findIndex((call) => call.method === 'claim'));
   });
 

@@ -1,46 +1,54 @@
+/**
+ * The DynamoDB state store against the in-memory DynamoDB (local/aws/in-memory-dynamodb.ts: the
+ * conditions, updates and transactions evaluated as DynamoDB does; the same behaviour runs against
+ * moto in tests/integration/local-aws/state-store-moto.test.ts). Every test also counts the
+ * requests: a target that changes leverage costs two (the claim; the release with its decision).
+ */
 import { AwsServiceError, type AwsJsonCall } from '../../../../functions/adapters/aws-json/aws-json-client.ts';
 import { DynamoDbStateStore } from '../../../../functions/adapters/dynamodb/state-store.ts';
 import { PermanentError, RetryableError, SkipDecision } from '../../../../functions/domain/errors.ts';
 import type { Verdict } from '../../../../functions/domain/outcome.ts';
 import type { Claim, ClaimRequest, EarlierDecision, TargetRef } from '../../../../functions/domain/ports.ts';
-import { answer, play, raise, rejectionOf, type Reply } from '../../../support/fakes.ts';
+import { DynamoDbError, FakeDynamoDb, type Item } from '../../../../local/aws/in-memory-dynamodb.ts';
+import { rejectionOf } from '../../../support/fakes.ts';
 
 const TABLE = 'leverage-guard-state';
-const NOW = Date.UTC(2026, 10, 25, 10, 0, 0) + 750; // mid-second: seconds are rounded down
-const NOW_SECONDS = Math.floor(NOW / 1000);
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0) + 750; // mid-second: seconds are rounded down
 const REF: TargetRef = { eventId: 'evt-1', accountId: 'desk-2', symbol: 'BTCUSDT' };
 const ISSUED_MS = Date.parse('2026-11-25T09:59:00Z');
 const REQUEST: ClaimRequest = { issuedAtMs: ISSUED_MS, leverage: 5, leaseMs: 15_000 };
-const UNORDERED: ClaimRequest = { leverage: 5, leaseMs: 15_000 };
-const KEY = { pk: { S: 'key#desk-2#BTCUSDT' } };
-const DONE = { pk: { S: 'done#desk-2#BTCUSDT#evt-1' } };
-// A lease is one delivery's (its token), so a second delivery of the same event does not share it.
-const FREE = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now)';
-const TOKEN = 'claim-token-1';
-const IN_ORDER =
-  ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
-  ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued)';
-const IN_ORDER_REPLACING =
-  ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)' +
-  ' AND (attribute_not_exists(pendingIssuedAtMs) OR pendingIssuedAtMs <= :issued OR pendingEventId = :replacing)';
+const KEY_PK = 'key#desk-2#BTCUSDT';
+const DONE_PK = 'done#desk-2#BTCUSDT#evt-1';
+const DAY_S = 86_400;
 
-const conditionFailed = () => new AwsServiceError('ConditionalCheckFailedException', 'The conditional request failed', 400);
-const throttled = () => new AwsServiceError('ProvisionedThroughputExceededException', 'Rate of requests exceeds the allowed throughput', 400);
-
-/** A scripted AwsJsonCall: records [operation, input]; answers from its script, then `{}`. */
-function storeWith(...replies: Reply<unknown>[]) {
-  const requests: [string, object][] = [];
+/** One shared table; each `store()` is another container's adapter with the shared clock. */
+function world() {
+  const table = new FakeDynamoDb();
+  const clock = { now: T0 };
+  const requests: string[] = [];
+  const faults: ((operation: string, input: object) => Error | undefined)[] = [];
   const call = (async (operation: string, input: object) => {
-    requests.push([operation, input]);
-    return play(replies.shift() ?? answer({}));
+    requests.push(operation);
+    const fault = faults.shift()?.(operation, input);
+    if (fault) throw fault;
+    try {
+      return table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+    } catch (error) {
+      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400, error.details);
+      throw error;
+    }
   }) as AwsJsonCall;
-  return { requests, store: new DynamoDbStateStore(call, TABLE, () => NOW, () => TOKEN) };
+  let tokens = 0;
+  const store = () => new DynamoDbStateStore(call, TABLE, () => clock.now, () => `token-${++tokens}`);
+  const item = (pk: string): Item | undefined => table.items(TABLE).find((i) => 'S' in i.pk! && i.pk.S === pk);
+  /** Requests made by `run`, by operation. */
+  const counted = async <T>(run: () => Promise<T>): Promise<[T, string[]]> => {
+    const before = requests.length;
+    const result = await run();
+    return [result, requests.slice(before)];
+  };
+  return { table, clock, requests, faults, call, store, item, counted };
 }
-
-const getItem = (Key: object) => ['GetItem', { TableName: TABLE, Key, ConsistentRead: true }];
-const keyItem = (attributes: Record<string, { S: string } | { N: string }>) => answer({ Item: { ...KEY, ...attributes } });
-const n = (value: number) => ({ N: String(value) });
-const s = (value: string) => ({ S: value });
 
 async function claimed(claim: Promise<Claim>) {
   const result = await claim;
@@ -48,416 +56,317 @@ async function claimed(claim: Promise<Claim>) {
   return result;
 }
 
-describe('DynamoDbStateStore: earlier decisions', () => {
-  test.each([
-    ['a published record that expires later', { Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1) } }, { published: true }],
-    ['a record that expires this second (TTL deletion lags)', { Item: { ...DONE, expiresAt: n(NOW_SECONDS) } }, undefined],
-    ['an expired record', { Item: { ...DONE, expiresAt: n(NOW_SECONDS - 3600) } }, undefined],
-    ['an expired record that still owes its outcome', { Item: { ...DONE, expiresAt: n(NOW_SECONDS - 1), verdict: s('{"status":"APPLIED","leverage":5}') } }, undefined],
-    ['a record without expiresAt', { Item: DONE }, undefined],
-    ['no record', {}, undefined],
-    ['a record that owes its outcome', { Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1), verdict: s('{"status":"APPLIED","leverage":5,"maxNotionalValue":"100"}') } },
-      { published: false, verdict: { status: 'APPLIED', leverage: 5, maxNotionalValue: '100' } }],
-  ])('earlierDecision with %s', async (_name, reply, decision) => {
-    const { requests, store } = storeWith(answer(reply));
-    await expect(store.earlierDecision(REF)).resolves.toEqual(decision);
-    expect(requests).toEqual([getItem(DONE)]);
+const newer = (eventId: string, ms = 60_000): [TargetRef, ClaimRequest] => [{ ...REF, eventId }, { ...REQUEST, issuedAtMs: ISSUED_MS + ms, leverage: 3 }];
+const older = (eventId: string, ms = 60_000): [TargetRef, ClaimRequest] => [{ ...REF, eventId }, { ...REQUEST, issuedAtMs: ISSUED_MS - ms, leverage: 8 }];
+
+describe('DynamoDbStateStore: two requests per target that changes leverage', () => {
+  test('the claim is one transaction; it holds the key and marks the event in flight with what it will set', async () => {
+    const w = world();
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, REQUEST));
+    expect(claim.status).toBe('claimed');
+    expect(requests).toEqual(['TransactWriteItems']);
+    expect(w.item(KEY_PK)).toMatchObject({
+      lockOwner: { S: 'evt-1' }, lockToken: { S: 'token-1' }, lockedUntil: { N: String(T0 + 15_000) },
+      pendingEventId: { S: 'evt-1' }, pendingIssuedAtMs: { N: String(ISSUED_MS) }, pendingLeverage: { N: '5' },
+    });
+    expect(w.item(DONE_PK)).toBeUndefined();
+  });
+
+  test('the release frees the key, records the applied change and the decision, in one transaction', async () => {
+    const w = world();
+    const claim = await claimed(w.store().claim(REF, REQUEST));
+    const [, requests] = await w.counted(() => claim.release('applied', { published: true }));
+    expect(requests).toEqual(['TransactWriteItems']);
+    const key = w.item(KEY_PK)!;
+    expect(key).toMatchObject({ lastEventId: { S: 'evt-1' }, lastIssuedAtMs: { N: String(ISSUED_MS) }, lastIssuedAt: { S: '2026-11-25T09:59:00.000Z' } });
+    expect(Object.keys(key).filter((name) => name.startsWith('lock') || name.startsWith('pending'))).toEqual([]);
+    expect(w.item(DONE_PK)).toEqual({ pk: { S: DONE_PK }, expiresAt: { N: String(Math.floor(T0 / 1000) + 15 * DAY_S) } });
+  });
+
+  test('a redelivery of a decided target learns it from its claim: one request, nothing claimed', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(REF, REQUEST))).release('applied', { published: true });
+    w.clock.now += 60_000;
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, REQUEST));
+    expect(claim).toEqual({ status: 'decided-earlier', decision: { published: true } });
+    expect(requests).toEqual(['TransactWriteItems']);
+    expect(w.item(KEY_PK)?.lockOwner).toBeUndefined();
+  });
+
+  test.each<[string, Verdict]>([
+    ['APPLIED, capped', { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 20, capped: true }],
+    ['DRY_RUN', { status: 'DRY_RUN', leverage: 3, currentLeverage: 10 }],
+  ])('an owed %s verdict, recorded with the release, comes back unchanged with the next claim', async (_name, verdict) => {
+    const w = world();
+    await (await claimed(w.store().claim(REF, REQUEST))).release('applied', { published: false, verdict });
+    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'decided-earlier', decision: { published: false, verdict } });
+  });
+
+  test('an owed SKIPPED verdict comes back with a SkipDecision of the same code, message and leverage', async () => {
+    const w = world();
+    const verdict: Verdict = { status: 'SKIPPED', error: new SkipDecision('NOT_A_REDUCTION', 'current 3 is not above 5', 3), currentLeverage: 3 };
+    await (await claimed(w.store().claim(REF, REQUEST))).release('not-applied', { published: false, verdict });
+    const claim = await w.store().claim(REF, REQUEST);
+    if (claim.status !== 'decided-earlier' || claim.decision.published || !('error' in claim.decision.verdict)) throw new Error(JSON.stringify(claim));
+    const { error } = claim.decision.verdict;
+    expect([error instanceof SkipDecision, error.code, error.message, (error as SkipDecision).currentLeverage]).toEqual([true, 'NOT_A_REDUCTION', 'current 3 is not above 5', 3]);
+  });
+
+  test('an owed REJECTED verdict comes back with a PermanentError keeping a numeric Binance code', async () => {
+    const w = world();
+    await w.store().recordDecision(REF, { published: false, verdict: { status: 'REJECTED', error: new PermanentError(-2027, 'Exceeded the maximum allowable position') } });
+    const claim = await w.store().claim(REF, REQUEST);
+    if (claim.status !== 'decided-earlier' || claim.decision.published || !('error' in claim.decision.verdict)) throw new Error(JSON.stringify(claim));
+    expect([claim.decision.verdict.error instanceof PermanentError, claim.decision.verdict.error instanceof SkipDecision, claim.decision.verdict.error.code]).toEqual([true, false, -2027]);
   });
 
   test.each([
     ['not JSON', '{"status":"APPLI'],
     ['JSON null', 'null'],
-    ['an empty object', '{}'],
-    ['a number', '42'],
-    ['SKIPPED without its error', '{"status":"SKIPPED"}'],
     ['APPLIED without a leverage', '{"status":"APPLIED"}'],
+    ['SKIPPED without its error', '{"status":"SKIPPED"}'],
     ['FAILED (never recorded as decided)', '{"status":"FAILED","error":{"code":"X","message":"m"}}'],
-  ])('an owed verdict that does not decode (%s): RetryableError STATE_STORE_UNAVAILABLE, never guessed at', async (_name, verdict) => {
-    const { store } = storeWith(answer({ Item: { ...DONE, expiresAt: n(NOW_SECONDS + 1), verdict: s(verdict) } }));
-    const error = await rejectionOf<RetryableError>(store.earlierDecision(REF));
+  ])('a decision item whose verdict does not decode (%s): RetryableError STATE_STORE_UNAVAILABLE, never guessed at', async (_name, verdict) => {
+    const w = world();
+    w.table.handle('PutItem', { TableName: TABLE, Item: { pk: { S: DONE_PK }, expiresAt: { N: String(Math.floor(T0 / 1000) + 60) }, verdict: { S: verdict } } });
+    const error = await rejectionOf<RetryableError>(w.store().claim(REF, REQUEST));
     expect([error instanceof RetryableError, error.code]).toEqual([true, 'STATE_STORE_UNAVAILABLE']);
-    expect(error.message).toMatch(/^the state table could not be used \((SyntaxError|Error): /);
+    expect(w.item(KEY_PK)).toBeUndefined();
   });
 
-  test('a published decision is recorded for 15 days (longer than a DLQ keeps the event) without a verdict', async () => {
-    const { requests, store } = storeWith();
-    await expect(store.recordDecision(REF, { published: true })).resolves.toBeUndefined();
-    expect(requests).toEqual([['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 15 * 86_400) } }]]);
-  });
-
-  test('an owed decision is recorded for 15 days with its verdict as JSON', async () => {
-    const { requests, store } = storeWith();
-    const verdict: Verdict = { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 20, capped: true };
-    await store.recordDecision(REF, { published: false, verdict });
-    expect(requests).toEqual([
-      ['PutItem', { TableName: TABLE, Item: { ...DONE, expiresAt: n(NOW_SECONDS + 15 * 86_400), verdict: s(JSON.stringify(verdict)) } }],
-    ]);
-  });
-
-  /** Records the decision, then reads back the item exactly as it was put. */
-  async function roundTrip(verdict: Verdict): Promise<EarlierDecision | undefined> {
-    const writer = storeWith();
-    await writer.store.recordDecision(REF, { published: false, verdict });
-    const [, put] = writer.requests[0] as [string, { Item: object }];
-    return storeWith(answer({ Item: put.Item })).store.earlierDecision(REF);
-  }
-
-  test.each<[string, Verdict]>([
-    ['APPLIED, capped', { status: 'APPLIED', leverage: 5, maxNotionalValue: '250000', currentLeverage: 20, capped: true }],
-    ['APPLIED, read back (no maxNotionalValue)', { status: 'APPLIED', leverage: 5 }],
-    ['DRY_RUN', { status: 'DRY_RUN', leverage: 3, currentLeverage: 10 }],
-  ])('an owed %s verdict round-trips unchanged', async (_name, verdict) => {
-    await expect(roundTrip(verdict)).resolves.toEqual({ published: false, verdict });
-  });
-
-  test('an owed SKIPPED verdict comes back with a SkipDecision of the same code, message and leverage', async () => {
-    const decision = await roundTrip({ status: 'SKIPPED', error: new SkipDecision('SUPERSEDED', 'a newer event set 2x', 20), currentLeverage: 20 });
-    if (decision?.published !== false || !('error' in decision.verdict)) throw new Error(`expected an owed SKIPPED verdict, got ${JSON.stringify(decision)}`);
-    const { error } = decision.verdict;
-    expect(error).toBeInstanceOf(SkipDecision);
-    expect([decision.verdict.status, decision.verdict.currentLeverage, error.code, error.message, (error as SkipDecision).currentLeverage]).toEqual([
-      'SKIPPED', 20, 'SUPERSEDED', 'a newer event set 2x', 20,
-    ]);
-  });
-
-  test('an owed REJECTED verdict comes back with a PermanentError (not a SkipDecision) keeping a numeric Binance code', async () => {
-    const decision = await roundTrip({ status: 'REJECTED', error: new PermanentError(-2027, 'Exceeded the maximum allowable position at current leverage.') });
-    if (decision?.published !== false || !('error' in decision.verdict)) throw new Error(`expected an owed REJECTED verdict, got ${JSON.stringify(decision)}`);
-    const { error } = decision.verdict;
-    expect([error instanceof PermanentError, error instanceof SkipDecision, error.retryable]).toEqual([true, false, false]);
-    expect([decision.verdict.status, error.code, error.message]).toEqual(['REJECTED', -2027, 'Exceeded the maximum allowable position at current leverage.']);
+  test.each([
+    ['expires this second (TTL deletion lags)', 0],
+    ['expired an hour ago', -3600],
+  ])('a decision item that %s does not count: the claim goes ahead', async (_name, offsetS) => {
+    const w = world();
+    w.table.handle('PutItem', { TableName: TABLE, Item: { pk: { S: DONE_PK }, expiresAt: { N: String(Math.floor(T0 / 1000) + offsetS) } } });
+    expect((await w.store().claim(REF, REQUEST)).status).toBe('claimed');
   });
 });
 
-describe('DynamoDbStateStore: lastAppliedIssuedAtMs', () => {
-  test.each([
-    ['the recorded instant', { Item: { ...KEY, lastIssuedAt: s('2026-11-25T09:59:00.000Z'), lastIssuedAtMs: n(ISSUED_MS) } }, ISSUED_MS],
-    ['a key item that never had a change applied', { Item: { ...KEY, lockOwner: s('evt-0') } }, undefined],
-    ['no key item', {}, undefined],
-  ])('%s', async (_name, reply, issuedAtMs) => {
-    const { requests, store } = storeWith(answer(reply));
-    await expect(store.lastAppliedIssuedAtMs(REF)).resolves.toBe(issuedAtMs);
-    expect(requests).toEqual([getItem(KEY)]);
-  });
-});
-
-describe('DynamoDbStateStore: claim', () => {
-  const SET = 'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage';
-  const common = {
-    ':owner': s('evt-1'),
-    ':token': s(TOKEN),
-    ':now': n(NOW),
-    ':until': n(NOW + 15_000),
-    ':expires': n(NOW_SECONDS + 30 * 86_400),
-    ':leverage': n(5),
-  };
-
-  test('with issuedAt: the key must be free and no newer event applied or in flight; the event and its leverage are marked in flight', async () => {
-    const { requests, store } = storeWith();
-    expect((await store.claim(REF, REQUEST)).status).toBe('claimed');
-    expect(requests).toEqual([
-      ['UpdateItem', {
-        TableName: TABLE,
-        Key: KEY,
-        UpdateExpression: `${SET}, pendingIssuedAtMs = :issued`,
-        ConditionExpression: FREE + IN_ORDER,
-        ReturnValues: 'ALL_OLD',
-        ExpressionAttributeValues: { ...common, ':issued': n(ISSUED_MS) },
-      }],
-    ]);
+describe('DynamoDbStateStore: refusals come with the claim, never a second read', () => {
+  test('a newer change was applied: superseded, with its issuedAt', async () => {
+    const w = world();
+    const [ref, request] = newer('evt-2');
+    await (await claimed(w.store().claim(ref, request))).release('applied', { published: true });
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, REQUEST));
+    expect(claim).toEqual({ status: 'superseded', newerIssuedAtMs: ISSUED_MS + 60_000 });
+    expect(requests).toEqual(['TransactWriteItems']);
   });
 
-  test('without issuedAt: the key must be free, nothing is ordered, and no stale pending instant is left behind', async () => {
-    const { requests, store } = storeWith();
-    expect((await store.claim(REF, UNORDERED)).status).toBe('claimed');
-    expect(requests).toEqual([
-      ['UpdateItem', {
-        TableName: TABLE,
-        Key: KEY,
-        UpdateExpression: `${SET} REMOVE pendingIssuedAtMs`,
-        ConditionExpression: FREE,
-        ReturnValues: 'ALL_OLD',
-        ExpressionAttributeValues: common,
-      }],
-    ]);
+  test('an equally old or older change was applied: claimed', async () => {
+    const w = world();
+    const [ref, request] = older('evt-0', 0);
+    await (await claimed(w.store().claim(ref, request))).release('applied', { published: true });
+    expect((await w.store().claim(REF, REQUEST)).status).toBe('claimed');
   });
 
-  test('replacing a stale in-flight newer event: only that very event may be newer, and the key must still be free', async () => {
-    const { requests, store } = storeWith(answer({ Attributes: { ...KEY, pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 60_000) } }));
-    const claim = await claimed(store.claim(REF, { ...REQUEST, replacing: 'evt-9' }));
-    expect(claim.seenBefore).toBeUndefined();
-    expect(requests).toEqual([
-      ['UpdateItem', {
-        TableName: TABLE,
-        Key: KEY,
-        UpdateExpression: `${SET}, pendingIssuedAtMs = :issued`,
-        ConditionExpression: FREE + IN_ORDER_REPLACING,
-        ReturnValues: 'ALL_OLD',
-        ExpressionAttributeValues: { ...common, ':issued': n(ISSUED_MS), ':replacing': s('evt-9') },
-      }],
-    ]);
+  test('a newer event holds the key: newer-in-flight with its leverage, lease active', async () => {
+    const w = world();
+    await claimed(w.store().claim(...newer('evt-2')));
+    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'newer-in-flight', eventId: 'evt-2', issuedAtMs: ISSUED_MS + 60_000, leverage: 3, leaseActive: true });
   });
 
-  test('replacing without issuedAt: nothing is ordered, so nothing to replace', async () => {
-    const { requests, store } = storeWith();
-    await claimed(store.claim(REF, { ...UNORDERED, replacing: 'evt-9' }));
-    const [, input] = requests[0] as [string, { ConditionExpression: string; ExpressionAttributeValues: object }];
-    expect([input.ConditionExpression, input.ExpressionAttributeValues]).toEqual([FREE, common]);
+  test('a newer event left the key in flight and its lease ran out: leaseActive false; taking it over names it', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(...newer('evt-2')))).release('retrying', undefined);
+    w.clock.now += 1;
+    await expect(w.store().claim(REF, REQUEST)).resolves.toMatchObject({ status: 'newer-in-flight', eventId: 'evt-2', leaseActive: false });
+    expect((await w.store().claim(REF, { ...REQUEST, replacing: 'evt-2' })).status).toBe('claimed');
+    expect(w.item(KEY_PK)?.pendingEventId).toEqual({ S: 'evt-1' });
   });
 
-  test.each([
-    ['a newer change was applied: superseded, with its instant',
-      { lastIssuedAt: s('2026-11-25T10:00:00.000Z'), lastIssuedAtMs: n(ISSUED_MS + 60_000) },
-      { status: 'superseded', newerIssuedAtMs: ISSUED_MS + 60_000 }],
-    ['a newer change was applied and another is in flight: superseded (the applied one decides)',
-      { lastIssuedAtMs: n(ISSUED_MS + 1), pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 2), lockOwner: s('evt-9'), lockedUntil: n(NOW + 1) },
-      { status: 'superseded', newerIssuedAtMs: ISSUED_MS + 1 }],
-    ['a newer event holds the key: in flight, lease active',
-      { lastIssuedAtMs: n(ISSUED_MS - 60_000), pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2), lockOwner: s('evt-9'), lockedUntil: n(NOW + 10_000) },
-      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: true }],
-    ['a newer event whose lease ends this very millisecond: still active (the claim condition needs lockedUntil < now)',
-      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2), lockOwner: s('evt-9'), lockedUntil: n(NOW) },
-      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: true }],
-    ['a newer event whose lease expired (its container died): in flight, lease not active',
-      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2), lockOwner: s('evt-9'), lockedUntil: n(NOW - 1) },
-      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: false }],
-    ['a newer event left in flight by a retrying end (no lease): lease not active',
-      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), pendingLeverage: n(2) },
-      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: 2, leaseActive: false }],
-    ['a newer event in flight while another event holds the key: not that event\'s lease',
-      { pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 1), lockOwner: s('evt-0'), lockedUntil: n(NOW + 10_000) },
-      { status: 'newer-in-flight', eventId: 'evt-9', issuedAtMs: ISSUED_MS + 1, leverage: undefined, leaseActive: false }],
-  ])('condition failed, %s', async (_name, attributes, expected) => {
-    const { requests, store } = storeWith(raise(conditionFailed()), keyItem(attributes));
-    await expect(store.claim(REF, REQUEST)).resolves.toEqual(expected);
-    expect(requests.map(([operation]) => operation)).toEqual(['UpdateItem', 'GetItem']);
-    expect(requests[1]).toEqual(getItem(KEY));
+  test('replacing a marker that is no longer there is refused (someone else took the key meanwhile)', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(...newer('evt-2')))).release('retrying', undefined);
+    await expect(w.store().claim(REF, { ...REQUEST, replacing: 'evt-9' })).resolves.toMatchObject({ status: 'newer-in-flight', eventId: 'evt-2' });
   });
 
-  test('condition failed while replacing, because another newer event took over meanwhile: in flight, naming that one', async () => {
-    const { store } = storeWith(
-      raise(conditionFailed()),
-      keyItem({ pendingEventId: s('evt-10'), pendingIssuedAtMs: n(ISSUED_MS + 5), pendingLeverage: n(3), lockOwner: s('evt-10'), lockedUntil: n(NOW + 15_000) }),
+  test('an older event holds the key: KEY_BUSY, retried', async () => {
+    const w = world();
+    await claimed(w.store().claim(...older('evt-0')));
+    const error = await rejectionOf<RetryableError>(w.store().claim(REF, REQUEST));
+    expect([error.code, error.message]).toEqual(['KEY_BUSY', 'event evt-0 is changing BTCUSDT on desk-2 right now']);
+  });
+
+  test('an older event left the key in flight, its lease over: older-in-flight (read back before taking it over)', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(...older('evt-0')))).release('retrying', undefined);
+    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'older-in-flight', eventId: 'evt-0', leverage: 8 });
+  });
+
+  test('an event without issuedAt never overwrites another event\'s in-flight marker unseen', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(...newer('evt-2')))).release('retrying', undefined);
+    await expect(w.store().claim(REF, { leverage: 5, leaseMs: 15_000 })).resolves.toEqual({ status: 'older-in-flight', eventId: 'evt-2', leverage: 3 });
+  });
+
+  test('taking over an older event whose change was found in force records its APPLIED decision with the claim', async () => {
+    const w = world();
+    const [olderRef, olderRequest] = older('evt-0');
+    await (await claimed(w.store().claim(olderRef, olderRequest))).release('retrying', undefined);
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedAppliedLeverage: 8 }));
+    expect([claim.status, requests]).toEqual(['claimed', ['TransactWriteItems']]);
+    await expect(w.store().claim(olderRef, olderRequest)).resolves.toEqual({ status: 'decided-earlier', decision: { published: false, verdict: { status: 'APPLIED', leverage: 8 } } });
+  });
+
+  test('an older event that recorded its own decision meanwhile keeps it; the key is taken all the same', async () => {
+    const w = world();
+    const [olderRef, olderRequest] = older('evt-0');
+    await (await claimed(w.store().claim(olderRef, olderRequest))).release('retrying', undefined);
+    await w.store().recordDecision(olderRef, { published: true });
+    expect((await w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedAppliedLeverage: 8 })).status).toBe('claimed');
+    await expect(w.store().earlierDecision(olderRef)).resolves.toEqual({ published: true });
+  });
+
+  test('another delivery of this event holds the lease: SAME_EVENT_IN_FLIGHT', async () => {
+    const w = world();
+    await claimed(w.store().claim(REF, REQUEST));
+    const error = await rejectionOf<RetryableError>(w.store().claim(REF, REQUEST));
+    expect(error.code).toBe('SAME_EVENT_IN_FLIGHT');
+  });
+
+  test('this event left the key in flight on an earlier delivery: claimed again, seen before as in flight (two requests)', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(REF, REQUEST))).release('retrying', undefined);
+    w.clock.now += 1;
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, REQUEST));
+    expect(claim).toMatchObject({ status: 'claimed', seenBefore: 'in-flight' });
+    expect(requests).toEqual(['TransactWriteItems', 'TransactWriteItems']);
+  });
+
+  test('the lease of a crashed holder of this event ran out: claimed again, seen before as in flight', async () => {
+    const w = world();
+    await claimed(w.store().claim(REF, REQUEST));
+    w.clock.now += 15_001;
+    await expect(w.store().claim(REF, REQUEST)).resolves.toMatchObject({ status: 'claimed', seenBefore: 'in-flight' });
+  });
+
+  test('its own change is the last applied but its decision item is gone: applied-earlier', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(REF, REQUEST))).release('applied', undefined);
+    await claimed(w.store().claim(...newer('evt-2')));
+    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'applied-earlier' });
+  });
+
+  test('a refusal without the item (ReturnValuesOnConditionCheckFailure not honoured) reads it', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(...newer('evt-2')))).release('applied', { published: true });
+    w.faults.push((operation) =>
+      operation === 'TransactWriteItems'
+        ? new AwsServiceError('TransactionCanceledException', 'cancelled', 400, { CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] })
+        : undefined,
     );
-    await expect(store.claim(REF, { ...REQUEST, replacing: 'evt-9' })).resolves.toEqual({
-      status: 'newer-in-flight', eventId: 'evt-10', issuedAtMs: ISSUED_MS + 5, leverage: 3, leaseActive: true,
-    });
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, REQUEST));
+    expect([claim, requests]).toEqual([{ status: 'superseded', newerIssuedAtMs: ISSUED_MS + 60_000 }, ['TransactWriteItems', 'GetItem']]);
   });
 
-  test.each([
-    ['held by another event, same issuedAt applied last', REQUEST, { lockOwner: s('evt-0'), lastIssuedAtMs: n(ISSUED_MS) }, 'evt-0'],
-    ['held by another event, older one applied last', REQUEST, { lockOwner: s('evt-0'), lastIssuedAtMs: n(ISSUED_MS - 1) }, 'evt-0'],
-    ['held by an event in flight with the same issuedAt', REQUEST, { lockOwner: s('evt-0'), pendingEventId: s('evt-0'), pendingIssuedAtMs: n(ISSUED_MS) }, 'evt-0'],
-    ['held by another event, no issuedAt on this one (never superseded)', UNORDERED, { lockOwner: s('evt-0'), lastIssuedAtMs: n(ISSUED_MS + 60_000) }, 'evt-0'],
-    ['held by a newer event, no issuedAt on this one (never waits its turn by order)', UNORDERED,
-      { lockOwner: s('evt-9'), pendingEventId: s('evt-9'), pendingIssuedAtMs: n(ISSUED_MS + 60_000) }, 'evt-9'],
-    ['released in between (no owner any more)', REQUEST, {}, 'unknown'],
-  ])('condition failed, %s: RetryableError KEY_BUSY', async (_name, request, attributes, owner) => {
-    const { store } = storeWith(raise(conditionFailed()), keyItem(attributes));
-    const error = await rejectionOf<RetryableError>(store.claim(REF, request));
-    expect([error.constructor.name, error.code, error.message]).toEqual([
-      'RetryableError',
-      'KEY_BUSY',
-      `event ${owner} is changing BTCUSDT on desk-2 right now`,
-    ]);
-  });
-
-  // Adversary finding A1: two deliveries of one event used to share the lease (owner = eventId).
-  test('condition failed while another delivery of this very event holds the key: RetryableError SAME_EVENT_IN_FLIGHT (the duplicate waits)', async () => {
-    const { store } = storeWith(raise(conditionFailed()), keyItem({ lockOwner: s('evt-1'), lockToken: s('another-delivery'), pendingEventId: s('evt-1'), pendingIssuedAtMs: n(ISSUED_MS), lockedUntil: n(NOW + 10_000) }));
-    const error = await rejectionOf<RetryableError>(store.claim(REF, REQUEST));
-    expect([error.code, error.message]).toEqual(['SAME_EVENT_IN_FLIGHT', 'another delivery of this event is changing BTCUSDT on desk-2 right now']);
-  });
-
-  test('each claim has a token of its own, and only that token releases the key', async () => {
-    const tokens = ['first', 'second'];
-    const requests: [string, { ExpressionAttributeValues: Record<string, unknown> }][] = [];
-    const call = (async (operation: string, input: object) => {
-      requests.push([operation, input as { ExpressionAttributeValues: Record<string, unknown> }]);
-      return {};
-    }) as AwsJsonCall;
-    const store = new DynamoDbStateStore(call, TABLE, () => NOW, () => tokens.shift()!);
-    const first = await claimed(store.claim(REF, REQUEST));
-    const second = await claimed(store.claim({ ...REF, symbol: 'ETHUSDT' }, REQUEST));
-    await first.release('applied');
-    await second.release('not-applied');
-    expect(requests.map(([, input]) => input.ExpressionAttributeValues[':token'])).toEqual([s('first'), s('second'), s('first'), s('second')]);
-  });
-
-  test.each([
-    ['a service error', throttled(), 'ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput'],
-    ['a network error', new Error('connect ECONNREFUSED 127.0.0.1:4566'), 'Error: connect ECONNREFUSED 127.0.0.1:4566'],
-    ['a thrown string', 'socket gone', 'socket gone'],
-  ])('%s: RetryableError STATE_STORE_UNAVAILABLE keeping the cause', async (_name, thrown, reason) => {
-    const { store } = storeWith(raise(thrown));
-    const error = await rejectionOf<RetryableError>(store.claim(REF, REQUEST));
-    expect([error.constructor.name, error.code, error.message, error.cause]).toEqual([
-      'RetryableError',
-      'STATE_STORE_UNAVAILABLE',
-      `the state table could not be used (${reason})`,
-      thrown,
-    ]);
-  });
-
-  test('an AWS error naming the role and table ARN: the message keeps neither', async () => {
-    const denied = new AwsServiceError(
-      'AccessDeniedException',
-      'User: arn:aws:sts::123456789012:assumed-role/leverage-guard-prod/fn is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/leverage-guard-state',
-      400,
-    );
-    const { store } = storeWith(raise(denied));
-    const error = await rejectionOf<RetryableError>(store.claim(REF, REQUEST));
-    expect(error.message).toBe(
-      'the state table could not be used (AccessDeniedException: User: <arn> is not authorized to perform: dynamodb:UpdateItem on resource: <arn>)',
-    );
-  });
-
-  test('the read after a failed condition failing: STATE_STORE_UNAVAILABLE', async () => {
-    const { store } = storeWith(raise(conditionFailed()), raise(throttled()));
-    expect((await rejectionOf<RetryableError>(store.claim(REF, REQUEST))).code).toBe('STATE_STORE_UNAVAILABLE');
-  });
-});
-
-describe('DynamoDbStateStore: the same event seen on an earlier delivery', () => {
-  test.each([
-    ['the key was last changed by this event', 'applied', { lastEventId: s('evt-1') }],
-    ['this event was in flight (retrying)', 'in-flight', { lastEventId: s('evt-0'), pendingEventId: s('evt-1') }],
-    ['this event was applied and is marked in flight again (its release failed): applied wins', 'applied', { lastEventId: s('evt-1'), pendingEventId: s('evt-1') }],
-    ['the key was last changed by another event', undefined, { lastEventId: s('evt-0') }],
-    ['another event is in flight', undefined, { pendingEventId: s('evt-0') }],
-    ['the key is new', undefined, undefined],
-  ])('%s: seenBefore %s', async (_name, seenBefore, attributes) => {
-    const { store } = storeWith(answer(attributes ? { Attributes: { ...KEY, ...attributes } } : {}));
-    const claim = await claimed(store.claim(REF, REQUEST));
-    expect(claim.seenBefore).toBe(seenBefore);
-    expect('seenBefore' in claim).toBe(seenBefore !== undefined);
+  test('another transaction on the key at the same moment (TransactionConflict): KEY_BUSY, retried', async () => {
+    const w = world();
+    w.faults.push(() => new AwsServiceError('TransactionCanceledException', 'cancelled', 400, { CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] }));
+    const error = await rejectionOf<RetryableError>(w.store().claim(REF, REQUEST));
+    expect([error instanceof RetryableError, error.code]).toEqual([true, 'KEY_BUSY']);
   });
 });
 
 describe('DynamoDbStateStore: release', () => {
-  const FORGET_PENDING = 'REMOVE lockOwner, lockToken, lockedUntil, pendingIssuedAtMs, pendingEventId, pendingLeverage';
-  const releaseInput = (record: 'issuedAt' | 'event' | 'nothing' | 'keep-pending') => ({
-    TableName: TABLE,
-    Key: KEY,
-    UpdateExpression: {
-      issuedAt: `SET lastEventId = :owner, recentApplied = :recent, lastIssuedAtMs = :issuedMs, lastIssuedAt = :issued ${FORGET_PENDING}`,
-      event: `SET lastEventId = :owner, recentApplied = :recent ${FORGET_PENDING}`,
-      nothing: FORGET_PENDING,
-      'keep-pending': 'REMOVE lockOwner, lockToken, lockedUntil',
-    }[record],
-    ConditionExpression: 'lockToken = :token',
-    ExpressionAttributeValues: {
-      ':token': s(TOKEN),
-      ...(record === 'issuedAt' || record === 'event' ? { ':owner': s('evt-1'), ':recent': s('["evt-1"]') } : {}),
-      ...(record === 'issuedAt' ? { ':issuedMs': n(ISSUED_MS), ':issued': s('2026-11-25T09:59:00.000Z') } : {}),
-    },
+  test('retrying keeps the event marked in flight (its change may have executed); the lease is freed', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(REF, REQUEST))).release('retrying', undefined);
+    const key = w.item(KEY_PK)!;
+    expect([key.pendingEventId, key.pendingLeverage, key.lockOwner, key.lockToken, key.lastEventId]).toEqual([{ S: 'evt-1' }, { N: '5' }, undefined, undefined, undefined]);
   });
 
-  test.each([
-    ['applied, with issuedAt: records the event and its instant, frees the key, ends the in-flight marker', REQUEST, 'applied', 'issuedAt'],
-    ['not applied: frees the key and forgets the event and its leverage', REQUEST, 'not-applied', 'nothing'],
-    ['retrying: frees the key, the event and its leverage stay in flight', REQUEST, 'retrying', 'keep-pending'],
-    ['applied, without issuedAt: records the event, frees the key', UNORDERED, 'applied', 'event'],
-    ['retrying, without issuedAt: the event stays in flight', UNORDERED, 'retrying', 'keep-pending'],
-  ] as const)('%s', async (_name, request, end, record) => {
-    const { requests, store } = storeWith();
-    const claim = await claimed(store.claim(REF, request));
-    await expect(claim.release(end)).resolves.toBeUndefined();
-    expect(requests[1]).toEqual(['UpdateItem', releaseInput(record)]);
-    expect(requests).toHaveLength(2);
+  test('not-applied forgets the event; without a decision it is one UpdateItem', async () => {
+    const w = world();
+    const claim = await claimed(w.store().claim(REF, REQUEST));
+    const [, requests] = await w.counted(() => claim.release('not-applied', undefined));
+    expect(requests).toEqual(['UpdateItem']);
+    expect(Object.keys(w.item(KEY_PK)!).sort()).toEqual(['expiresAt', 'pk']);
   });
 
-  test('the recorded instant is the parsed one, whatever offset the producer wrote', async () => {
-    const { requests, store } = storeWith();
-    const issuedAtMs = Date.parse('2026-11-25T10:59:00.123+01:00');
-    const claim = await claimed(store.claim(REF, { ...REQUEST, issuedAtMs }));
-    await claim.release('applied');
-    const [, input] = requests[1] as [string, { ExpressionAttributeValues: object }];
-    expect(input.ExpressionAttributeValues).toEqual({ ':token': s(TOKEN), ':owner': s('evt-1'), ':recent': s('["evt-1"]'), ':issuedMs': n(issuedAtMs), ':issued': s('2026-11-25T09:59:00.123Z') });
+  test('a lost lease changes nothing on the key, and the decision is still recorded', async () => {
+    const w = world();
+    const first = await claimed(w.store().claim(REF, REQUEST));
+    w.clock.now += 15_001;
+    await claimed(w.store().claim(REF, REQUEST)); // another delivery took the key over (its second try: token-3)
+    const [, requests] = await w.counted(() => first.release('applied', { published: true }));
+    expect(requests).toEqual(['TransactWriteItems', 'PutItem']);
+    expect([w.item(KEY_PK)?.lockToken, w.item(KEY_PK)?.lastEventId]).toEqual([{ S: 'token-3' }, undefined]);
+    expect(w.item(DONE_PK)).toBeDefined();
   });
 
-  test('a lost lease (someone else holds the key now) is ignored', async () => {
-    const { requests, store } = storeWith(answer({}), raise(conditionFailed()));
-    const claim = await claimed(store.claim(REF, REQUEST));
-    await expect(claim.release('applied')).resolves.toBeUndefined();
-    expect(requests).toHaveLength(2);
+  test('the release and its decision are one write: when it fails, neither is there', async () => {
+    const w = world();
+    const claim = await claimed(w.store().claim(REF, REQUEST));
+    w.faults.push(() => new AwsServiceError('InternalServerError', 'try again', 500));
+    const error = await rejectionOf<RetryableError>(claim.release('applied', { published: true }));
+    expect(error.code).toBe('STATE_STORE_UNAVAILABLE');
+    expect([w.item(KEY_PK)?.pendingEventId, w.item(KEY_PK)?.lastEventId, w.item(DONE_PK)]).toEqual([{ S: 'evt-1' }, undefined, undefined]);
   });
 
-  test('any other failure: RetryableError STATE_STORE_UNAVAILABLE', async () => {
-    const { store } = storeWith(answer({}), raise(throttled()));
-    const claim = await claimed(store.claim(REF, REQUEST));
-    const error = await rejectionOf<RetryableError>(claim.release('not-applied'));
-    expect([error.code, error.message]).toEqual([
-      'STATE_STORE_UNAVAILABLE',
-      'the state table could not be used (ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput)',
-    ]);
+  test('an event without issuedAt: applied without an issuedAt, never superseding anything', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(REF, { leverage: 5, leaseMs: 15_000 }))).release('applied', { published: true });
+    expect([w.item(KEY_PK)?.lastEventId, w.item(KEY_PK)?.lastIssuedAtMs]).toEqual([{ S: 'evt-1' }, undefined]);
+    expect((await w.store().claim(...older('evt-0'))).status).toBe('claimed');
   });
 });
 
-describe('DynamoDbStateStore: failures of the other operations', () => {
+describe('DynamoDbStateStore: decisions made without a claim, and the dry run\'s history', () => {
+  test('recordDecision is one PutItem kept 15 days; earlierDecision one consistent GetItem', async () => {
+    const w = world();
+    const verdict: Verdict = { status: 'REJECTED', error: new PermanentError('ISSUED_IN_FUTURE', 'issuedAt is 600 s in the future') };
+    const [, writes] = await w.counted(() => w.store().recordDecision(REF, { published: false, verdict }));
+    const [decision, reads] = await w.counted(() => w.store().earlierDecision(REF));
+    expect([writes, reads]).toEqual([['PutItem'], ['GetItem']]);
+    expect((decision as Extract<EarlierDecision, { published: false }>).verdict).toMatchObject({ status: 'REJECTED', error: { code: 'ISSUED_IN_FUTURE' } });
+    expect(w.item(DONE_PK)?.expiresAt).toEqual({ N: String(Math.floor(T0 / 1000) + 15 * DAY_S) });
+  });
+
+  test('history: the earlier decision and the last applied issuedAt in one request', async () => {
+    const w = world();
+    await (await claimed(w.store().claim(...newer('evt-2')))).release('applied', { published: true });
+    await w.store().recordDecision(REF, { published: true });
+    const [history, requests] = await w.counted(() => w.store().history(REF));
+    expect([history, requests]).toEqual([{ earlier: { published: true }, lastAppliedIssuedAtMs: ISSUED_MS + 60_000 }, ['TransactGetItems']]);
+    await expect(world().store().history(REF)).resolves.toEqual({});
+  });
+});
+
+describe('DynamoDbStateStore: failures', () => {
   const operations: [string, (store: DynamoDbStateStore) => Promise<unknown>][] = [
+    ['claim', (store) => store.claim(REF, REQUEST)],
     ['earlierDecision', (store) => store.earlierDecision(REF)],
-    ['recordDecision (published)', (store) => store.recordDecision(REF, { published: true })],
-    ['recordDecision (owed)', (store) => store.recordDecision(REF, { published: false, verdict: { status: 'APPLIED', leverage: 5 } })],
-    ['lastAppliedIssuedAtMs', (store) => store.lastAppliedIssuedAtMs(REF)],
+    ['recordDecision', (store) => store.recordDecision(REF, { published: true })],
+    ['history', (store) => store.history(REF)],
   ];
 
   test.each(operations)('%s: a service error becomes RetryableError STATE_STORE_UNAVAILABLE', async (_name, operation) => {
-    const { store } = storeWith(raise(throttled()));
-    const error = await rejectionOf<RetryableError>(operation(store));
+    const w = world();
+    w.faults.push(() => new AwsServiceError('ProvisionedThroughputExceededException', 'Rate of requests exceeds the allowed throughput', 400));
+    const error = await rejectionOf<RetryableError>(operation(w.store()));
     expect([error instanceof RetryableError, error.code]).toEqual([true, 'STATE_STORE_UNAVAILABLE']);
   });
 
   test.each(operations)('%s: a RetryableError passes through untouched', async (_name, operation) => {
+    const w = world();
     const own = new RetryableError('TIMEOUT', 'no response');
-    const { store } = storeWith(raise(own));
-    expect(await rejectionOf(operation(store))).toBe(own);
+    w.faults.push(() => own);
+    expect(await rejectionOf(operation(w.store()))).toBe(own);
   });
-});
 
-describe('DynamoDbStateStore: every call is bounded by the caller\'s deadline', () => {
-  test('each operation passes its deadline to the call, the claim\'s release included', async () => {
+  test('every call gets the caller\'s deadline, the release included', async () => {
     const deadlines: unknown[] = [];
-    const call = (async (_operation: string, _input: object, deadline?: unknown) => {
-      deadlines.push(deadline);
-      return {};
-    }) as AwsJsonCall;
-    const store = new DynamoDbStateStore(call, TABLE, () => NOW);
+    const w = world();
+    const call = ((operation: string, input: object, deadline?: unknown) => (deadlines.push(deadline), w.call(operation, input))) as AwsJsonCall;
+    const store = new DynamoDbStateStore(call, TABLE, () => T0);
     const deadline = { remainingMs: () => 1234 };
+    const later = { remainingMs: () => 567 };
     await store.earlierDecision(REF, deadline);
-    await store.recordDecision(REF, { published: true }, deadline);
-    await store.lastAppliedIssuedAtMs(REF, deadline);
-    await (await claimed(store.claim(REF, REQUEST, deadline))).release('applied');
-    expect(deadlines).toEqual([deadline, deadline, deadline, deadline, deadline]);
-  });
-});
-
-// Adversary finding A3: a lost decision record, then a newer applied event, made a redelivery
-// decide again and contradict its own published APPLIED.
-describe('DynamoDbStateStore: the events recently applied to a key', () => {
-  const recent = (ids: string[]) => s(JSON.stringify(ids));
-
-  test('an applied release puts the event first in the list, without repeating it, keeping the 20 newest', async () => {
-    const older = Array.from({ length: 25 }, (_, i) => `evt-${i + 2}`);
-    const { requests, store } = storeWith(answer({ Attributes: { ...KEY, recentApplied: recent(['evt-2', 'evt-1', ...older.slice(1)]) } }));
-    await (await claimed(store.claim(REF, REQUEST))).release('applied');
-    const [, input] = requests[1] as [string, { ExpressionAttributeValues: Record<string, { S: string }> }];
-    const list = JSON.parse(input.ExpressionAttributeValues[':recent']!.S) as string[];
-    expect([list.length, list[0], list[1], list.filter((id) => id === 'evt-1').length]).toEqual([20, 'evt-1', 'evt-2', 1]);
-  });
-
-  test('a claim by an event in the list is seen before as applied, though a newer event was applied since', async () => {
-    const { store } = storeWith(answer({ Attributes: { ...KEY, lastEventId: s('evt-9'), recentApplied: recent(['evt-9', 'evt-1']) } }));
-    expect((await claimed(store.claim(REF, REQUEST))).seenBefore).toBe('applied');
-  });
-
-  test('a claim refused because a newer event was applied, by an event in the list: applied-earlier, not superseded', async () => {
-    const { store } = storeWith(raise(conditionFailed()), keyItem({ lastEventId: s('evt-9'), lastIssuedAtMs: n(ISSUED_MS + 60_000), recentApplied: recent(['evt-9', 'evt-1']) }));
-    await expect(store.claim(REF, REQUEST)).resolves.toEqual({ status: 'applied-earlier' });
-  });
-
-  test('a list that does not decode counts as empty: the event is superseded as before', async () => {
-    const { store } = storeWith(raise(conditionFailed()), keyItem({ lastEventId: s('evt-9'), lastIssuedAtMs: n(ISSUED_MS + 60_000), recentApplied: s('{not json') }));
-    await expect(store.claim(REF, REQUEST)).resolves.toEqual({ status: 'superseded', newerIssuedAtMs: ISSUED_MS + 60_000 });
+    await store.recordDecision({ ...REF, eventId: 'evt-0' }, { published: true }, deadline);
+    await store.history(REF, deadline);
+    await (await claimed(store.claim(REF, REQUEST, deadline))).release('applied', { published: true }, later);
+    expect(deadlines).toEqual([deadline, deadline, deadline, deadline, later]);
   });
 });
