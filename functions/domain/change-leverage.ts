@@ -44,8 +44,8 @@ export type HeldClaim = Extract<Claim, { status: 'claimed' }>;
 export interface TargetWork {
   verdict: TargetVerdict;
   claim?: HeldClaim;
-  /** The verdict was decided by an earlier delivery and is already recorded as owed. */
-  recordedEarlier?: boolean;
+  /** What an earlier delivery recorded for this target: the verdict comes from it (unless held by the pause). */
+  earlier?: EarlierDecision;
 }
 
 /** The exchange as one account sees it: credentials fetched (cached) per call, a refused key fetched anew once. */
@@ -90,8 +90,29 @@ export async function resolveTargets(command: RiskCommand, account: AccountExcha
   return positions.map((position) => ({ symbol: position.symbol, leverage }));
 }
 
-/** @param redelivered an earlier delivery of this record may have acted (SQS receive count above 1). */
+/**
+ * While paused nothing is decided, whatever the claim found (the operators may be fixing what
+ * would decide it); the claim only overlaps the switch's read.
+ * @param redelivered an earlier delivery of this record may have acted (SQS receive count above 1).
+ */
 export async function executeTarget(
+  command: RiskCommand,
+  target: Target,
+  account: AccountExchange,
+  deps: ExecutionDeps,
+  redelivered: boolean,
+): Promise<TargetWork> {
+  const work = await decideTarget(command, target, account, deps, redelivered);
+  if (work.verdict.status === 'RETRY') return work;
+  try {
+    await deps.cleared();
+    return work;
+  } catch (thrown) {
+    return { verdict: verdictForError(thrown), claim: work.claim, ...(work.earlier ? { earlier: work.earlier } : {}) };
+  }
+}
+
+async function decideTarget(
   command: RiskCommand,
   target: Target,
   account: AccountExchange,
@@ -113,7 +134,7 @@ export async function executeTarget(
     if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, ref, deps.log);
     if (claimed?.status === 'applied-earlier') return { verdict: appliedEarlier(plan) };
     claim = claimed;
-    await deps.cleared();
+    await clearedFor(claim, deps);
     // Without a state table the receive count is the only hint that an earlier delivery acted: a
     // redelivery that would otherwise read the leverage, or skip as stale, first checks whether its
     // own change is in force (a plain `set` just sends again, which is harmless).
@@ -125,14 +146,29 @@ export async function executeTarget(
   }
 }
 
+/**
+ * The pause holds this target. If an earlier delivery left its own change in flight, that change
+ * may be in force and is not read back while paused: its fate stays unknown (the claim keeps the
+ * marker, and a final receive's FAILED says so), instead of a plain PAUSED.
+ */
+async function clearedFor(claim: HeldClaim | undefined, deps: ExecutionDeps): Promise<void> {
+  try {
+    await deps.cleared();
+  } catch (thrown) {
+    if (claim?.seenBefore !== 'in-flight') throw thrown;
+    const error = asGuardError(thrown);
+    throw new ExecutionUnknownError('EXECUTION_UNKNOWN', `an earlier delivery's change may have executed, and it was not read back (${error.code}: ${error.message})`, undefined, { cause: thrown });
+  }
+}
+
 /** An earlier delivery decided this target: nothing more is published if it was, else that very verdict. */
 function decidedEarlier(earlier: EarlierDecision, ref: TargetRef, log: Log): TargetWork {
   if (earlier.published) {
     log.info('already decided and published on an earlier delivery', { symbol: ref.symbol });
-    return { verdict: { status: 'ALREADY_PUBLISHED' } };
+    return { verdict: { status: 'ALREADY_PUBLISHED' }, earlier };
   }
   log.info('decided on an earlier delivery; publishing that decision', { symbol: ref.symbol, status: earlier.verdict.status });
-  return { verdict: earlier.verdict, recordedEarlier: true };
+  return { verdict: earlier.verdict, earlier };
 }
 
 /** The taxonomy as a verdict: retryable → RETRY, a skip decision → SKIPPED, any other → REJECTED. */

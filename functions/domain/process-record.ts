@@ -58,8 +58,8 @@ export async function processCommand(
     // Named targets check this after their earlier decisions (a redelivery must not decide again);
     // open positions are not read for an event that could never apply.
     if (command.scope.kind === 'all-open-positions') {
-      checkNotFromFuture(command.issuedAtMs, deps.now());
       await cleared();
+      checkNotFromFuture(command.issuedAtMs, deps.now());
     }
     targets = await resolveTargets(command, account);
   } catch (thrown) {
@@ -102,7 +102,7 @@ async function settle(
   const published: RecordResult['outcomes'] = [];
   // `decided`: the outcome is known but could not be published; it must never be replaced by a
   // FAILED one (the change may have happened), so it only goes back for another publish attempt.
-  const pending: { target: Target | undefined; error: GuardError; decided: boolean }[] = [];
+  const pending: { target: Target | undefined; error: GuardError; decided: boolean; earlier?: EarlierDecision }[] = [];
   const publishAndRecord = async (target: Target | undefined, verdict: Verdict, claim: HeldClaim | undefined, recordedEarlier: boolean) => {
     const publishError = await publish(outcomeFor(target, verdict), deps, log);
     const ref = refOf(target);
@@ -117,25 +117,26 @@ async function settle(
   };
 
   for (const [index, target] of targets.entries()) {
-    const { verdict, claim, recordedEarlier = false } = works[index]!;
+    const { verdict, claim, earlier } = works[index]!;
     if (verdict.status === 'ALREADY_PUBLISHED') continue;
     if (verdict.status === 'RETRY') {
       await releaseClaim(claim, verdict, undefined, target, deps, log);
-      pending.push({ target, error: verdict.error, decided: false });
+      pending.push({ target, error: verdict.error, decided: false, earlier });
       continue;
     }
-    const publishError = await publishAndRecord(target, verdict, claim, recordedEarlier);
+    const publishError = await publishAndRecord(target, verdict, claim, earlier !== undefined);
     if (publishError) pending.push({ target, error: publishError, decided: true });
   }
 
   const result: RecordResult = { recordId: record.recordId, eventId: command.eventId, disposition: 'acknowledge', outcomes: published };
   if (pending.length === 0) return result;
-  for (const { target, error, decided } of pending) {
+  for (const { target, error, decided, earlier: known } of pending) {
     log.warn('transient failure; handing the record back', { symbol: target?.symbol, code: error.code, detail: error.message, finalAttempt: record.finalAttempt });
     if (!record.finalAttempt || decided) continue;
     // A record blocked as a whole (paused, held, out of time) may hold targets decided on an
-    // earlier delivery: their own verdict is the truthful outcome, not FAILED.
-    const earlier = await earlierDecisionOf(refOf(target), deps);
+    // earlier delivery: their own verdict is the truthful outcome, not FAILED. Its claim may
+    // already have said so; otherwise it is asked now.
+    const earlier = known ?? (await earlierDecisionOf(refOf(target), deps));
     if (earlier?.published) continue;
     await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error }, undefined, earlier !== undefined);
   }

@@ -115,13 +115,13 @@ describe('found by the chaos property, fixed earlier', () => {
         waves: [[desk1Solusdt(5)], [desk1Solusdt(6)]],
         exchangeFaults: [{ fault: { type: 'internalError' }, path: PATHS.leverage, times: 1 }],
         stateStore: true,
-        // DynamoDB calls: evt-1 earlier-decision check, claim, release; evt-2 earlier-decision check, claim, release ✗.
-        stateFailures: [false, false, false, false, false, 'before'],
+        // DynamoDB calls: evt-1 claim, release; evt-2 claim, release with its decision ✗.
+        stateFailures: [false, false, false, 'before'],
         queueMode: 'standard',
         visibilityRounds: 2,
       }),
     );
-    expect(trace.stateFailures).toMatchObject([{ operation: 'UpdateItem', pk: 'key#desk-1#SOLUSDT' }]);
+    expect(trace.stateFailures).toMatchObject([{ operation: 'TransactWriteItems', pk: 'key#desk-1#SOLUSDT + done#desk-1#SOLUSDT#evt-2' }]);
     expect(trace.writes.map((w) => w.leverage)).toEqual([6]);
     expect(outcomesOf(trace)).toEqual([
       ['evt-2', 'SOLUSDT', 'APPLIED'],

@@ -15,12 +15,15 @@ import type { ContainerMutation } from '../support/chaos/model-world.ts';
 const SEED = 4242;
 const MAX_RUNS = 400;
 
-/** A state table whose claims ignore issuedAt: only the lease is checked. */
+/** A state table whose claims ignore issuedAt (and any in-flight marker): only the lease is checked. */
 const claimsIgnoreOrder = (real: AwsJsonCall): AwsJsonCall =>
   (operation, input) => {
-    const request = input as { ConditionExpression?: string };
-    const condition = request.ConditionExpression?.split(' AND (attribute_not_exists(lastIssuedAtMs)')[0];
-    return real(operation, condition === undefined ? input : { ...input, ConditionExpression: condition });
+    type Update = { ConditionExpression?: string; UpdateExpression?: string };
+    const onlyTheLease = (update: Update): Update =>
+      /SET lockOwner/.test(update.UpdateExpression ?? '') ? { ...update, ConditionExpression: update.ConditionExpression?.split(' AND ')[0] } : update;
+    const request = input as { TransactItems?: { Update?: Update }[] };
+    if (operation !== 'TransactWriteItems' || !request.TransactItems) return real(operation, input);
+    return real(operation, { ...input, TransactItems: request.TransactItems.map((item) => (item.Update ? { Update: onlyTheLease(item.Update) } : item)) });
   };
 
 /** A pause switch whose parameter always looks missing (the value is still read, so the run knows it). */

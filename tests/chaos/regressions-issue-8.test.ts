@@ -138,7 +138,7 @@ describe('4. SUPERSEDED only by a newer change that was applied', () => {
         // The redelivery comes a visibility timeout later, when a's invocation has long ended.
         olderDeliveries = firstReceive.then(async (back) => (back.includes('m-older') ? [true, ...(await newerDone.then(redeliver))] : [false]));
         const triedToClaim = async () => {
-          while (!w.state.calls.some((c) => c.instance === 'b' && c.operation === 'UpdateItem' && c.pk === 'key#desk-1#SOLUSDT')) await Promise.resolve();
+          while (!w.state.calls.some((c) => c.instance === 'b' && c.operation === 'TransactWriteItems' && c.pk.includes('key#desk-1#SOLUSDT'))) await Promise.resolve();
           for (let i = 0; i < 1000; i++) await Promise.resolve();
         };
         await Promise.race([firstReceive, triedToClaim()]);

@@ -13,6 +13,7 @@ import type { Outcome } from '../../../functions/domain/outcome.ts';
 import type { ModelPublish } from './aws-fakes.ts';
 import type { ExchangeWrite } from './model-exchange.ts';
 import { keyOf, type ModelEvent, type ModelTrace } from './model-run.ts';
+import { completionMarkerFailed } from './state-fakes.ts';
 
 export const MODEL_INVARIANTS = [
   /** Every record ends deleted or in the DLQ. */
@@ -169,7 +170,7 @@ class TraceModel {
 
   /** The state store could not record the target as completed, so a redelivery may decide it again (documented). */
   markerFailed(event: ModelEvent, symbol: string | undefined): boolean {
-    return this.trace.stateFailures.some((f) => f.operation === 'PutItem' && f.when === 'before' && f.pk === `done#${event.account}#${symbol}#${event.eventId}`);
+    return completionMarkerFailed(this.trace.stateFailures, event.account, symbol ?? '', event.eventId);
   }
 
   private findCandidates(write: ExchangeWrite): ModelEvent[] {

@@ -162,7 +162,7 @@ export function modelScenario(limits: ModelLimits = {}): fc.Arbitrary<ModelScena
     stateFailures: fc.array(
       fc.record(
         {
-          operation: fc.constantFrom('GetItem' as const, 'PutItem' as const, 'UpdateItem' as const),
+          operation: fc.constantFrom('GetItem' as const, 'PutItem' as const, 'UpdateItem' as const, 'TransactWriteItems' as const, 'TransactGetItems' as const),
           pkPrefix: fc.constantFrom('key#', 'done#'),
           when: fc.constantFrom('before' as const, 'after' as const),
           error: fc.constantFrom('internal' as const, 'accessDenied' as const),

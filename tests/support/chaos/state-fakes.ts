@@ -89,7 +89,7 @@ function applyToTable(table: FakeDynamoDb, operation: string, input: object): ob
 }
 
 /** Did the state store fail to record this target as completed (so a redelivery may decide it again)? */
-export function completionMarkerFailed(failures: readonly StateFailure[], accountId: string, symbol: string, eventId: string | undefined): boolean {
+export function completionMarkerFailed(failures: readonly Pick<StateFailure, 'operation' | 'pk' | 'when'>[], accountId: string, symbol: string, eventId: string | undefined): boolean {
   return failures.some((f) => f.when === 'before' && recordsDecision(f.operation, f.pk.split(' + '), `done#${accountId}#${symbol}#${eventId}`));
 }
 

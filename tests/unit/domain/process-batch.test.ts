@@ -390,7 +390,7 @@ describe('processBatch: no call outlives the invocation', () => {
     h.deps.state = {
       earlierDecision: (ref, deadline) => or('state', deadline, () => state.earlierDecision(ref)),
       recordDecision: (ref, decision, deadline) => or('state', deadline, () => state.recordDecision(ref, decision)),
-      lastAppliedIssuedAtMs: (ref, deadline) => or('state', deadline, () => state.lastAppliedIssuedAtMs(ref)),
+      history: (ref, deadline) => or('state', deadline, () => state.history(ref)),
       claim: (ref, request, deadline) => or('state', deadline, () => state.claim(ref, request)),
     };
     h.deps.publisher = {
