@@ -18,22 +18,10 @@ import { AWS_CALL_TIMEOUT_MS, sendWithin } from '../aws-sdk/bounded-call.ts';
 export const MAX_BATCH_ENTRIES = 10;
 export const MAX_BATCH_BYTES = SNS_MAX_MESSAGE_BYTES;
 
-/**
- * How long the first queued outcome waits for others before its batch is sent. 0: the batch
- * leaves at the end of the current event-loop turn (setImmediate), which gathers every outcome
- * decided on the same turn, e.g. all records of a batch whose exchange answers arrived together.
- * Measured on the built bundle, warm batches of 10 symbols against the PAPI simulator with
- * 50 ms ± 5 ms exchange latency (see the report of the publishbatch branch, bench/fake-aws.ts):
- * SNS requests per batch of 10 / CPU per record / batch wall time, median of 20 batches:
- *   linger 0 ms: see LINGER_MEASUREMENT below
- */
-export const PUBLISH_LINGER_MS = 0;
-
 const WHAT = 'publishing the outcome';
 
 interface QueuedEntry {
   entry: PublishBatchRequestEntry;
-  bytes: number;
   deadline: Deadline | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -42,13 +30,27 @@ interface QueuedEntry {
 export class SnsOutcomePublisher implements OutcomePublisher {
   private queue: QueuedEntry[] = [];
   private queuedBytes = 0;
-  /** Cancels the scheduled send of the queued batch, while one is scheduled. */
-  private cancelScheduled: (() => void) | undefined;
+  /**
+   * A batch leaves when 10 outcomes are queued, or at the end of the event-loop turn in which its
+   * first outcome was queued (setImmediate): every outcome decided on that turn goes with it (e.g.
+   * all records whose exchange answers were read in the same poll), and none waits for more.
+   * A linger was measured and not taken: built bundle, warm batches of 10 symbols (as deployed:
+   * state table, pause switch), PAPI simulator, bench/fake-aws.ts, 4 x 21 batches per setting;
+   * SNS requests per batch of 10 / CPU per record (this machine, noisy to about +-0.3 ms):
+   *                         exchange answers at once   50 ms each      50..59 ms (spread)
+   *   one Publish each       10    / 3.5 ms            10   / 3.3 ms   10   / 3.3 ms
+   *   end of turn            2.1   / 2.2 ms            2.5  / 2.5 ms   4.8  / 3.0 ms
+   *   linger 5 ms            1.1   / 2.2 ms            1.3  / 2.3 ms   2.3  / 2.9 ms
+   *   linger 10 ms           1.05  / 2.1 ms            1.05 / 2.3 ms   1.7  / 2.5 ms
+   * Batching at all saves about 1 ms of CPU per record; a linger saves one to three more requests
+   * per batch but no CPU that stands out of the noise, and it would delay every outcome of a batch
+   * that is not full (a direct or EventBridge event's single outcome always) by the whole linger.
+   */
+  private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly client: SNSClient,
     private readonly topicArn: string,
-    private readonly lingerMs: number = PUBLISH_LINGER_MS,
   ) {}
 
   publish(outcome: Outcome, deadline?: Deadline): Promise<void> {
@@ -61,25 +63,16 @@ export class SnsOutcomePublisher implements OutcomePublisher {
       const bytes = payloadBytes(message, attributes);
       if (this.queue.length > 0 && this.queuedBytes + bytes > MAX_BATCH_BYTES) this.flush();
       // The Id only has to be unique within its request; its position is.
-      this.queue.push({ entry: { Id: String(this.queue.length), Message: message, MessageAttributes: attributes }, bytes, deadline, resolve, reject });
+      this.queue.push({ entry: { Id: String(this.queue.length), Message: message, MessageAttributes: attributes }, deadline, resolve, reject });
       this.queuedBytes += bytes;
       if (this.queue.length >= MAX_BATCH_ENTRIES) this.flush();
-      else this.cancelScheduled ??= this.schedule(() => this.flush());
+      else if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.flush());
     });
   }
 
-  private schedule(flush: () => void): () => void {
-    if (this.lingerMs > 0) {
-      const timeout = setTimeout(flush, this.lingerMs);
-      return () => clearTimeout(timeout);
-    }
-    const immediate = setImmediate(flush);
-    return () => clearImmediate(immediate);
-  }
-
   private flush(): void {
-    this.cancelScheduled?.();
-    this.cancelScheduled = undefined;
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
