@@ -4,8 +4,9 @@
  * Each fails the calls its schedule marks (call n fails when `failures[n]` is true; calls past
  * the end of the schedule succeed), which the adapters turn into
  * RetryableError('CREDENTIALS_UNAVAILABLE') and RetryableError('OUTCOME_PUBLISH_FAILED'). The SNS
- * fakes take PublishBatch as SNS does and refuse single entries (listed under `Failed`), so a
- * refused outcome fails its own record and none of the others in its request.
+ * fakes take PublishBatch as SNS does and refuse single entries (listed under `Failed`; FakeSns's
+ * schedule counts entries, not requests), so a refused outcome fails its own record and none of
+ * the others in its request.
  */
 import { randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
