@@ -1,6 +1,6 @@
 /**
  * In-process fakes of the AWS APIs the function calls, on one loopback port: Secrets Manager
- * GetSecretValue (JSON 1.1), SNS Publish (Query: form body, XML reply), DynamoDB GetItem /
+ * GetSecretValue (JSON 1.1), SNS Publish and PublishBatch (Query: form body, XML reply), DynamoDB GetItem /
  * PutItem / UpdateItem (JSON 1.0, see local/aws/in-memory-dynamodb.ts) and SSM GetParameter (JSON 1.1).
  * Chosen over the moto stack for the benchmark because they answer in microseconds, serve
  * concurrent requests without queuing behind one Python process, and run in the orchestrator's
@@ -63,10 +63,19 @@ export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promis
 
   const sns = (body: string, res: ServerResponse) => {
     const form = new URLSearchParams(body);
-    if (form.get('Action') !== 'Publish') return reply(res, 400, 'text/xml', errorXml('InvalidAction', `unsupported ${form.get('Action')}`));
-    published.push(form.get('Message') ?? '');
-    const xml = `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`;
-    reply(res, 200, 'text/xml', xml);
+    const action = form.get('Action');
+    if (action === 'Publish') {
+      published.push(form.get('Message') ?? '');
+      return reply(res, 200, 'text/xml', snsXml('Publish', `<MessageId>${randomUUID()}</MessageId>`));
+    }
+    if (action !== 'PublishBatch') return reply(res, 400, 'text/xml', errorXml('InvalidAction', `unsupported ${action}`));
+    // Entries are PublishBatchRequestEntries.member.N.{Id,Message,MessageAttributes...}, N from 1.
+    const successful: string[] = [];
+    for (let n = 1; form.has(`PublishBatchRequestEntries.member.${n}.Id`); n++) {
+      published.push(form.get(`PublishBatchRequestEntries.member.${n}.Message`) ?? '');
+      successful.push(`<member><Id>${form.get(`PublishBatchRequestEntries.member.${n}.Id`)}</Id><MessageId>${randomUUID()}</MessageId></member>`);
+    }
+    reply(res, 200, 'text/xml', snsXml('PublishBatch', `<Successful>${successful.join('')}</Successful><Failed/>`));
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -104,6 +113,10 @@ export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promis
 function reply(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'Content-Type': contentType, 'x-amzn-RequestId': randomUUID() });
   res.end(body);
+}
+
+function snsXml(action: string, result: string): string {
+  return `<${action}Response xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
 }
 
 function errorXml(code: string, message: string): string {

@@ -3,10 +3,14 @@
  * SnsOutcomePublisher), so chaos runs exercise the adapters' caching and error mapping too.
  * Each fails the calls its schedule marks (call n fails when `failures[n]` is true; calls past
  * the end of the schedule succeed), which the adapters turn into
- * RetryableError('CREDENTIALS_UNAVAILABLE') and RetryableError('OUTCOME_PUBLISH_FAILED').
+ * RetryableError('CREDENTIALS_UNAVAILABLE') and RetryableError('OUTCOME_PUBLISH_FAILED'). The SNS
+ * fakes take PublishBatch as SNS does and refuse single entries (listed under `Failed`; FakeSns's
+ * schedule counts entries, not requests), so a refused outcome fails its own record and none of
+ * the others in its request.
  */
+import { randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { BatchResultErrorEntry, PublishBatchCommand, PublishBatchResultEntry, SNSClient } from '@aws-sdk/client-sns';
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Outcome } from '../../../functions/domain/outcome.ts';
 import simulatorCredentials from '../../../local/binance-simulator/test-credentials.json' with { type: 'json' };
@@ -86,23 +90,37 @@ export class FakeSns {
     this.schedule = new FailureSchedule(failures);
   }
 
-  async send(command: PublishCommand): Promise<{ MessageId: string }> {
+  async send(command: PublishBatchCommand): Promise<PublishBatchResult> {
     await nextTick();
-    const outcome = JSON.parse(command.input.Message ?? 'null') as Outcome;
-    if (this.schedule.next()) {
-      this.refused.push({ invocation: this.invocation, eventId: outcome.eventId });
-      throw serviceError('InternalErrorException', 'SNS is having a bad day (chaos)');
-    }
-    const attributes = Object.fromEntries(
-      Object.entries(command.input.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
-    );
-    this.published.push({ seq: this.published.length, invocation: this.invocation, outcome, attributes });
-    return { MessageId: `sns-${this.published.length}` };
+    return publishEach(command, (outcome, entry) => {
+      if (this.schedule.next()) {
+        this.refused.push({ invocation: this.invocation, eventId: outcome.eventId });
+        return false;
+      }
+      const attributes = Object.fromEntries(Object.entries(entry.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+      this.published.push({ seq: this.published.length, invocation: this.invocation, outcome, attributes });
+      return true;
+    });
   }
 
   asClient(): SNSClient {
     return this as unknown as SNSClient;
   }
+}
+
+interface PublishBatchResult {
+  Successful: PublishBatchResultEntry[];
+  Failed: BatchResultErrorEntry[];
+}
+
+/** Each entry of a PublishBatch request goes to `accept`, which says whether SNS took it. */
+function publishEach(command: PublishBatchCommand, accept: (outcome: Outcome, entry: NonNullable<PublishBatchCommand['input']['PublishBatchRequestEntries']>[number]) => boolean): PublishBatchResult {
+  const result: PublishBatchResult = { Successful: [], Failed: [] };
+  for (const entry of command.input.PublishBatchRequestEntries ?? []) {
+    if (accept(JSON.parse(entry.Message ?? 'null') as Outcome, entry)) result.Successful.push({ Id: entry.Id, MessageId: `sns-${randomUUID()}` });
+    else result.Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'SNS is having a bad day (chaos)' });
+  }
+  return result;
 }
 
 /** An I/O-like pause, so concurrent records interleave as they would against real AWS. */
@@ -203,6 +221,8 @@ export interface SnsFailureRule {
 export class ModelSns {
   readonly published: ModelPublish[] = [];
   readonly refused: { eventId: string; symbol?: string; instance?: string; invocation?: number }[] = [];
+  /** Entries per PublishBatch request, in order. */
+  readonly requests: number[] = [];
   private readonly rules: { rule: SnsFailureRule; left: number }[] = [];
 
   constructor(
@@ -215,18 +235,22 @@ export class ModelSns {
     this.rules.push({ rule, left: rule.times ?? 1 });
   }
 
-  async send(command: PublishCommand): Promise<{ MessageId: string }> {
-    const outcome = JSON.parse(command.input.Message ?? 'null') as Outcome;
-    await this.tick(`sns Publish ${outcome.eventId} ${outcome.symbol ?? ''} ${outcome.status}`);
-    const index = this.rules.findIndex(({ rule }) => (rule.eventId ?? outcome.eventId) === outcome.eventId && (rule.symbol ?? outcome.symbol) === outcome.symbol);
-    const entry = this.rules[index];
-    if (entry) {
-      if (--entry.left <= 0) this.rules.splice(index, 1);
-      this.refused.push({ eventId: outcome.eventId, symbol: outcome.symbol, ...this.actor() });
-      throw serviceError('InternalErrorException', 'SNS is having a bad day (chaos)');
-    }
-    this.published.push({ seq: this.timeline.next(), worldMs: this.timeline.worldMs, outcome, ...this.actor() });
-    return { MessageId: `sns-${this.published.length}` };
+  async send(command: PublishBatchCommand): Promise<PublishBatchResult> {
+    const entries = command.input.PublishBatchRequestEntries ?? [];
+    const outcomes = entries.map((entry) => JSON.parse(entry.Message ?? 'null') as Outcome);
+    await this.tick(`sns PublishBatch ${outcomes.map((outcome) => `${outcome.eventId} ${outcome.symbol ?? ''} ${outcome.status}`).join(', ')}`);
+    this.requests.push(entries.length);
+    return publishEach(command, (outcome) => {
+      const index = this.rules.findIndex(({ rule }) => (rule.eventId ?? outcome.eventId) === outcome.eventId && (rule.symbol ?? outcome.symbol) === outcome.symbol);
+      const rule = this.rules[index];
+      if (rule) {
+        if (--rule.left <= 0) this.rules.splice(index, 1);
+        this.refused.push({ eventId: outcome.eventId, symbol: outcome.symbol, ...this.actor() });
+        return false;
+      }
+      this.published.push({ seq: this.timeline.next(), worldMs: this.timeline.worldMs, outcome, ...this.actor() });
+      return true;
+    });
   }
 
   asClient(): SNSClient {

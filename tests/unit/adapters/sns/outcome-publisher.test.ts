@@ -1,5 +1,5 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { attributesOf, SnsOutcomePublisher } from '../../../../functions/adapters/sns/outcome-publisher.ts';
+import { type PublishBatchCommandOutput, PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { attributesOf, MAX_BATCH_BYTES, payloadBytes, SnsOutcomePublisher } from '../../../../functions/adapters/sns/outcome-publisher.ts';
 import { RetryableError } from '../../../../functions/domain/errors.ts';
 import type { Outcome } from '../../../../functions/domain/outcome.ts';
 import { fixedDeadline, rejectionOf } from '../../../support/fakes.ts';
@@ -27,29 +27,43 @@ const invalid: Outcome = {
   durationMs: 0,
 };
 
-function publisherWith(send: (command: PublishCommand, options: { abortSignal: AbortSignal }) => Promise<unknown>) {
-  const commands: PublishCommand[] = [];
+type Reply = Pick<PublishBatchCommandOutput, 'Successful' | 'Failed'>;
+type Send = (command: PublishBatchCommand, options: { abortSignal: AbortSignal }) => Promise<Reply>;
+
+/** SNS accepting every entry. */
+const acceptAll: Send = async (command) => ({
+  Successful: (command.input.PublishBatchRequestEntries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}` })),
+  Failed: [],
+});
+
+function publisherWith(send: Send = acceptAll) {
+  const commands: PublishBatchCommand[] = [];
   const client = {
-    send: (command: PublishCommand, options: { abortSignal: AbortSignal }) => {
+    send: (command: PublishBatchCommand, options: { abortSignal: AbortSignal }) => {
       commands.push(command);
       return send(command, options);
     },
   };
-  return { commands, publisher: new SnsOutcomePublisher(client as unknown as SNSClient, TOPIC) };
+  const entriesOf = (n: number) => commands[n]?.input.PublishBatchRequestEntries ?? [];
+  return { commands, entriesOf, publisher: new SnsOutcomePublisher(client as unknown as SNSClient, TOPIC) };
 }
 
 const string = (value: string) => ({ DataType: 'String', StringValue: value });
+const outcomeOf = (n: number): Outcome => ({ ...applied, eventId: `evt-${n}`, symbol: `SYM${n}USDT` });
+/** How each caller's promise ended, in call order. */
+const fates = (promises: Promise<void>[]) => Promise.allSettled(promises).then((results) => results.map((result) => (result.status === 'fulfilled' ? 'published' : (result.reason as RetryableError))));
 
 describe('SnsOutcomePublisher', () => {
-  test('publishes the outcome as JSON to the topic, with filterable attributes', async () => {
-    const { commands, publisher } = publisherWith(async () => ({ MessageId: 'm-1' }));
+  test('publishes the outcome as JSON to the topic, with filterable attributes, in a PublishBatch request', async () => {
+    const { commands, publisher } = publisherWith();
     await expect(publisher.publish(applied)).resolves.toBeUndefined();
     expect(commands).toHaveLength(1);
-    expect(commands[0]).toBeInstanceOf(PublishCommand);
+    expect(commands[0]).toBeInstanceOf(PublishBatchCommand);
     expect(commands[0]?.input).toStrictEqual({
       TopicArn: TOPIC,
-      Message: JSON.stringify(applied),
-      MessageAttributes: { status: string('APPLIED'), symbol: string('BTCUSDT'), accountId: string('desk-2') },
+      PublishBatchRequestEntries: [
+        { Id: '0', Message: JSON.stringify(applied), MessageAttributes: { status: string('APPLIED'), symbol: string('BTCUSDT'), accountId: string('desk-2') } },
+      ],
     });
   });
 
@@ -61,30 +75,110 @@ describe('SnsOutcomePublisher', () => {
     expect(attributesOf(outcome)).toStrictEqual(attributes);
   });
 
+  test('10 outcomes published on the same turn go out in one request, each with its own message and attributes', async () => {
+    const { commands, entriesOf, publisher } = publisherWith();
+    const outcomes = Array.from({ length: 10 }, (_, n) => outcomeOf(n));
+    expect(await fates(outcomes.map((outcome) => publisher.publish(outcome)))).toEqual(Array(10).fill('published'));
+    expect(commands).toHaveLength(1);
+    expect(entriesOf(0).map((entry) => [entry.Message, entry.MessageAttributes])).toEqual(outcomes.map((outcome) => [JSON.stringify(outcome), attributesOf(outcome)]));
+    // SNS: Ids unique within the request, alphanumeric, hyphens and underscores, up to 80 characters.
+    const ids = entriesOf(0).map((entry) => entry.Id ?? '');
+    expect(new Set(ids).size).toBe(10);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+
+  test('11 outcomes: two requests, 10 entries and 1', async () => {
+    const { commands, entriesOf, publisher } = publisherWith();
+    const outcomes = Array.from({ length: 11 }, (_, n) => outcomeOf(n));
+    expect(await fates(outcomes.map((outcome) => publisher.publish(outcome)))).toEqual(Array(11).fill('published'));
+    expect([commands.length, entriesOf(0).length, entriesOf(1).length]).toEqual([2, 10, 1]);
+    expect(entriesOf(1)[0]?.Message).toBe(JSON.stringify(outcomes[10]));
+  });
+
+  test('outcomes published on different turns are not held back waiting for others', async () => {
+    const { commands, publisher } = publisherWith();
+    await publisher.publish(outcomeOf(1));
+    await publisher.publish(outcomeOf(2));
+    expect(commands.map((command) => command.input.PublishBatchRequestEntries?.length)).toEqual([1, 1]);
+  });
+
+  test('a request never carries more than 256 KiB of messages and attributes: large outcomes are split by size', async () => {
+    const { commands, publisher } = publisherWith();
+    // About 48 KB each, the most an outcome can echo (outcome.ts OUTCOME_CAPS): five fit in a request, not six.
+    const large = Array.from({ length: 7 }, (_, n) => ({ ...outcomeOf(n), metadata: { note: 'x'.repeat(48 * 1024) } }));
+    expect(await fates(large.map((outcome) => publisher.publish(outcome)))).toEqual(Array(7).fill('published'));
+    const sizes = commands.map((command) =>
+      (command.input.PublishBatchRequestEntries ?? []).reduce((sum, entry) => sum + payloadBytes(entry.Message ?? '', entry.MessageAttributes ?? {}), 0),
+    );
+    expect(commands.map((command) => command.input.PublishBatchRequestEntries?.length)).toEqual([5, 2]);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    expect(commands.flatMap((command) => (command.input.PublishBatchRequestEntries ?? []).map((entry) => entry.Message))).toEqual(large.map((outcome) => JSON.stringify(outcome)));
+  });
+
+  test('payload bytes: message and every attribute name, type and value, in UTF-8', () => {
+    expect(payloadBytes('é', { status: string('APPLIED') })).toBe(2 + 'status'.length + 'String'.length + 'APPLIED'.length);
+  });
+
+  test('an entry SNS lists as Failed rejects only its own caller, with OUTCOME_PUBLISH_FAILED naming the SNS code', async () => {
+    const { publisher } = publisherWith(async (command) => {
+      const [first, second, third] = command.input.PublishBatchRequestEntries ?? [];
+      return {
+        Successful: [first, third].map((entry) => ({ Id: entry?.Id, MessageId: 'm' })),
+        Failed: [{ Id: second?.Id, Code: 'KMSThrottling', SenderFault: false, Message: `Rate exceeded for key on ${TOPIC}` }],
+      };
+    });
+    const [first, second, third] = await fates([outcomeOf(1), outcomeOf(2), outcomeOf(3)].map((outcome) => publisher.publish(outcome)));
+    expect([first, third]).toEqual(['published', 'published']);
+    expect(second).toBeInstanceOf(RetryableError);
+    const error = second as RetryableError;
+    expect([error.code, error.message]).toEqual(['OUTCOME_PUBLISH_FAILED', 'could not publish the outcome (KMSThrottling: Rate exceeded for key on <arn>)']);
+  });
+
+  test('an entry SNS reports neither as Successful nor as Failed is not taken as published', async () => {
+    const { publisher } = publisherWith(async (command) => ({ Successful: [{ Id: command.input.PublishBatchRequestEntries?.[0]?.Id, MessageId: 'm' }], Failed: [] }));
+    const [first, second] = await fates([outcomeOf(1), outcomeOf(2)].map((outcome) => publisher.publish(outcome)));
+    expect(first).toBe('published');
+    expect([(second as RetryableError).code, (second as RetryableError).message]).toEqual([
+      'OUTCOME_PUBLISH_FAILED',
+      'could not publish the outcome (SNS did not report this entry of its batch)',
+    ]);
+  });
+
   test.each([
     [Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }), 'could not publish the outcome (ThrottlingException: Rate exceeded)'],
     ['socket closed', 'could not publish the outcome (socket closed)'],
-  ])('a failed publish (%p) is a RetryableError OUTCOME_PUBLISH_FAILED keeping the cause', async (thrown, message) => {
-    const { publisher } = publisherWith(() => Promise.reject(thrown));
-    const error = await publisher.publish(applied).then(
-      () => undefined,
-      (rejection: RetryableError) => rejection,
-    );
-    expect(error).toBeInstanceOf(RetryableError);
-    expect([error?.code, error?.message, error?.cause]).toEqual(['OUTCOME_PUBLISH_FAILED', message, thrown]);
+  ])('a failed request (%p) rejects every entry with a RetryableError OUTCOME_PUBLISH_FAILED keeping the cause', async (thrown, message) => {
+    const { commands, publisher } = publisherWith(() => Promise.reject(thrown));
+    const errors = (await fates([outcomeOf(1), outcomeOf(2), outcomeOf(3)].map((outcome) => publisher.publish(outcome)))) as RetryableError[];
+    expect(commands).toHaveLength(1);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(RetryableError);
+      expect([error.code, error.message, error.cause]).toEqual(['OUTCOME_PUBLISH_FAILED', message, thrown]);
+    }
   });
 
-  test('an SNS that never answers is abandoned when the deadline runs out (as the SDK does on abort)', async () => {
-    const { publisher } = publisherWith(
+  test('an SNS that never answers is abandoned when the tightest deadline of the batch runs out (as the SDK does on abort)', async () => {
+    const { commands, publisher } = publisherWith(
       (_command, { abortSignal }) => new Promise((_resolve, reject) => abortSignal.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })))),
     );
-    const error = await rejectionOf<RetryableError>(publisher.publish(applied, fixedDeadline(100)));
-    expect([error.constructor.name, error.code, error.message]).toEqual(['RetryableError', 'OUTCOME_PUBLISH_FAILED', 'could not publish the outcome (CallTimeoutError: no answer within 100 ms)']);
+    const errors = (await fates([publisher.publish(outcomeOf(1), fixedDeadline(60_000)), publisher.publish(outcomeOf(2), fixedDeadline(100)), publisher.publish(outcomeOf(3))])) as RetryableError[];
+    expect(commands).toHaveLength(1);
+    expect(errors.map((error) => [error.constructor.name, error.code, error.message])).toEqual(
+      Array(3).fill(['RetryableError', 'OUTCOME_PUBLISH_FAILED', 'could not publish the outcome (CallTimeoutError: no answer within 100 ms)']),
+    );
   });
 
-  test('no time left: TIME_BUDGET_EXHAUSTED, nothing sent', async () => {
-    const { commands, publisher } = publisherWith(async () => ({}));
+  test('no time left: TIME_BUDGET_EXHAUSTED for that outcome, which stays out of the batch; the others are published', async () => {
+    const { entriesOf, publisher } = publisherWith();
+    const [late, onTime] = await fates([publisher.publish(outcomeOf(1), fixedDeadline(0)), publisher.publish(outcomeOf(2), fixedDeadline(5000))]);
+    expect([(late as RetryableError).code, onTime]).toEqual(['TIME_BUDGET_EXHAUSTED', 'published']);
+    expect(entriesOf(0).map((entry) => entry.Message)).toEqual([JSON.stringify(outcomeOf(2))]);
+  });
+
+  test('no time left for anyone: nothing sent', async () => {
+    const { commands, publisher } = publisherWith();
     const error = await rejectionOf<RetryableError>(publisher.publish(applied, fixedDeadline(0)));
+    await new Promise((resolve) => setImmediate(resolve));
     expect([error.code, commands]).toEqual(['TIME_BUDGET_EXHAUSTED', []]);
   });
 
