@@ -10,7 +10,7 @@
  * output byte for byte against the AWS SDK's DynamoDB client and against an independent
  * from-scratch SigV4 (tests/unit/adapters/aws-json).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -23,7 +23,8 @@ export interface SignedPost {
   headers: Record<string, string>;
 }
 
-const sha256Hex = (data: string): string => createHash('sha256').update(data).digest('hex');
+// One-shot hashing: no Hash object per digest (Node >= 20.12).
+const sha256Hex = (data: string): string => hash('sha256', data, 'hex');
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
 /**
