@@ -46,7 +46,7 @@ const BUNDLE = path.resolve('dist/change-leverage/index.mjs');
 const CHILD = path.resolve('bench/profile/child.mjs');
 const RESULT_MARKER = '@@profile-result@@';
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT'];
-const TRANSPORT_MODES = ['send', 'send*10', 'put', 'put*10', 'get', 'sns', 'sns*10'];
+const TRANSPORT_MODES = ['send', 'send*10', 'papi', 'papi*10', 'put', 'put*10', 'get', 'sns', 'sns*10'];
 const credentials = (JSON.parse(readFileSync('local/binance-simulator/test-credentials.json', 'utf8')) as Record<string, { apiKey: string; apiSecret: string }>).default!;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
