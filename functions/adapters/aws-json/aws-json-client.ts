@@ -53,7 +53,7 @@ export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, st
 
   return async <T>(operation: string, input: object, deadline?: Deadline): Promise<T> => {
     const body = JSON.stringify(input);
-    const { headers } = signer.sign(await credentials(), contentType, `${spec.targetPrefix}.${operation}`, body, new Date());
+    const headers = signer.sign(await credentials(), contentType, `${spec.targetPrefix}.${operation}`, body, new Date());
     const timeoutMs = callBudgetMs(AWS_REQUEST_TIMEOUT_MS, deadline, `${spec.service} ${operation}`);
     const { status, body: text } = await send({ method: 'POST', url: endpoint, headers, body, timeoutMs });
     if (status < 300) return (text ? JSON.parse(text) : {}) as T;

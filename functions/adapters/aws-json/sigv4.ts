@@ -19,11 +19,6 @@ export interface AwsCredentials {
   sessionToken?: string;
 }
 
-export interface SignedPost {
-  /** The headers to send, `authorization` included. */
-  headers: Record<string, string>;
-}
-
 // One-shot hashing: no Hash object per digest (Node >= 20.12).
 const sha256Hex = (data: string): string => hash('sha256', data, 'hex');
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
@@ -63,9 +58,9 @@ export class PostSigner {
   /**
    * Signs `content-type`, `host`, `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`
    * (temporary credentials) and `x-amz-target`: the header set the SDK's clients sign, less their
-   * own bookkeeping headers.
+   * own bookkeeping headers. Returns the headers to send, `authorization` included.
    */
-  sign(credentials: AwsCredentials, contentType: string, target: string, body: string, now: Date): SignedPost {
+  sign(credentials: AwsCredentials, contentType: string, target: string, body: string, now: Date): Record<string, string> {
     const iso = now.toISOString(); // 2026-11-25T10:00:00.000Z
     const day = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
     const amzDate = `${day}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
@@ -81,15 +76,13 @@ export class PostSigner {
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
     const signature = createHmac('sha256', this.signingKey(credentials.secretAccessKey, day)).update(stringToSign).digest('hex');
     return {
-      headers: {
-        'content-type': contentType,
-        host: this.host,
-        'x-amz-content-sha256': payloadHash,
-        'x-amz-date': amzDate,
-        ...(token ? { 'x-amz-security-token': token } : {}),
-        'x-amz-target': target,
-        authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
-      },
+      'content-type': contentType,
+      host: this.host,
+      'x-amz-content-sha256': payloadHash,
+      'x-amz-date': amzDate,
+      ...(token ? { 'x-amz-security-token': token } : {}),
+      'x-amz-target': target,
+      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
   }
 
