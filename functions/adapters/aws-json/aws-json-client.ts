@@ -3,16 +3,15 @@
  *
  * Why not @aws-sdk/client-dynamodb and client-ssm: together they add about 320 KB to a bundle
  * whose two required clients are about 490 KB, for the four calls we make. This client reuses
- * what those two clients already bring, the SDK's SigV4 signer and its default credential chain,
- * and honours the same endpoint variables (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), so it
- * reaches moto in tests exactly as the SDK clients do.
+ * the default credential chain those two clients already bring, signs with sigv4.ts, and honours
+ * the same endpoint variables (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), so it reaches moto
+ * in tests exactly as the SDK clients do.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { Deadline } from '../../domain/ports.ts';
 import { callBudgetMs } from '../../domain/time-budget.ts';
 import { send } from '../http/keep-alive-client.ts';
+import { PostSigner } from './sigv4.ts';
 
 export interface AwsJsonService {
   /** Signing name and default endpoint prefix, e.g. `dynamodb`, `ssm`. */
@@ -41,25 +40,6 @@ export class AwsServiceError extends Error {
   }
 }
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-const toBytes = (data: SourceData): string | Uint8Array =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-
-/** SHA-256 / HMAC-SHA-256 in the shape the signer expects, from node:crypto. */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
 /**
  * State-table and pause-switch calls answer in milliseconds; anything slower is an outage. The
  * caller's deadline cuts it shorter near the end of an invocation.
@@ -71,26 +51,15 @@ export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input
 export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, string | undefined> = process.env): AwsJsonCall {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const endpoint = new URL(env[`AWS_ENDPOINT_URL_${spec.endpointId}`] ?? env.AWS_ENDPOINT_URL ?? `https://${spec.service}.${region}.amazonaws.com`);
-  const signer = new SignatureV4({ credentials: defaultProvider(), region, service: spec.service, sha256: NodeSha256 });
+  const signer = new PostSigner(region, spec.service, endpoint.host, endpoint.pathname);
+  const credentials = defaultProvider();
+  const contentType = `application/x-amz-json-${spec.jsonVersion}`;
 
   return async <T>(operation: string, input: object, deadline?: Deadline): Promise<T> => {
     const body = JSON.stringify(input);
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      port: endpoint.port ? Number(endpoint.port) : undefined,
-      path: endpoint.pathname,
-      query: {},
-      headers: {
-        host: endpoint.host,
-        'content-type': `application/x-amz-json-${spec.jsonVersion}`,
-        'x-amz-target': `${spec.targetPrefix}.${operation}`,
-      },
-      body,
-    });
+    const headers = signer.sign(await credentials(), contentType, `${spec.targetPrefix}.${operation}`, body, new Date());
     const timeoutMs = callBudgetMs(AWS_REQUEST_TIMEOUT_MS, deadline, `${spec.service} ${operation}`);
-    const { status, body: text } = await send({ method: 'POST', url: endpoint, headers: signed.headers, body, timeoutMs });
+    const { status, body: text } = await send({ method: 'POST', url: endpoint, headers, body, timeoutMs });
     if (status < 300) return (text ? JSON.parse(text) : {}) as T;
     const json = parseErrorBody(text);
     // __type is "namespace#ExceptionName" (DynamoDB) or "ExceptionName" (SSM), possibly with a
