@@ -102,9 +102,10 @@ async function settle(
   const published: RecordResult['outcomes'] = [];
   // `decided`: the outcome is known but could not be published; it must never be replaced by a
   // FAILED one (the change may have happened), so it only goes back for another publish attempt.
-  const pending: { target: Target | undefined; error: GuardError; decided: boolean; earlier?: EarlierDecision }[] = [];
+  type Pending = { target: Target | undefined; error: GuardError; decided: boolean; earlier?: EarlierDecision };
   const publishAndRecord = async (target: Target | undefined, verdict: Verdict, claim: HeldClaim | undefined, recordedEarlier: boolean) => {
     const publishError = await publish(outcomeFor(target, verdict), deps, log);
+    if (!publishError) published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
     const ref = refOf(target);
     // FAILED is never recorded: a redriven event must be tried again, and may then end otherwise.
     const decision: EarlierDecision | undefined =
@@ -112,21 +113,23 @@ async function settle(
     // With a claim, the decision is recorded by its release, in the same write.
     if (claim) await releaseClaim(claim, verdict, decision, target, deps, log);
     else if (ref && decision) await recordDecision(ref, decision, deps, log);
-    if (!publishError) published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
     return publishError;
   };
 
-  for (const [index, target] of targets.entries()) {
-    const { verdict, claim, earlier } = works[index]!;
-    if (verdict.status === 'ALREADY_PUBLISHED') continue;
-    if (verdict.status === 'RETRY') {
-      await releaseClaim(claim, verdict, undefined, target, deps, log);
-      pending.push({ target, error: verdict.error, decided: false, earlier });
-      continue;
-    }
-    const publishError = await publishAndRecord(target, verdict, claim, earlier !== undefined);
-    if (publishError) pending.push({ target, error: publishError, decided: true });
-  }
+  // The targets settle together, so that their outcomes share PublishBatch requests (adapters/sns).
+  const settled = await Promise.all(
+    targets.map(async (target, index): Promise<Pending | undefined> => {
+      const { verdict, claim, earlier } = works[index]!;
+      if (verdict.status === 'ALREADY_PUBLISHED') return undefined;
+      if (verdict.status === 'RETRY') {
+        await releaseClaim(claim, verdict, undefined, target, deps, log);
+        return { target, error: verdict.error, decided: false, earlier };
+      }
+      const publishError = await publishAndRecord(target, verdict, claim, earlier !== undefined);
+      return publishError && { target, error: publishError, decided: true };
+    }),
+  );
+  const pending = settled.filter((entry): entry is Pending => entry !== undefined);
 
   const result: RecordResult = { recordId: record.recordId, eventId: command.eventId, disposition: 'acknowledge', outcomes: published };
   if (pending.length === 0) return result;
