@@ -139,6 +139,8 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
 
   const child = spawn(binary, ['-H', HOST, '-p', String(port)], {
     cwd: repoRoot,
+    // DynamoDB's item operations and transactions made atomic under concurrent requests (see there).
+    env: { ...process.env, PYTHONPATH: resolve(repoRoot, 'local/aws/moto-patches') },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   // Keep only the tail of stderr: moto logs every request there, which is unbounded.

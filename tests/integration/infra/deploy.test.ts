@@ -162,7 +162,7 @@ test('the risk queue policy allows the named producer and denies everyone else',
 test('IAM: the function role and the Scheduler role as packaged (Scheduler may invoke only the alias)', () => {
   const functionStatements = Object.values(deployed.functionRole).flat() as any[];
   const actions = functionStatements.flatMap((statement) => [statement.Action].flat());
-  expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'sns:Publish', 'ssm:GetParameter', 'dynamodb:UpdateItem']));
+  expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'sns:Publish', 'ssm:GetParameter', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']));
   expect(actions.filter((action) => action.includes('*'))).toEqual([]);
   const scheduler = Object.values(deployed.schedulerRole).flat() as any[];
   expect(scheduler.map((statement) => [statement.Action, [statement.Resource].flat()])).toEqual([

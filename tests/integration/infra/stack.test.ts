@@ -5,6 +5,9 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { AwsServiceError, type AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
+import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
+import { DynamoDbError, FakeDynamoDb } from '../../../local/aws/in-memory-dynamodb.ts';
 import {
   asArray,
   conditionHolds,
@@ -23,6 +26,42 @@ import {
 } from './template.ts';
 
 jest.setTimeout(180_000);
+
+/**
+ * The IAM actions the state store's requests need, from the requests it sends through every path
+ * (claim, its refusal and takeover with a recorded decision, release, decisions, history): a
+ * transaction needs the action of each of its items.
+ */
+async function stateStoreActions(): Promise<string[]> {
+  const table = new FakeDynamoDb();
+  const actions = new Set<string>();
+  const ITEM_ACTIONS: Record<string, string> = { ConditionCheck: 'ConditionCheckItem', Put: 'PutItem', Update: 'UpdateItem', Get: 'GetItem' };
+  const call = (async (operation: string, input: object) => {
+    const items = (input as { TransactItems?: Record<string, unknown>[] }).TransactItems;
+    for (const action of items ? items.map((item) => ITEM_ACTIONS[Object.keys(item)[0]!]!) : [operation]) actions.add(`dynamodb:${action}`);
+    try {
+      return table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+    } catch (error) {
+      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400, error.details);
+      throw error;
+    }
+  }) as AwsJsonCall;
+  let now = Date.UTC(2026, 10, 30);
+  const store = new DynamoDbStateStore(call, 'state', () => now);
+  const ref = (eventId: string) => ({ eventId, accountId: 'desk-1', symbol: 'BTCUSDT' });
+  const first = await store.claim(ref('e1'), { issuedAtMs: now, leverage: 5, leaseMs: 1000 });
+  if (first.status !== 'claimed') throw new Error(first.status);
+  await first.release('retrying', undefined);
+  now += 2000;
+  await store.claim(ref('e2'), { issuedAtMs: now, leverage: 3, leaseMs: 1000 }); // refused: e1 left it in flight
+  const second = await store.claim(ref('e2'), { issuedAtMs: now, leverage: 3, leaseMs: 1000, replacing: 'e1', replacedAppliedLeverage: 5 });
+  if (second.status !== 'claimed') throw new Error(second.status);
+  await second.release('applied', { published: true });
+  await store.recordDecision(ref('e3'), { published: true });
+  await store.earlierDecision(ref('e3'));
+  await store.history(ref('e3'));
+  return [...actions].sort();
+}
 
 const STAGE = 'dev';
 const BINANCE_WEIGHT_PER_MINUTE = 6000;
@@ -440,11 +479,11 @@ describe('function role (least privilege)', () => {
     expect(pointsAt(polling?.Resource).sort()).toEqual(queuesWithMappings().map(([id]) => id).sort());
   });
 
-  test('reads and conditionally writes single items of the state table, nothing else in DynamoDB', () => {
+  test('reads and conditionally writes single items of the state table: exactly what the state store sends, nothing else in DynamoDB', async () => {
     const dynamodb = byService('dynamodb');
     expect(dynamodb).toHaveLength(1);
     expect(dynamodb[0]!.Effect).toBe('Allow');
-    expect(asArray(dynamodb[0]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(asArray(dynamodb[0]!.Action).sort()).toEqual(await stateStoreActions());
     // the table itself: no index ARNs, no `*`
     expect(dynamodb[0]!.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
   });
