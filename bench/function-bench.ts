@@ -38,8 +38,11 @@ export const ROUND_TRIP_EXCHANGE_LATENCY_MS = 5;
 /** Idle time after which a warm container reads the pause switch again. */
 const PAUSE_EXPIRED_IDLE_MS = PAUSE_CACHE_MS + 500;
 export const PROFILE_PATH = path.join(OUT_DIR, 'profile', 'warm-batches.cpuprofile');
-/** 100 µs: a warm batch of 10 takes tens of ms of CPU, so the default 1 ms would give few samples. */
-const PROFILE_SAMPLING_US = 100;
+/**
+ * 200 µs: a warm batch of 10 takes tens of ms of CPU, so the default 1 ms gives few samples per
+ * batch; finer sampling inflates the profiled CPU more (the shares are what the profile is for).
+ */
+const PROFILE_SAMPLING_US = 200;
 
 /** Containers for the CPU measure; each runs the same batches, interleaved. */
 const CPU_CONFIGS: Array<{ id: string; env: Record<string, string> }> = [

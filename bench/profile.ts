@@ -65,6 +65,7 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['node:http, net, streams (sockets)', /^node:(_http|http|https|net|tls|stream|internal\/(http|streams|net|stream_base|js_stream)|internal\/deps\/undici)/],
   ['Node timers, events, microtasks', /^node:(timers|events|internal\/(timers|process\/task_queues|event_target|async_hooks))/],
   ['Node URL, buffers, util', /^node:(url|buffer|util|internal\/(url|buffer|util|querystring|errors))/],
+  ['benchmark harness (not the function)', /\/bench\/\.build\//],
   ['garbage collection', /^\(garbage collector\)$/],
   ['V8 and runtime (program)', /^\(program\)$/],
   ['other Node internals', /^node:/],

@@ -250,14 +250,14 @@ export function renderCharts(report: RunReport): Chart[] {
   });
 
   const throughput = (clients: ClientSummary[], series: string) =>
-    clients.filter((c) => c.samples.length > 0).map((c) => ({ label: c.contender.id, value: measure(c, 'throughput')?.median ?? Number.NaN, series, text: fmt(measure(c, 'throughput')?.median ?? Number.NaN, 0) }));
+    clients.filter((c) => c.samples.length > 0).map((c) => ({ label: `${c.contender.id} (${series})`, value: measure(c, 'throughput')?.median ?? Number.NaN, series, text: fmt(measure(c, 'throughput')?.median ?? Number.NaN, 0) }));
   const tls = Array.isArray(report.tlsClients) ? report.tlsClients : [];
   const tlsBaseline = measure(tls.find((c) => c.contender.id === 'baseline'), 'throughput')?.median;
   const tlsConnector = measure(tls.find((c) => c.contender.id === 'connector'), 'throughput')?.median;
   add('bench-throughput.svg', {
     title: 'Warm throughput, 10 in flight (median req/s)',
     unit: 'requests per second',
-    bars: [...throughput(tls, 'over TLS (targets)'), ...throughput(report.clients, 'plain http')],
+    bars: [...throughput(tls, 'TLS'), ...throughput(report.clients, 'plain http')],
     markers: [
       ...(tlsBaseline ? [{ value: 0.9 * tlsBaseline, label: '0.9× TLS baseline' }] : []),
       ...(tlsConnector ? [{ value: 3 * tlsConnector, label: '3× TLS connector' }] : []),
@@ -408,7 +408,7 @@ ${chartLink(charts, 'bench-init.svg')}${markdownTable(i.header, i.rows)}
 
 ${
   profile
-    ? `A V8 CPU profile (the sampler and file format of \`node --cpu-prof\`, ${profile.records} records in warm batches of 10 as deployed, the import and first batch excluded) of ${fmt(profile.busyMs, 0)} ms busy CPU time, ${fmt((profile.busyMs * 1000) / profile.records, 0)} µs per record (sampling every 100 µs adds its own overhead). Frames of the minified bundle are mapped back to their source modules through its source map. Re-run with \`npm run bench -- --profile\`; the \`.cpuprofile\` (\`bench/.build/profile/\`) opens in Chrome DevTools or speedscope.
+    ? `A V8 CPU profile (the sampler and file format of \`node --cpu-prof\`, ${profile.records} records in warm batches of 10 as deployed, the import and first batch excluded) of ${fmt(profile.busyMs, 0)} ms busy CPU time, ${fmt((profile.busyMs * 1000) / profile.records, 0)} µs per record (sampling every 200 µs adds its own overhead; the CPU-per-record figures above are measured without the profiler). Frames of the minified bundle are mapped back to their source modules through its source map. Re-run with \`npm run bench -- --profile\`; the \`.cpuprofile\` (\`bench/.build/profile/\`) opens in Chrome DevTools or speedscope.
 
 ${chartLink(charts, 'bench-profile.svg')}Self time by category:
 

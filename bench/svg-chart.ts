@@ -48,18 +48,20 @@ export function barChart(chart: BarChart): string {
   const colour = (b: Bar) => PALETTE[b.series === undefined ? 0 : series.indexOf(b.series) % PALETTE.length]!;
   const top = 34 + (series.length > 0 ? 20 : 0);
   const axisEnd = niceCeiling(Math.max(...bars.map((b) => b.value), ...(chart.markers ?? []).map((m) => m.value)));
-  const x = (value: number) => LABEL_WIDTH + (value / axisEnd) * PLOT_WIDTH;
-  const height = top + bars.length * ROW + 44;
   const width = LABEL_WIDTH + PLOT_WIDTH + TEXT_WIDTH;
+  const x = (value: number) => LABEL_WIDTH + (value / axisEnd) * PLOT_WIDTH;
+  const markers = chart.markers ?? [];
+  const height = top + bars.length * ROW + 30 + 14 * Math.max(1, markers.length);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="8" y="20" font-size="14" font-weight="bold" fill="#222">${escape(chart.title)}</text>`,
   ];
+  let legendX = 8;
   series.forEach((name, i) => {
-    const lx = 8 + i * 170;
-    parts.push(`<rect x="${lx}" y="${top - 16}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
-    parts.push(`<text x="${lx + 14}" y="${top - 7}" fill="#222">${escape(clip(name, 150))}</text>`);
+    parts.push(`<rect x="${legendX}" y="${top - 16}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    parts.push(`<text x="${legendX + 14}" y="${top - 7}" fill="#222">${escape(name)}</text>`);
+    legendX += 14 + name.length * CHAR + 20;
   });
   bars.forEach((b, i) => {
     const y = top + i * ROW;
@@ -76,11 +78,12 @@ export function barChart(chart: BarChart): string {
     parts.push(`<text x="${x(value).toFixed(1)}" y="${axisY + 14}" text-anchor="middle" fill="#555">${escape(String(Number(value.toPrecision(3))))}</text>`);
   }
   parts.push(`<text x="${LABEL_WIDTH - 6}" y="${axisY + 14}" text-anchor="end" fill="#555">${escape(chart.unit)}</text>`);
-  for (const m of chart.markers ?? []) {
+  // One line of text per marker below the axis, so close markers never overprint each other.
+  markers.forEach((m, i) => {
     const mx = x(m.value).toFixed(1);
-    parts.push(`<line x1="${mx}" y1="${top}" x2="${mx}" y2="${axisY}" stroke="#c00" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${mx}" y="${axisY + 26}" text-anchor="middle" fill="#c00">${escape(m.label)}</text>`);
-  }
+    parts.push(`<line x1="${mx}" y1="${top}" x2="${mx}" y2="${axisY + 18 + 14 * i}" stroke="#c00" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${(Number(mx) + 3).toFixed(1)}" y="${axisY + 28 + 14 * i}" fill="#c00">${escape(m.label)}</text>`);
+  });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
