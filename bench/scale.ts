@@ -6,6 +6,7 @@
  * requests per record) come from this run; everything else is a stated assumption below.
  */
 import { readFileSync } from 'node:fs';
+import { WEIGHT_BUDGET_RATIO } from '../functions/adapters/binance/weight-pacer.ts';
 import { routes } from '../local/binance-simulator/endpoints.ts';
 import type { FunctionSummary } from './function-bench.ts';
 import { fmt } from './format.ts';
@@ -100,8 +101,11 @@ export function scaleReport(fn: FunctionSummary, params = readDeploymentParams()
   const batch = params.batchSize;
   const invocationMs = sequentialAwsPerBatch * a.awsCallMs.value + a.binanceRoundTripMs.value + batch * cpuPerRecordLambdaMs;
   const weightPerEvent = fn.exchangeWeightPerRecord.warm;
-  const weightBound = WEIGHT_PER_MINUTE_PER_IP / 60 / weightPerEvent;
-  const uncertainBound = WEIGHT_PER_MINUTE_PER_IP / 60 / (weightPerEvent + READ_BACK_WEIGHT);
+  // The function's pacer lets the IP's minute reach WEIGHT_BUDGET_RATIO of the limit (the margin
+  // absorbs other containers' requests since its last response), then waits for the next minute.
+  const budgetPerSecond = (WEIGHT_PER_MINUTE_PER_IP * WEIGHT_BUDGET_RATIO) / 60;
+  const weightBound = budgetPerSecond / weightPerEvent;
+  const uncertainBound = budgetPerSecond / (weightPerEvent + READ_BACK_WEIGHT);
   const slots = params.sqsMaximumConcurrency;
   const concurrencyBound = (slots * batch * 1000) / invocationMs;
   const sustained = Math.min(weightBound, concurrencyBound);
@@ -134,10 +138,14 @@ export function scaleReport(fn: FunctionSummary, params = readDeploymentParams()
     { quantity: 'CPU per record on a Lambda vCPU share', value: `${fmt(cpuPerRecordLambdaMs, 1)} ms`, how: `measured ${fmt(fn.cpuPerRecordMs.median * 1000, 0)} µs here ÷ ${fmt(vcpu, 3)} vCPU at ${params.memorySize} MB` },
     { quantity: `one warm invocation of ${batch} records`, value: `${fmt(invocationMs, 0)} ms`, how: `${fmt(sequentialAwsPerBatch, 1)} × ${a.awsCallMs.value} ms AWS + ${a.binanceRoundTripMs.value} ms Binance + ${batch} × ${fmt(cpuPerRecordLambdaMs, 1)} ms CPU` },
     { quantity: 'Binance weight per event', value: `${fmt(weightPerEvent, 2)} (first batch of a container ${fmt(fn.exchangeWeightPerRecord.firstBatch, 2)}; uncertain answer +${READ_BACK_WEIGHT})`, how: 'measured in the simulator (its weights follow the PAPI docs)' },
-    { quantity: 'events/s within 6000 weight/min (one IP)', value: `${fmt(weightBound, 0)} (all answers uncertain: ${fmt(uncertainBound, 1)})`, how: '6000 ÷ 60 ÷ weight per event' },
+    { quantity: 'events/s within 6000 weight/min (one IP)', value: `${fmt(weightBound, 0)} (all answers uncertain: ${fmt(uncertainBound, 1)})`, how: `6000 × ${WEIGHT_BUDGET_RATIO} (the function's pacing budget) ÷ 60 ÷ weight per event` },
     { quantity: 'events/s the SQS pollers can carry', value: fmt(concurrencyBound, 0), how: `${slots} concurrent invocations × ${batch} records ÷ ${fmt(invocationMs, 0)} ms` },
     { quantity: 'events/s one stage sustains', value: `${fmt(sustained, 0)} (${weightBound <= concurrencyBound ? 'bound by Binance weight' : 'bound by concurrency'})`, how: 'the smaller of the two' },
-    { quantity: `storm of ${STORM_EVENTS.toLocaleString('en')} events: last event applied after`, value: `${fmt(drainS, 0)} s (median event ${fmt(drainS / 2, 0)} s)`, how: `${STORM_EVENTS.toLocaleString('en')} ÷ sustained rate; stale after ${params.maxEventAgeSeconds} s, so the largest storm applied in time is ${fmt(sustained * params.maxEventAgeSeconds, 0)} events` },
+    { quantity: `storm of ${STORM_EVENTS.toLocaleString('en')} events: last event applied after`, value: `${fmt(drainS, 0)} s (median event ${fmt(drainS / 2, 0)} s)`, how: `${STORM_EVENTS.toLocaleString('en')} ÷ sustained rate. ${
+        weightBound < concurrencyBound
+          ? `Weight-bound, it comes in bursts: the pollers reach the minute's budget in ${fmt((60 * weightBound) / concurrencyBound, 0)} s, then paced records wait for the next minute inside their invocation.`
+          : 'Concurrency-bound: the pacer never waits.'
+      } Events are stale after ${params.maxEventAgeSeconds} s, so the largest storm applied in time is ${Math.floor(sustained * params.maxEventAgeSeconds).toLocaleString('en')} events` },
     { quantity: 'storm: Lambda', value: `${invocations.toLocaleString('en')} invocations, ${fmt(gbSeconds, 0)} GB-s, ${dollars(lambdaUsd)}`, how: `busy time max(invocations × ${fmt(invocationMs, 0)} ms, ${slots} slots × drain time: paced invocations wait)` },
     { quantity: 'storm: DynamoDB, as measured', value: `${fmt(STORM_EVENTS * serviceTotal(fn.requestsPerRecord, 'DynamoDB'), 0)} requests, ${fmt(STORM_EVENTS * measuredUnits.write, 0)} WRU + ${fmt(STORM_EVENTS * measuredUnits.read, 0)} RRU, ${dollars(dynamoUsd(measuredUnits))}`, how: 'requests per record from this run × units per operation (items < 1 KB, strongly consistent reads)' },
     { quantity: `storm: DynamoDB, ${PLANNED_DYNAMODB.label}`, value: `${fmt(STORM_EVENTS * 2, 0)} requests, ${fmt(STORM_EVENTS * PLANNED_DYNAMODB.write, 0)} WRU, ${dollars(dynamoUsd(PLANNED_DYNAMODB))}`, how: 'transactional writes cost 2 WRU per item: claim (ConditionCheck + Update) and completion (Update + Put) = 8 WRU per record' },
