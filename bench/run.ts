@@ -81,7 +81,7 @@ function machine(): Machine {
 const startedAt = performance.now();
 const log = (line: string) => console.log(line.startsWith(' ') ? line : `[${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 
-log(`leverage-guard benchmark (${quick ? 'quick' : 'full'} run)`);
+log(`leverage-guard benchmark (${profileOnly ? 'profile only' : quick ? 'quick run' : 'full run'})`);
 const { functionCheck } = await buildAll();
 if (!functionCheck.same) {
   log(`WARNING: bench/build.ts LAMBDA_BUILD_OPTIONS no longer match scripts/build.ts (${functionCheck.benchBytes} B vs ${functionCheck.distBytes} B)`);

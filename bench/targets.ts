@@ -149,7 +149,7 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, t
     },
   ];
   const context = { ours, baseline, connector, ablation: by('baseline-over-send'), fn, clients, tlsOurs: tls('leverage-guard'), tlsBaseline: tls('baseline'), tlsConnector: tls('connector') };
-  return targets.map((t) => ({ ...t, why: (t.pass ? PASS_REASONS : EXPLANATIONS)[t.name]?.(context) ?? (t.pass ? 'the measured value is within the goal.' : 'no analysis recorded for this target yet.') }));
+  return targets.map((t) => ({ ...t, why: (t.pass ? PASS_REASONS : EXPLANATIONS)[t.name]?.(context) ?? (t.pass ? 'The measured value is within the goal.' : 'no analysis recorded for this target yet.') }));
 }
 
 function signed(value: number): string {
@@ -175,7 +175,7 @@ const EXPLANATIONS: Record<string, (c: Context) => string> = {
   'DynamoDB requests per record': ({ fn }) =>
     `Per record, warm batch of 10: ${operationList(fn.requestsPerRecord, 'DynamoDB')}. A container's first batch: ${operationList(fn.firstBatchRequestsPerRecord)} per record.`,
   'SNS requests per batch of 10': ({ fn }) =>
-    `Each outcome is its own request: ${operationList(fn.requestsPerRecord, 'SNS')} per record, so ${fmt(serviceTotal(fn.requestsPerRecord, 'SNS') * 10, 0)} requests for a batch of 10 where one PublishBatch of 10 entries would do.`,
+    `${operationList(fn.requestsPerRecord, 'SNS')} per record: ${fmt(serviceTotal(fn.requestsPerRecord, 'SNS') * 10, 1)} SNS requests for a batch of 10 outcomes, where one PublishBatch of 10 entries would carry them all.`,
   'CPU per record vs one bare signed call': ({ fn, clients }) => cpuExplanation(fn, clients),
   'warm throughput over TLS vs baseline': ({ ours, baseline, ablation, tlsOurs, tlsBaseline }) => {
     const cpu = (c: ClientSummary | undefined, name: 'cpuPerCallUs' | 'concurrentCpuPerCallUs') => measure(c, name)?.median ?? Number.NaN;
