@@ -45,6 +45,9 @@ export interface RunReport {
   notes: string[];
 }
 
+/** What a run measured; targets, scale and notes are derived from it (and can be re-derived: `--render`). */
+export type Measurements = Omit<RunReport, 'targets' | 'scale' | 'notes'>;
+
 /** An SVG chart written beside the markdown (docs/bench-*.svg for a full run). */
 export interface Chart {
   file: string;

@@ -2,7 +2,9 @@
  * `npm run bench` (full, about 4 to 5 minutes) and `npm run bench -- --quick` (about 1 minute).
  * `--aws-latency=MS` sets the latency injected on every AWS call for the round-trip measure
  * (default 100); `npm run bench -- --profile` only profiles a warm container and prints where its
- * CPU goes (the .cpuprofile stays in bench/.build/profile/ for DevTools or speedscope).
+ * CPU goes (the .cpuprofile stays in bench/.build/profile/ for DevTools or speedscope);
+ * `--render` (with `--quick` for a quick run's) rewrites the document from the last run's saved
+ * measurements, without measuring: for changing the report, the targets or the scale arithmetic.
  * Builds the children, starts the PAPI simulator and the AWS fakes on loopback, runs the
  * exchange-client comparison and the function measures, prints the tables and writes
  * docs/benchmarks.md (a quick run writes bench/.build/benchmarks-quick.md instead, so it never
@@ -29,13 +31,15 @@ import {
 } from './function-bench.ts';
 import type { Credentials } from './protocol.ts';
 import { fmt, range } from './format.ts';
-import { renderCharts, renderConsole, renderMarkdown, renderProfile, type Machine, type RunReport } from './report.ts';
+import { renderCharts, renderConsole, renderMarkdown, renderProfile, type Machine, type Measurements, type RunReport } from './report.ts';
 import { scaleReport } from './scale.ts';
 import { evaluateTargets } from './targets.ts';
 import { startTlsSimulator } from './tls.ts';
 
 const quick = process.argv.includes('--quick');
 const profileOnly = process.argv.includes('--profile');
+/** Re-render the document from the last run's saved measurements (targets, scale, charts recomputed). */
+const renderOnly = process.argv.includes('--render');
 const awsLatencyArg = process.argv.find((a) => a.startsWith('--aws-latency='))?.split('=')[1];
 /** 100 ms makes one AWS round trip stand far above the CPU of an invocation on this machine. */
 const AWS_LATENCY_MS = awsLatencyArg === undefined ? 100 : Number(awsLatencyArg);
@@ -80,6 +84,14 @@ function machine(): Machine {
 
 const startedAt = performance.now();
 const log = (line: string) => console.log(line.startsWith(' ') ? line : `[${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+
+const measurementsFile = path.join(OUT_DIR, `measurements-${quick ? 'quick' : 'full'}.json`);
+
+if (renderOnly) {
+  const saved = JSON.parse(readFileSync(measurementsFile, 'utf8')) as Measurements;
+  publish(judge(saved));
+  process.exit(0);
+}
 
 log(`leverage-guard benchmark (${profileOnly ? 'profile only' : quick ? 'quick run' : 'full run'})`);
 const { functionCheck } = await buildAll();
@@ -134,7 +146,7 @@ try {
 
   const s = CLIENT_SETTINGS;
   const f = FUNCTION_SETTINGS;
-  const report: RunReport = {
+  const report: Measurements = {
     quick,
     durationS,
     machine: machine(),
@@ -155,25 +167,37 @@ try {
     tlsClients,
     tlsSettings: TLS_SETTINGS,
     fn,
-    targets: evaluateTargets(clients, fn, Array.isArray(tlsClients) ? tlsClients : undefined),
-    scale: scaleReport(fn),
-    notes: [],
   };
-  report.notes = notes(report);
-
-  console.log(`\n${renderConsole(report)}`);
-  const target = quick ? path.join(OUT_DIR, 'benchmarks-quick.md') : 'docs/benchmarks.md';
-  mkdirSync(path.dirname(target), { recursive: true });
-  const charts = renderCharts(report);
-  for (const chart of charts) writeFileSync(path.join(path.dirname(target), chart.file), chart.svg);
-  writeFileSync(target, renderMarkdown(report, charts));
-  log(`wrote ${target}${quick ? ' (a quick run does not replace docs/benchmarks.md)' : ''}`);
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(measurementsFile, JSON.stringify(report));
+  publish(judge(report));
 } finally {
   await aws.close();
   await simulator.close();
 }
 
-function notes(report: RunReport): string[] {
+/** Targets, scale arithmetic and notes: everything derived from the measurements. */
+function judge(report: Measurements): RunReport {
+  return {
+    ...report,
+    targets: evaluateTargets(report.clients, report.fn, Array.isArray(report.tlsClients) ? report.tlsClients : undefined),
+    scale: scaleReport(report.fn),
+    notes: notes(report),
+  };
+}
+
+/** Console tables, then the markdown document and its SVG charts side by side. */
+function publish(report: RunReport): void {
+  console.log(`\n${renderConsole(report)}`);
+  const target = report.quick ? path.join(OUT_DIR, 'benchmarks-quick.md') : 'docs/benchmarks.md';
+  mkdirSync(path.dirname(target), { recursive: true });
+  const charts = renderCharts(report);
+  for (const chart of charts) writeFileSync(path.join(path.dirname(target), chart.file), chart.svg);
+  writeFileSync(target, renderMarkdown(report, charts));
+  console.log(`wrote ${target}${report.quick ? ' (a quick run does not replace docs/benchmarks.md)' : ''}`);
+}
+
+function notes(report: Measurements): string[] {
   const lines = [
     'ccxt is pointed at the simulator by overriding `urls.api.papi` only. Its client-side throttle is turned off (`enableRateLimit: false`; otherwise it spaces these calls 10 ms apart, i.e. caps them at 100/s). For the unified `setLeverage`, `setMarkets()` pre-seeds the one BTC/USDT:USDT market, which makes ccxt skip `loadMarkets()` (it would fetch spot, fapi and dapi exchangeInfo, which the simulator does not serve). This is the least invasive choice: no ccxt code is patched and no extra endpoints are faked. ccxt is imported the documented way (`import ccxt from \'ccxt\'`), which loads every exchange class: that is most of its cold start and RSS.',
     `The official connector runs with its defaults and \`basePath\` at the simulator. On https it builds a new \`https.Agent({ keepAlive: true })\` for every request (\`httpRequestFunction\` in @binance/common), so against the real exchange it would not reuse TLS connections; on this plain-http loopback it falls back to Node's global keep-alive agent, which flatters it.`,

@@ -24,11 +24,11 @@ export const ASSUMPTIONS = {
   binanceRoundTripMs: { value: 20, why: 'one signed request to Binance from a Lambda in the same AWS region (Tokyo), TLS connection kept alive' },
   lambdaVcpuAtOneGb: { value: 1769, why: 'Lambda gives one full vCPU at 1,769 MB and CPU in proportion to memory' },
   coreSpeed: { value: 1, why: 'one Lambda (Graviton, arm64) vCPU does the work of one core of this machine' },
-  lambdaGbSecondUsd: { value: 0.0000133334, why: 'Lambda arm64 price per GB-s (us-east-1 list price)' },
-  lambdaRequestUsd: { value: 0.2 / 1e6, why: 'Lambda price per invocation' },
-  writeUnitUsd: { value: 0.625 / 1e6, why: 'DynamoDB on-demand write request unit (us-east-1 list price)' },
-  readUnitUsd: { value: 0.125 / 1e6, why: 'DynamoDB on-demand read request unit' },
-  snsRequestUsd: { value: 0.5 / 1e6, why: 'SNS publish request per 64 KB chunk; a PublishBatch of 10 small outcomes is one chunk' },
+  lambdaUsdPerMillionGbSeconds: { value: 13.3334, why: 'Lambda arm64 compute price (us-east-1 list price)' },
+  lambdaUsdPerMillionRequests: { value: 0.2, why: 'Lambda price per million invocations' },
+  writeUnitUsdPerMillion: { value: 0.625, why: 'DynamoDB on-demand write request units (us-east-1 list price)' },
+  readUnitUsdPerMillion: { value: 0.125, why: 'DynamoDB on-demand read request units' },
+  snsUsdPerMillionRequests: { value: 0.5, why: 'SNS publish requests, one per 64 KB chunk; a PublishBatch of 10 small outcomes is one chunk' },
 } as const;
 
 /**
@@ -117,7 +117,7 @@ export function scaleReport(fn: FunctionSummary, params = readDeploymentParams()
   // Paced below the weight limit, the slots stay busy (waiting) for the whole drain.
   const busySeconds = Math.max((invocations * invocationMs) / 1000, slots * drainS);
   const gbSeconds = busySeconds * (params.memorySize / 1024);
-  const lambdaUsd = gbSeconds * a.lambdaGbSecondUsd.value + invocations * a.lambdaRequestUsd.value;
+  const lambdaUsd = (gbSeconds * a.lambdaUsdPerMillionGbSeconds.value + invocations * a.lambdaUsdPerMillionRequests.value) / 1e6;
   const measuredUnits = Object.entries(fn.requestsPerRecord)
     .filter(([op]) => op.startsWith('DynamoDB '))
     .reduce(
@@ -127,7 +127,9 @@ export function scaleReport(fn: FunctionSummary, params = readDeploymentParams()
       },
       { read: 0, write: 0 },
     );
-  const dynamoUsd = (u: { read: number; write: number }) => STORM_EVENTS * (u.read * a.readUnitUsd.value + u.write * a.writeUnitUsd.value);
+  const dynamoUsd = (u: { read: number; write: number }) => (STORM_EVENTS * (u.read * a.readUnitUsdPerMillion.value + u.write * a.writeUnitUsdPerMillion.value)) / 1e6;
+  const snsUsd = (requests: number) => (requests * a.snsUsdPerMillionRequests.value) / 1e6;
+  const count = (n: number) => Math.round(n).toLocaleString('en');
   const snsRequests = STORM_EVENTS * serviceTotal(fn.requestsPerRecord, 'SNS');
   const snsBatched = STORM_EVENTS / Math.min(10, batch);
   const dollars = (x: number) => `$${x < 1 ? x.toFixed(3) : x.toFixed(2)}`;
@@ -147,10 +149,11 @@ export function scaleReport(fn: FunctionSummary, params = readDeploymentParams()
           : 'Concurrency-bound: the pacer never waits.'
       } Events are stale after ${params.maxEventAgeSeconds} s, so the largest storm applied in time is ${Math.floor(sustained * params.maxEventAgeSeconds).toLocaleString('en')} events` },
     { quantity: 'storm: Lambda', value: `${invocations.toLocaleString('en')} invocations, ${fmt(gbSeconds, 0)} GB-s, ${dollars(lambdaUsd)}`, how: `busy time max(invocations × ${fmt(invocationMs, 0)} ms, ${slots} slots × drain time: paced invocations wait)` },
-    { quantity: 'storm: DynamoDB, as measured', value: `${fmt(STORM_EVENTS * serviceTotal(fn.requestsPerRecord, 'DynamoDB'), 0)} requests, ${fmt(STORM_EVENTS * measuredUnits.write, 0)} WRU + ${fmt(STORM_EVENTS * measuredUnits.read, 0)} RRU, ${dollars(dynamoUsd(measuredUnits))}`, how: 'requests per record from this run × units per operation (items < 1 KB, strongly consistent reads)' },
-    { quantity: `storm: DynamoDB, ${PLANNED_DYNAMODB.label}`, value: `${fmt(STORM_EVENTS * 2, 0)} requests, ${fmt(STORM_EVENTS * PLANNED_DYNAMODB.write, 0)} WRU, ${dollars(dynamoUsd(PLANNED_DYNAMODB))}`, how: 'transactional writes cost 2 WRU per item: claim (ConditionCheck + Update) and completion (Update + Put) = 8 WRU per record' },
-    { quantity: 'storm: SNS', value: `${fmt(snsRequests, 0)} requests as measured (${dollars(snsRequests * a.snsRequestUsd.value)}); with PublishBatch ${fmt(snsBatched, 0)} (${dollars(snsBatched * a.snsRequestUsd.value)})`, how: `PublishBatch carries one invocation's outcomes: ${Math.min(10, batch)} per request at batch size ${batch}` },
-    { quantity: 'second egress IP', value: `${fmt(twoIpSustained, 0)} events/s (weight bound ${fmt(2 * weightBound, 0)}/s); needs ${slotsForTwoIps} concurrent invocations to use it`, how: 'the weight budget doubles; the pollers’ concurrency does not, so the concurrency bound stays until sqsMaximumConcurrency (and reserved concurrency above it) is raised' },
+    { quantity: 'storm: DynamoDB, as measured', value: `${count(STORM_EVENTS * serviceTotal(fn.requestsPerRecord, 'DynamoDB'))} requests, ${count(STORM_EVENTS * measuredUnits.write)} WRU + ${count(STORM_EVENTS * measuredUnits.read)} RRU, ${dollars(dynamoUsd(measuredUnits))}`, how: 'requests per record from this run × units per operation (items < 1 KB, strongly consistent reads)' },
+    { quantity: `storm: DynamoDB, ${PLANNED_DYNAMODB.label}`, value: `${count(STORM_EVENTS * 2)} requests, ${count(STORM_EVENTS * PLANNED_DYNAMODB.write)} WRU, ${dollars(dynamoUsd(PLANNED_DYNAMODB))}`, how: 'transactional writes cost 2 WRU per item: claim (ConditionCheck + Update) and completion (Update + Put) = 8 WRU per record' },
+    { quantity: 'storm: SNS', value: `${count(snsRequests)} requests as measured (${dollars(snsUsd(snsRequests))}); with PublishBatch ${count(snsBatched)} (${dollars(snsUsd(snsBatched))})`, how: `PublishBatch carries one invocation's outcomes: ${Math.min(10, batch)} per request at batch size ${batch}` },
+    { quantity: 'second egress IP', value: `${fmt(twoIpSustained, 0)} events/s (weight bound ${fmt(2 * weightBound, 0)}/s), the storm applied after ${fmt(STORM_EVENTS / twoIpSustained, 0)} s; using both IPs fully needs ${slotsForTwoIps} concurrent invocations`,
+      how: 'the weight budget doubles; the pollers’ concurrency does not, so the concurrency bound takes over until sqsMaximumConcurrency (and reserved concurrency above it) is raised. Each container leaves through one NAT (its subnet), and its pacer reads the used weight of that IP from the responses, so the split between the IPs follows where the containers run, not the load' },
   ];
   return {
     params,
