@@ -81,9 +81,11 @@ export function evaluateTargets(clients: ClientSummary[], fn: FunctionSummary, t
     },
     {
       name: 'change sent, warm invocation',
-      goal: `≤ 1 sequential AWS round trip (N < ${MAX_CHANGE_SENT_N})`,
+      goal: `≤ 1 sequential AWS round trip (N < ${MAX_CHANGE_SENT_N}), also once the pause switch's cache expired`,
       measured: `${changeSent(rt.warm)}; after the pause switch's cache expired N = ${fmt(rt.warmPauseExpired.n.median, 1)}`,
-      pass: rt.warm.n.median < MAX_CHANGE_SENT_N,
+      // A warm container re-reads the pause switch once its cache expires: that invocation is warm
+      // too, and the pause read must overlap the claim there as well.
+      pass: rt.warm.n.median < MAX_CHANGE_SENT_N && rt.warmPauseExpired.n.median < MAX_CHANGE_SENT_N,
     },
     {
       name: 'DynamoDB requests per record',
