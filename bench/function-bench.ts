@@ -93,7 +93,7 @@ export interface RoundTripSummary {
   warmBatchMs: Spread;
 }
 
-/** AWS requests by "Service Operation". */
+/** Requests by "Service Operation" (AWS services and Binance). */
 export type RequestCounts = Record<string, number>;
 
 export interface InitSummary {
@@ -133,11 +133,11 @@ export interface FunctionSummary {
   firstBatchCpuPerRecordMs: Spread;
   /** Wall time of a warm batch of 10 without injected latency. */
   warmBatchWallMs: Spread;
-  /** AWS requests per record, warm batches of 10 as deployed (median over batches). */
+  /** AWS and Binance requests per record, warm batches of 10 as deployed (median over batches). */
   requestsPerRecord: RequestCounts;
   /** Binance request weight per record, warm batches of 10 (median), and of a first batch. */
   exchangeWeightPerRecord: { warm: number; firstBatch: number };
-  /** AWS requests of a container's first batch of 10 (median over containers), per record. */
+  /** The same for a container's first batch of 10 (median over containers). */
   firstBatchRequestsPerRecord: RequestCounts;
   roundTrips: RoundTripSummary;
   /** Where a warm container's CPU goes, or why there is no profile. */
@@ -214,11 +214,11 @@ export async function benchFunction(
       for (const m of result.invocations) {
         if (m.label === 'first') {
           firstCpu.push(cpuMs(m) / SYMBOLS.length);
-          firstCounts.push(countByOperation(m.awsCalls));
+          firstCounts.push(countByOperation(m));
           weight.firstBatch.push(weightPerRecord(m));
         } else {
           warmWall.push(m.wallMs);
-          warmCounts.push(countByOperation(m.awsCalls));
+          warmCounts.push(countByOperation(m));
           weight.warm.push(weightPerRecord(m));
         }
       }

@@ -49,9 +49,14 @@ export function sequentialAwsCalls(calls: AwsCall[], before: number): AwsCall[] 
   return chain;
 }
 
-/** "DynamoDB TransactWriteItems" → requests, for one invocation. */
-export function countByOperation(calls: AwsCall[]): Map<string, number> {
+/**
+ * Requests of one invocation by service and operation: "DynamoDB TransactWriteItems",
+ * "SNS PublishBatch", "Binance POST /papi/v1/um/leverage", …
+ */
+export function countByOperation(invocation: Pick<ObservedInvocation, 'awsCalls' | 'exchangeRequests'>): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const c of calls) counts.set(`${c.service} ${c.operation}`, (counts.get(`${c.service} ${c.operation}`) ?? 0) + 1);
+  const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const c of invocation.awsCalls) add(`${c.service} ${c.operation}`);
+  for (const r of invocation.exchangeRequests) add(`Binance ${r.method} ${r.path}`);
   return counts;
 }

@@ -275,7 +275,9 @@ function cpuExplanation(fn: FunctionSummary, clients: ClientSummary[]): string {
           .map((g) => `${g.name} ${fmt(g.share * 100, 0)} %`)
           .join(', ')} (see "Where the CPU goes").`
       : '';
+  const requests = Object.values(fn.requestsPerRecord).reduce((a, b) => a + b, 0);
   return (
+    `A record makes ${fmt(requests, 1)} HTTP requests (${operationList(fn.requestsPerRecord)}); at the bare call's CPU each, they alone cost ${fmt(requests, 1)}× the bare call. ` +
     `A record costs ${us(fn.cpuPerRecordMs.median)} µs of CPU as deployed against ${fmt(cpu.bareUs, 0)} µs for one bare signed node:http call (${fmt(cpu.ratio, 1)}×; the target allows ${fmt(cpu.bareUs * MAX_CPU_PER_RECORD_VS_BARE_CALL, 0)} µs). ` +
     `With logs silenced ${us(fn.cpuPerRecordLogsSilentMs.median)} µs (logging ${us(fn.cpuPerRecordMs.median - fn.cpuPerRecordLogsSilentMs.median)} µs), ` +
     `without state table and pause switch ${us(fn.cpuPerRecordNoStateMs.median)} µs (their AWS calls ${us(fn.cpuPerRecordMs.median - fn.cpuPerRecordNoStateMs.median)} µs).` +

@@ -39,7 +39,7 @@ test('an invocation that sent no leverage change is an error, not a zero', () =>
   expect(() => firstChangeAt(observed!)).toThrow('sent no leverage change');
 });
 
-test('countByOperation counts requests per service and operation', () => {
-  const counts = countByOperation([call('GetItem', 0, 1), call('GetItem', 0, 1), call('Publish', 0, 1, 'SNS')]);
-  expect(Object.fromEntries(counts)).toEqual({ 'DynamoDB GetItem': 2, 'SNS Publish': 1 });
+test('countByOperation counts AWS and exchange requests per service and operation', () => {
+  const counts = countByOperation({ awsCalls: [call('GetItem', 0, 1), call('GetItem', 0, 1), call('Publish', 0, 1, 'SNS')], exchangeRequests: [post(5)] });
+  expect(Object.fromEntries(counts)).toEqual({ 'DynamoDB GetItem': 2, 'SNS Publish': 1, 'Binance POST /papi/v1/um/leverage': 1 });
 });
