@@ -6,10 +6,16 @@
  * concurrent requests without queuing behind one Python process, and run in the orchestrator's
  * process, so the function's child process is measured alone. Published messages and the
  * tables are kept so the benchmark can check every record's outcome and state.
+ *
+ * Every request is logged (service, operation, arrival and reply time) and can be answered after a
+ * fixed injected latency (`setLatencyMs`): with every AWS call taking at least that long, the time
+ * the exchange sees the change after the invocation started tells how many AWS calls stood in
+ * sequence before it, and the log tells which calls each record cost.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { DynamoDbError, FakeDynamoDb } from '../local/aws/in-memory-dynamodb.ts';
 
 export interface FakeAwsData {
@@ -19,9 +25,23 @@ export interface FakeAwsData {
   parameters: Record<string, string>;
 }
 
+/** One AWS request as the fake saw it. Times are epoch ms, high resolution (performance clock). */
+export interface AwsCall {
+  /** SecretsManager, SNS, DynamoDB, SSM */
+  service: string;
+  /** GetSecretValue, Publish, PublishBatch, GetItem, TransactWriteItems, GetParameter, … */
+  operation: string;
+  arrivedAt: number;
+  repliedAt: number;
+}
+
 export interface FakeAws {
   endpoint: string;
   dynamodb: FakeDynamoDb;
+  /** Delay every answer by this much from now on (0 = answer at once). */
+  setLatencyMs(ms: number): void;
+  /** The requests answered since the last `takeCalls()`. */
+  takeCalls(): AwsCall[];
   /** Messages published to SNS since the last `takePublished()`. */
   takePublished(): string[];
   close(): Promise<void>;
@@ -29,6 +49,8 @@ export interface FakeAws {
 
 export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promise<FakeAws> {
   let published: string[] = [];
+  let calls: AwsCall[] = [];
+  let latencyMs = 0;
   const dynamodb = new FakeDynamoDb();
 
   const json = (res: ServerResponse, version: string, status: number, body: object) =>
@@ -82,21 +104,40 @@ export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promis
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const arrivedAt = now();
       const body = Buffer.concat(chunks).toString('utf8');
-      const target = req.headers['x-amz-target'];
-      if (target === undefined) return sns(body, res);
-      const [service, operation = ''] = String(target).split('.');
-      if (target === 'secretsmanager.GetSecretValue') return secretsManager(body, res);
-      if (service === 'DynamoDB_20120810') return dynamo(operation, body, res);
-      if (service === 'AmazonSSM') return ssm(operation, body, res);
-      reply(res, 400, 'application/x-amz-json-1.1', JSON.stringify({ __type: 'UnknownOperationException', message: String(target) }));
+      const call = identify(req, body);
+      const answer = () => {
+        calls.push({ ...call, arrivedAt, repliedAt: now() });
+        route(req, body, res);
+      };
+      if (latencyMs > 0) setTimeout(answer, latencyMs);
+      else answer();
     });
   });
+
+  const route = (req: IncomingMessage, body: string, res: ServerResponse) => {
+    const target = req.headers['x-amz-target'];
+    if (target === undefined) return sns(body, res);
+    const [service, operation = ''] = String(target).split('.');
+    if (target === 'secretsmanager.GetSecretValue') return secretsManager(body, res);
+    if (service === 'DynamoDB_20120810') return dynamo(operation, body, res);
+    if (service === 'AmazonSSM') return ssm(operation, body, res);
+    reply(res, 400, 'application/x-amz-json-1.1', JSON.stringify({ __type: 'UnknownOperationException', message: String(target) }));
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     dynamodb,
+    setLatencyMs: (ms) => {
+      latencyMs = ms;
+    },
+    takeCalls: () => {
+      const taken = calls;
+      calls = [];
+      return taken;
+    },
     takePublished: () => {
       const taken = published;
       published = [];
@@ -108,6 +149,18 @@ export async function startFakeAws({ secrets, parameters }: FakeAwsData): Promis
         server.closeAllConnections();
       }),
   };
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+const SERVICES: Record<string, string> = { secretsmanager: 'SecretsManager', DynamoDB_20120810: 'DynamoDB', AmazonSSM: 'SSM' };
+
+/** Service and operation of a request: JSON protocols name them in X-Amz-Target, SNS (Query) in the form's Action. */
+function identify(req: IncomingMessage, body: string): Pick<AwsCall, 'service' | 'operation'> {
+  const target = req.headers['x-amz-target'];
+  if (target === undefined) return { service: 'SNS', operation: new URLSearchParams(body).get('Action') ?? '?' };
+  const [service = '', operation = '?'] = String(target).split('.');
+  return { service: SERVICES[service] ?? service, operation };
 }
 
 function reply(res: ServerResponse, status: number, contentType: string, body: string): void {

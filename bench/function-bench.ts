@@ -1,17 +1,23 @@
 /**
  * The built function (dist/change-leverage/index.mjs) in fresh processes, against the simulator
  * and the in-process AWS fakes: bundle size, init compared with a bare-SDK bundle, CPU per
- * record, and the wall time of a batch of 10 symbols under 50 ms exchange latency compared with
- * a batch of one. Every measured record must end APPLIED, published, and in the simulator.
+ * record, AWS requests per record, when the change reaches the exchange under a fixed AWS
+ * latency (cold and warm), and the wall time of a batch of 10 symbols under 50 ms exchange
+ * latency compared with a batch of one. Every measured record must end APPLIED, published, and
+ * in the simulator.
  */
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BinanceSimulator } from '../local/binance-simulator/index.ts';
-import { childPath, FUNCTION_BUNDLE, INIT_VARIANTS, SDK_ONLY_BUNDLE, variantPath } from './build.ts';
+import { PAUSE_CACHE_MS } from '../functions/adapters/ssm/pause-switch.ts';
+import { childPath, FUNCTION_BUNDLE, INIT_VARIANTS, OUT_DIR, SDK_ONLY_BUNDLE, variantPath } from './build.ts';
 import { rotate } from './client-bench.ts';
 import type { FakeAws } from './fake-aws.ts';
 import type { BatchJob, BatchResult, InitResult, InvocationMeasure } from './protocol.ts';
+import { analyseProfile, type ProfileSummary } from './profile.ts';
+import { attribute, countByOperation, firstChangeAt, type ObservedInvocation, sequentialAwsCalls } from './round-trips.ts';
 import { runChildProcess } from './spawn.ts';
 import { type Spread, spread } from './stats.ts';
 
@@ -24,6 +30,19 @@ export const PAUSE_PARAMETER = '/leverage-guard/paused';
 /** The simulator's ten symbols: one batch of ten distinct keys, all processed concurrently. */
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT'];
 export const EXCHANGE_LATENCY_MS = 50;
+/**
+ * The exchange's own latency while AWS latency is injected: small (Binance is a few ms from a
+ * Lambda in its region), so the cold clock sync is a real round trip without hiding AWS calls.
+ */
+export const ROUND_TRIP_EXCHANGE_LATENCY_MS = 5;
+/** Idle time after which a warm container reads the pause switch again. */
+const PAUSE_EXPIRED_IDLE_MS = PAUSE_CACHE_MS + 500;
+export const PROFILE_PATH = path.join(OUT_DIR, 'profile', 'warm-batches.cpuprofile');
+/**
+ * 200 µs: a warm batch of 10 takes tens of ms of CPU, so the default 1 ms gives few samples per
+ * batch; finer sampling inflates the profiled CPU more (the shares are what the profile is for).
+ */
+const PROFILE_SAMPLING_US = 200;
 
 /** Containers for the CPU measure; each runs the same batches, interleaved. */
 const CPU_CONFIGS: Array<{ id: string; env: Record<string, string> }> = [
@@ -38,7 +57,44 @@ export interface FunctionSettings {
   warmBatchesPerProcess: number;
   latencyProcesses: number;
   latencyPairsPerProcess: number;
+  /** Fresh containers for the round-trip measure (AWS latency injected). */
+  roundTripProcesses: number;
+  /** Fixed latency of every AWS call during the round-trip measure. */
+  awsLatencyMs: number;
+  /** Warm batches of 10 in the profiled container (0 = no profile). */
+  profileBatches: number;
 }
+
+/** When the change reached the exchange, from the handler's call, in ms and in AWS latencies. */
+export interface ChangeSent {
+  ms: Spread;
+  /** ms ÷ the injected AWS latency. */
+  n: Spread;
+  /** AWS calls answered one after another before the change (sequentialAwsCalls). */
+  sequentialAwsCalls: Spread;
+  /** Those calls in the invocation with the longest such chain, e.g. ["SSM GetParameter", "DynamoDB GetItem"]. */
+  longestChain: string[];
+}
+
+export interface RoundTripSummary {
+  awsLatencyMs: number;
+  exchangeLatencyMs: number;
+  /** First invocation of a fresh container: credentials not cached, clock not synced. */
+  cold: ChangeSent;
+  /** Later one-record invocations of the same containers. */
+  warm: ChangeSent;
+  /** One warm invocation after the pause switch's cache expired (one container per run). */
+  warmPauseExpired: ChangeSent;
+  /** How long that container sat idle before it. */
+  pauseExpiredIdleMs: number;
+  /** Cold, counted from the start of the bundle's import (init + first change). */
+  coldFromInitMs: Spread;
+  /** Warm batch of 10 under the same AWS latency: wall time of the invocation. */
+  warmBatchMs: Spread;
+}
+
+/** Requests by "Service Operation" (AWS services and Binance). */
+export type RequestCounts = Record<string, number>;
 
 export interface InitSummary {
   id: string;
@@ -77,6 +133,15 @@ export interface FunctionSummary {
   firstBatchCpuPerRecordMs: Spread;
   /** Wall time of a warm batch of 10 without injected latency. */
   warmBatchWallMs: Spread;
+  /** AWS and Binance requests per record, warm batches of 10 as deployed (median over batches). */
+  requestsPerRecord: RequestCounts;
+  /** Binance request weight per record, warm batches of 10 (median), and of a first batch. */
+  exchangeWeightPerRecord: { warm: number; firstBatch: number };
+  /** The same for a container's first batch of 10 (median over containers). */
+  firstBatchRequestsPerRecord: RequestCounts;
+  roundTrips: RoundTripSummary;
+  /** Where a warm container's CPU goes, or why there is no profile. */
+  profile: ProfileSummary | { skipped: string };
   latency: { singleMs: Spread; batchMs: Spread; ratio: Spread };
   /** Peak RSS (VmHWM) of the function containers. */
   peakRssMiB: Spread;
@@ -92,7 +157,7 @@ export async function benchFunction(
   weightLimitPerMinute: number,
   progress: (line: string) => void,
 ): Promise<FunctionSummary> {
-  const env = { ...functionEnv(simulator.url, aws.endpoint), BINANCE_WEIGHT_LIMIT: String(weightLimitPerMinute) };
+  const env = functionEnvFor(simulator, aws, weightLimitPerMinute);
 
   progress('  init: function bundle vs bare SDK bundle and leave-one-out variants');
   const bundles = [
@@ -131,6 +196,10 @@ export async function benchFunction(
   const cpu = new Map(CPU_CONFIGS.map((c) => [c.id, [] as number[]]));
   const firstCpu: number[] = [];
   const warmWall: number[] = [];
+  const warmCounts: Array<Map<string, number>> = [];
+  const firstCounts: Array<Map<string, number>> = [];
+  const weight = { warm: [] as number[], firstBatch: [] as number[] };
+  const weightPerRecord = (m: ObservedInvocation) => m.exchangeRequests.reduce((sum, r) => sum + r.weight, 0) / SYMBOLS.length;
   for (let p = 0; p < settings.cpuProcesses; p++) {
     for (const config of rotate(CPU_CONFIGS, p)) {
       const factory = new EventFactory();
@@ -143,8 +212,15 @@ export async function benchFunction(
       rss.push(result.rss.peakKiB / 1024);
       maxRss.push(result.rss.maxRssKiB / 1024);
       for (const m of result.invocations) {
-        if (m.label === 'first') firstCpu.push(cpuMs(m) / SYMBOLS.length);
-        else warmWall.push(m.wallMs);
+        if (m.label === 'first') {
+          firstCpu.push(cpuMs(m) / SYMBOLS.length);
+          firstCounts.push(countByOperation(m));
+          weight.firstBatch.push(weightPerRecord(m));
+        } else {
+          warmWall.push(m.wallMs);
+          warmCounts.push(countByOperation(m));
+          weight.warm.push(weightPerRecord(m));
+        }
       }
     }
   }
@@ -171,6 +247,17 @@ export async function benchFunction(
     ratio.push(spread(wall('batch')).median / spread(wall('single')).median);
   }
 
+  progress(`  round trips before the change: ${settings.awsLatencyMs} ms on every AWS call, ${ROUND_TRIP_EXCHANGE_LATENCY_MS} ms on the exchange`);
+  const roundTrips = await measureRoundTrips(simulator, aws, env, settings);
+  recordsVerified += roundTrips.records;
+
+  let profile: FunctionSummary['profile'] = { skipped: 'profileBatches is 0' };
+  if (settings.profileBatches > 0) {
+    progress(`  CPU profile of ${settings.profileBatches} warm batches of 10, as deployed`);
+    profile = await profileWarmBatches(simulator, aws, env, settings.profileBatches);
+    recordsVerified += (settings.profileBatches + 1) * SYMBOLS.length;
+  }
+
   const sdkRuns = inits.get('sdk-only')!;
   const initRatio = spread(functionRuns.map((r, round) => r.result.importMs / sdkRuns[round]!.result.importMs));
   const initCpuRatio = spread(functionRuns.map((r, round) => r.result.importCpuMs / sdkRuns[round]!.result.importCpuMs));
@@ -181,6 +268,11 @@ export async function benchFunction(
     cpuPerRecordNoStateMs: spread(cpu.get('no-state')!),
     firstBatchCpuPerRecordMs: spread(firstCpu),
     warmBatchWallMs: spread(warmWall),
+    requestsPerRecord: medianCounts(warmCounts, SYMBOLS.length),
+    exchangeWeightPerRecord: { warm: spread(weight.warm).median, firstBatch: spread(weight.firstBatch).median },
+    firstBatchRequestsPerRecord: medianCounts(firstCounts, SYMBOLS.length),
+    roundTrips: roundTrips.summary,
+    profile,
     latency: { singleMs: spread(single), batchMs: spread(batch), ratio: spread(ratio) },
     peakRssMiB: spread(rss),
     maxRssMiB: spread(maxRss),
@@ -192,7 +284,102 @@ function cpuMs(m: InvocationMeasure): number {
   return m.cpuUserMs + m.cpuSystemMs;
 }
 
-/** One fresh container: reset the exchange, run the invocations, check every record applied. */
+/**
+ * A container as deployed, one first batch, then `batches` warm batches of 10 under the V8
+ * profiler (warm ones only), then the profile's self time by category and by function.
+ */
+export async function profileWarmBatches(simulator: BinanceSimulator, aws: FakeAws, env: Record<string, string>, batches: number): Promise<ProfileSummary> {
+  const factory = new EventFactory();
+  const invocations = [{ label: 'first', event: factory.batch(SYMBOLS) }];
+  for (let i = 0; i < batches; i++) invocations.push({ label: 'warm', event: factory.batch(SYMBOLS) });
+  mkdirSync(path.dirname(PROFILE_PATH), { recursive: true });
+  await runContainer(simulator, aws, factory, invocations, env, undefined, { label: 'warm', path: PROFILE_PATH, samplingIntervalUs: PROFILE_SAMPLING_US });
+  return analyseProfile(PROFILE_PATH, FUNCTION_BUNDLE, batches * SYMBOLS.length);
+}
+
+/** Per operation, the median over invocations of its requests ÷ records per invocation. */
+function medianCounts(counts: Array<Map<string, number>>, records: number): RequestCounts {
+  const operations = [...new Set(counts.flatMap((c) => [...c.keys()]))].sort();
+  return Object.fromEntries(operations.map((op) => [op, spread(counts.map((c) => (c.get(op) ?? 0) / records)).median]));
+}
+
+/**
+ * Every AWS call answers after `awsLatencyMs`, the exchange after a few ms. In each fresh
+ * container: one cold one-record invocation, warm one-record invocations, warm batches of 10;
+ * in the last container also one invocation after the pause switch's cache has expired.
+ */
+async function measureRoundTrips(
+  simulator: BinanceSimulator,
+  aws: FakeAws,
+  env: Record<string, string>,
+  settings: FunctionSettings,
+): Promise<{ summary: RoundTripSummary; records: number }> {
+  const latency = settings.awsLatencyMs;
+  const cold: ObservedInvocation[] = [];
+  const warm: ObservedInvocation[] = [];
+  const stale: ObservedInvocation[] = [];
+  const coldFromInit: number[] = [];
+  const warmBatch: number[] = [];
+  let records = 0;
+  aws.setLatencyMs(latency);
+  try {
+    for (let p = 0; p < settings.roundTripProcesses; p++) {
+      const factory = new EventFactory();
+      const invocations: BatchJob['invocations'] = [{ label: 'cold', event: factory.batch(SYMBOLS.slice(0, 1)) }];
+      for (let i = 0; i < 3; i++) invocations.push({ label: 'warm', event: factory.batch(SYMBOLS.slice(i + 1, i + 2)) });
+      for (let i = 0; i < 2; i++) invocations.push({ label: 'warm-batch', event: factory.batch(SYMBOLS) });
+      if (p === settings.roundTripProcesses - 1) {
+        invocations.push({ label: 'warm-pause-expired', event: factory.batch(SYMBOLS.slice(4, 5)), waitBeforeMs: PAUSE_EXPIRED_IDLE_MS });
+      }
+      const exchangeLatency = { fault: { type: 'latency', ms: ROUND_TRIP_EXCHANGE_LATENCY_MS } as const, times: -1 };
+      const result = await runContainer(simulator, aws, factory, invocations, env, () => simulator.injectFault(exchangeLatency));
+      records += factory.records;
+      for (const m of result.invocations) {
+        if (m.label === 'cold') {
+          cold.push(m);
+          coldFromInit.push(firstChangeAt(m) - result.importStartedAt);
+        } else if (m.label === 'warm') warm.push(m);
+        else if (m.label === 'warm-pause-expired') stale.push(m);
+        else warmBatch.push(m.wallMs);
+      }
+    }
+  } finally {
+    aws.setLatencyMs(0);
+  }
+  const changeSent = (invocations: ObservedInvocation[]): ChangeSent => {
+    const ms = invocations.map((m) => firstChangeAt(m) - m.startedAt);
+    const chains = invocations.map((m) => sequentialAwsCalls(m.awsCalls, firstChangeAt(m)));
+    const longest = chains.reduce((a, b) => (b.length > a.length ? b : a), []);
+    return {
+      ms: spread(ms),
+      n: spread(ms.map((x) => x / latency)),
+      sequentialAwsCalls: spread(chains.map((c) => c.length)),
+      longestChain: longest.map((c) => `${c.service} ${c.operation}`),
+    };
+  };
+  return {
+    records,
+    summary: {
+      awsLatencyMs: latency,
+      exchangeLatencyMs: ROUND_TRIP_EXCHANGE_LATENCY_MS,
+      cold: changeSent(cold),
+      warm: changeSent(warm),
+      warmPauseExpired: changeSent(stale),
+      pauseExpiredIdleMs: PAUSE_EXPIRED_IDLE_MS,
+      coldFromInitMs: spread(coldFromInit),
+      warmBatchMs: spread(warmBatch),
+    },
+  };
+}
+
+interface ContainerRun extends Omit<BatchResult, 'invocations'> {
+  invocations: ObservedInvocation[];
+}
+
+/**
+ * One fresh container: reset the exchange, run the invocations, check every record applied.
+ * Each invocation comes back with the AWS and exchange requests that arrived while it ran.
+ */
 async function runContainer(
   simulator: BinanceSimulator,
   aws: FakeAws,
@@ -200,11 +387,14 @@ async function runContainer(
   invocations: BatchJob['invocations'],
   env: Record<string, string>,
   prepare?: () => void,
-): Promise<BatchResult> {
+  profile?: BatchJob['profile'],
+): Promise<ContainerRun> {
   simulator.reset();
   prepare?.();
   aws.takePublished();
-  const { result } = await runChildProcess<BatchResult>(childPath('batch'), { bundlePath: FUNCTION_BUNDLE, invocations } satisfies BatchJob, env);
+  aws.takeCalls();
+  const job: BatchJob = { bundlePath: FUNCTION_BUNDLE, invocations, ...(profile ? { profile } : {}) };
+  const { result } = await runChildProcess<BatchResult>(childPath('batch'), job, env);
   for (const m of result.invocations) {
     const failures = (m.response as { batchItemFailures?: unknown[] }).batchItemFailures;
     if (!Array.isArray(failures) || failures.length > 0) throw new Error(`${m.label} invocation handed records back: ${JSON.stringify(m.response)}`);
@@ -225,7 +415,7 @@ async function runContainer(
     const held = simulator.leverageOf(ACCOUNT, symbol);
     if (held !== leverage) throw new Error(`the simulator holds leverage ${held} for ${symbol}, expected ${leverage}`);
   }
-  return result;
+  return { ...result, invocations: attribute(result.invocations, aws.takeCalls(), simulator.requests()) };
 }
 
 /** SQS events whose every record really changes its symbol's leverage (5 ⇄ 6). */
@@ -264,6 +454,10 @@ class EventFactory {
       awsRegion: 'us-east-1',
     };
   }
+}
+
+export function functionEnvFor(simulator: BinanceSimulator, aws: FakeAws, weightLimitPerMinute: number): Record<string, string> {
+  return { ...functionEnv(simulator.url, aws.endpoint), BINANCE_WEIGHT_LIMIT: String(weightLimitPerMinute) };
 }
 
 function functionEnv(simulatorUrl: string, awsEndpoint: string): Record<string, string> {

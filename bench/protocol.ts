@@ -68,11 +68,19 @@ export interface InitResult {
 export interface BatchJob {
   bundlePath: string;
   /** Invoked in order; each entry is one invocation. */
-  invocations: Array<{ label: string; event: unknown }>;
+  invocations: Array<{ label: string; event: unknown; /** idle time of the container before this invocation */ waitBeforeMs?: number }>;
+  /**
+   * Write a V8 CPU profile (.cpuprofile, as `node --cpu-prof` writes) covering only the
+   * invocations with this label, e.g. the warm ones, to `profile.path`.
+   */
+  profile?: { label: string; path: string; samplingIntervalUs: number };
 }
 
 export interface InvocationMeasure {
   label: string;
+  /** Epoch ms (high resolution) just before the handler was called, and when it returned. */
+  startedAt: number;
+  endedAt: number;
   wallMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
@@ -80,6 +88,8 @@ export interface InvocationMeasure {
 }
 
 export interface BatchResult {
+  /** Epoch ms (high resolution) when the bundle's import (the Lambda init) started. */
+  importStartedAt: number;
   importMs: number;
   invocations: InvocationMeasure[];
   rss: RssReport;

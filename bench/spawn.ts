@@ -1,5 +1,9 @@
 // Runs one benchmark child in a fresh `node` process and returns its result line.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RESULT_MARKER } from './protocol.ts';
 
@@ -19,10 +23,21 @@ export class ChildFailedError extends Error {
 }
 
 const TIMEOUT_MS = 120_000;
+/** Linux refuses a single argument above 128 KiB (E2BIG): bigger jobs go through a file. */
+const MAX_ARGUMENT_BYTES = 100_000;
 
 export function runChildProcess<T>(script: string, job: unknown, env: Record<string, string> = {}): Promise<ChildRun<T>> {
+  let argument = JSON.stringify(job);
+  let jobFile: string | undefined;
+  if (Buffer.byteLength(argument) > MAX_ARGUMENT_BYTES) {
+    const dir = path.join(tmpdir(), 'leverage-guard-bench');
+    mkdirSync(dir, { recursive: true });
+    jobFile = path.join(dir, `${randomUUID()}.json`);
+    writeFileSync(jobFile, argument);
+    argument = `@${jobFile}`;
+  }
   const spawnedAt = performance.timeOrigin + performance.now();
-  const child = spawn(process.execPath, [script, JSON.stringify(job)], {
+  const child = spawn(process.execPath, [script, argument], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -35,6 +50,7 @@ export function runChildProcess<T>(script: string, job: unknown, env: Record<str
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (jobFile) rmSync(jobFile, { force: true });
       const lines = stdout.split('\n');
       const marked = lines.find((line) => line.startsWith(RESULT_MARKER));
       const output = lines.filter((line) => line && !line.startsWith(RESULT_MARKER));

@@ -29,3 +29,8 @@ export function spread(samples: readonly number[]): Spread {
     n: samples.length,
   };
 }
+
+/** The same spread in other units (every order statistic times `factor`). */
+export function scaled(s: Spread, factor: number): Spread {
+  return { median: s.median * factor, p25: s.p25 * factor, p75: s.p75 * factor, min: s.min * factor, max: s.max * factor, n: s.n };
+}

@@ -4,8 +4,8 @@ import { RESULT_MARKER, type RssReport } from '../protocol.ts';
 
 export function readJob<T>(): T {
   const raw = process.argv[2];
-  if (!raw) throw new Error('usage: node <child>.mjs <job json>');
-  return JSON.parse(raw) as T;
+  if (!raw) throw new Error('usage: node <child>.mjs <job json | @job file>');
+  return JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw) as T;
 }
 
 /**
