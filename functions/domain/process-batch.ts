@@ -16,6 +16,7 @@
 import { type AsyncInvocationFailure, reportAsyncFailure } from './async-failure.ts';
 import { asGuardError, type ErrorCode, type GuardError, RetryableError } from './errors.ts';
 import { invalidEventOutcome, type OutcomeStatus, type Trigger } from './outcome.ts';
+import { Outbox } from './outbox.ts';
 import type { Policy } from './policy.ts';
 import { decode, outcomeContext, processCommand, rejectInvalid, type RiskEventBody } from './process-record.ts';
 import type { RiskCommand } from './risk-event.ts';
@@ -74,15 +75,21 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
   const paused = pauseReason(deps);
   deps.exchange.prepare?.(endingEarlier(deps.deadline, WORK_RESERVE_MS));
   const sequencer = new Sequencer();
+  // The batch's outcomes leave together (one PublishBatch), each record's as soon as the others
+  // running with it are waiting too.
+  const outbox = new Outbox(deps.publisher);
+  const running = <T>(work: (deps: BatchDeps) => Promise<T>) => outbox.run((publisher) => work({ ...deps, publisher }));
   return Promise.all(
     records.map((record) => {
       if ('asyncFailure' in record.body) {
-        return reportAsyncFailure(record, record.body.asyncFailure, deps);
+        const failure = record.body.asyncFailure;
+        return running((recordDeps) => reportAsyncFailure(record, failure, recordDeps));
       }
       const startedAt = deps.now();
       const validation = decode(record.body);
       if (!validation.ok) {
-        const reject = () => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, outcomeContext(record, startedAt, deps)), deps);
+        const reject = () =>
+          running((recordDeps) => rejectInvalid(record, invalidEventOutcome(validation.partial, validation.message, outcomeContext(record, startedAt, deps)), recordDeps));
         if (!record.orderingGroup) return reject();
         // Even an invalid record keeps its place in a FIFO group.
         const group = [groupLane(record.orderingGroup)];
@@ -95,7 +102,7 @@ export async function processBatch(records: InboundRecord[], deps: BatchDeps): P
       const command = validation.command;
       return sequencer.run(
         lanesOf(record, command, sequencer),
-        (blocked) => processCommand(record, command, deps, blocked ? heldBehindEarlierFailure() : undefined, paused),
+        (blocked) => running((recordDeps) => processCommand(record, command, recordDeps, blocked ? heldBehindEarlierFailure() : undefined, paused)),
         (result) => result.disposition === 'retry',
       );
     }),

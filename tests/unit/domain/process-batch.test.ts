@@ -506,6 +506,22 @@ describe('processBatch: an event with several targets', () => {
     expect(brief(await running)).toEqual([['msg-1', 'acknowledge', null]]);
   });
 
+  test('the outcomes of records answered at different moments are published together, once the last one is decided', async () => {
+    const h = harness();
+    const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+    const gates = symbols.map(() => deferred<ReturnType<typeof setting>>());
+    symbols.forEach((symbol, index) => h.exchange.onChangeOf(symbol, waitFor(gates[index]!)));
+    const running = h.run(symbols.map((symbol, index) => record(`msg-${index}`, event(`evt-${index}`, { symbol }))));
+    await settleUntil(() => h.exchange.calls.length === 3);
+    gates[0]!.resolve(setting(5));
+    gates[1]!.resolve(setting(5));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.publisher.outcomes).toEqual([]);
+    gates[2]!.resolve(setting(5));
+    expect(brief(await running).map(([id, disposition]) => [id, disposition])).toEqual([['msg-0', 'acknowledge'], ['msg-1', 'acknowledge'], ['msg-2', 'acknowledge']]);
+    expect(h.publisher.outcomes.map((o) => o.eventId)).toEqual(['evt-0', 'evt-1', 'evt-2']);
+  });
+
   test('at most 10 targets are in flight at once', async () => {
     const h = harness();
     const targets = Array.from({ length: 12 }, (_, i) => ({ symbol: `COIN${i}USDT`, leverage: 2 }));
