@@ -124,6 +124,27 @@ describe('B3. a marker left by an event that decided NOT to change (its release 
   });
 });
 
+describe('B5. a claim whose transaction applied but whose reply was lost, on the final receive', () => {
+  // Pre-existing (the claim's UpdateItem on main before issue 13 did the same); the store knows its
+  // own lockToken, so it could tell its own claim from another's (or send a ClientRequestToken).
+  // KNOWN BUG: fails until fixed; then make it `it` again.
+  it.failing('the event ends FAILED (never sent), its marker stays, and an older "cut to 1x" is SKIPPED SUPERSEDED by it; BTCUSDT stays at 10x', async () => {
+    const w = world({ leverage: { BTCUSDT: 10 }, env: { MAX_RECEIVE_COUNT: '3' } });
+    const t0 = w.iso();
+    const newer = { eventId: 'set-to-10', symbol: 'BTCUSDT', leverage: 10, issuedAt: t0 };
+    w.state.fail({ operation: 'TransactWriteItems', pkPrefix: `done#${ACCOUNT}#BTCUSDT#set-to-10`, when: 'after' });
+    expect(await w.instance('a').handedBack([delivery('m-newer', newer, 3)])).toEqual(['m-newer']);
+    expect(brief(w.outcomesOf('set-to-10'))).toEqual([{ status: 'FAILED', code: 'STATE_STORE_UNAVAILABLE', leverage: undefined }]);
+    expect(w.exchange.writes.filter((write) => write.actor === 'guard')).toEqual([]);
+
+    w.advance(AFTER_THE_LEASE_MS);
+    const older = { eventId: 'cut-to-1', symbol: 'BTCUSDT', leverage: 1, issuedAt: new Date(Date.parse(t0) - 30_000).toISOString() };
+    await w.instance('b').handedBack([delivery('m-older', older, 1)]);
+    // Rule (issue 8 §4): SUPERSEDED only by a newer change that was applied; set-to-10 ended FAILED, never sent.
+    expect(brief(w.outcomesOf('cut-to-1'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 1 }]);
+  });
+});
+
 describe('B4. a take-over that loses its marker to the marker\'s own redelivery', () => {
   // New with issue 13: before it, a newer event overwrote an older marker without reading it back.
   // KNOWN BUG: fails until fixed; then make it `it` again.
