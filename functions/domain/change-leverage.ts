@@ -131,7 +131,7 @@ async function decideTarget(
     }
     if (command.dryRun || deps.policy.dryRun) return await dryRun(command, plan, ref, account, deps);
     const claimed = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
-    if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, ref, deps.log);
+    if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, ref, deps.log, plan);
     if (claimed?.status === 'applied-earlier') return { verdict: appliedEarlier(plan) };
     claim = claimed;
     await clearedFor(claim, deps);
@@ -161,14 +161,20 @@ async function clearedFor(claim: HeldClaim | undefined, deps: ExecutionDeps): Pr
   }
 }
 
-/** An earlier delivery decided this target: nothing more is published if it was, else that very verdict. */
-function decidedEarlier(earlier: EarlierDecision, ref: TargetRef, log: Log): TargetWork {
+/**
+ * An earlier delivery decided this target: nothing more is published if it was, else that very
+ * verdict. An APPLIED at the cap was capped, even when another event recorded it (a taker-over
+ * knows the leverage in force, not the request).
+ */
+function decidedEarlier(earlier: EarlierDecision, ref: TargetRef, log: Log, plan?: LeveragePlan): TargetWork {
   if (earlier.published) {
     log.info('already decided and published on an earlier delivery', { symbol: ref.symbol });
     return { verdict: { status: 'ALREADY_PUBLISHED' }, earlier };
   }
   log.info('decided on an earlier delivery; publishing that decision', { symbol: ref.symbol, status: earlier.verdict.status });
-  return { verdict: earlier.verdict, earlier };
+  const { verdict } = earlier;
+  const cappedHere = plan?.capped && verdict.status === 'APPLIED' && verdict.leverage === plan.leverage && !verdict.capped;
+  return { verdict: cappedHere ? { ...verdict, capped: true } : verdict, earlier };
 }
 
 /** The taxonomy as a verdict: retryable → RETRY, a skip decision → SKIPPED, any other → REJECTED. */
@@ -209,7 +215,8 @@ async function claimKey(
     const inForce = (await account.readLeverage(ref.symbol)).leverage === claim.leverage;
     if (claim.status === 'newer-in-flight' && inForce) throw superseded(claim.issuedAtMs, `its leverage ${claim.leverage} is in force`);
     deps.log.info('taking over a key left in flight', { symbol: ref.symbol, leftBy: claim.eventId, newer: claim.status === 'newer-in-flight', itsChangeInForce: inForce });
-    claim = await state.claim(ref, { ...request, replacing: claim.eventId, ...(inForce ? { replacedAppliedLeverage: claim.leverage } : {}) }, deps.deadline);
+    const replacedApplied = inForce && claim.status === 'older-in-flight' && claim.leverage !== undefined ? { leverage: claim.leverage, issuedAtMs: claim.issuedAtMs } : undefined;
+    claim = await state.claim(ref, { ...request, replacing: claim.eventId, ...(replacedApplied ? { replacedApplied } : {}) }, deps.deadline);
   }
   // Decided earlier, or its own change is the last applied: done, whoever holds the key now.
   if (claim.status === 'decided-earlier' || claim.status === 'applied-earlier') return claim;

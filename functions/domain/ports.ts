@@ -82,7 +82,7 @@ export type Claim =
    * An event that is not newer left the key in flight and its lease ran out: its change may or
    * may not be in force. Read back before taking the key over (`replacing`).
    */
-  | { status: 'older-in-flight'; eventId: string; leverage?: number };
+  | { status: 'older-in-flight'; eventId: string; issuedAtMs?: number; leverage?: number };
 
 export interface ClaimRequest {
   issuedAtMs?: number;
@@ -92,10 +92,11 @@ export interface ClaimRequest {
   /** Take the key over from this in-flight event (read back: a newer one's change is not in force). */
   replacing?: string;
   /**
-   * The replaced event's change was found in force: its decision (APPLIED at this leverage) is
-   * recorded with the claim, so its own redelivery reports it applied, not superseded.
+   * The replaced (older) event's change was found in force: the claim records it as the key's last
+   * applied change (its issuedAt, so no still older event undoes it) and as that event's decision
+   * (APPLIED at this leverage), so its own redelivery reports it applied, not superseded.
    */
-  replacedAppliedLeverage?: number;
+  replacedApplied?: { leverage: number; issuedAtMs?: number };
 }
 
 /** A target decided on an earlier delivery: its outcome was published, or is still owed. */

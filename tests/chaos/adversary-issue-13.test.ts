@@ -1,8 +1,8 @@
 /**
  * Adversary findings against the issue-13 state table (one claim transaction, one release
  * transaction, take-over of a marker left in flight after a read-back, pause overlapping the claim).
- * Each test states the rule it holds the code to and the exact interleaving; each `it.failing` FAILS
- * on the code it was written against (a bug report, not a regression guard, until the fix lands).
+ * Each test states the rule it holds the code to and the exact interleaving; each failed on the
+ * code it was written against (the adversary's report) and guards the fix since.
  */
 import '../support/chaos/quiet-logs.ts';
 import type { Outcome } from '../../functions/domain/outcome.ts';
@@ -37,8 +37,7 @@ async function leftInFlight(w: World, event: Record<string, unknown>, leverage: 
 
 describe('B1. the APPLIED decision a taker-over records for an older event in flight', () => {
   // Found by `npm run chaos:long -- --model --seed 6` (invariant capsHold).
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('drops `capped`: the capped event\'s redelivery publishes APPLIED 10x for a 15x request without saying it was capped', async () => {
+  it('keeps `capped` (was: dropped): the capped event\'s redelivery publishes APPLIED 10x for its 15x request as capped', async () => {
     const w = world({ env: { LEVERAGE_CAPS: '{"*": 10}' } });
     const capped = { eventId: 'cut-to-15', symbol: 'BTCUSDT', leverage: 15, issuedAt: w.iso() };
     await leftInFlight(w, capped, 10);
@@ -57,8 +56,7 @@ describe('B1. the APPLIED decision a taker-over records for an older event in fl
 describe('B2. a taker-over that finds an older event\'s change in force records it for that event only, not on the key', () => {
   // Pre-existing (on main before issue 13 the older marker was overwritten unseen); the new claim
   // knows the older change applied (it records its decision), so it can now record it on the key.
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('the newer event that took the key is then rejected by Binance; a still older "raise to 30x" finds no applied change on the key and undoes the cut', async () => {
+  it('the newer event that took the key is then rejected by Binance; a still older "raise to 30x" is superseded (was: it found no applied change on the key and undid the cut)', async () => {
     const w = world();
     const t0 = w.iso();
     const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: t0 };
@@ -79,8 +77,7 @@ describe('B2. a taker-over that finds an older event\'s change in force records 
     expect(brief(w.outcomesOf('raise-to-30'))).toEqual([{ status: 'SKIPPED', code: 'SUPERSEDED', leverage: undefined }]);
   });
 
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('the taker-over has no issuedAt and applies; a still older "raise to 30x" then finds no applied issuedAt on the key and undoes the cut', async () => {
+  it('the taker-over has no issuedAt and applies; a still older "raise to 30x" is superseded (was: it found no applied issuedAt on the key)', async () => {
     const w = world();
     const t0 = w.iso();
     await leftInFlight(w, { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: t0 }, 5);
@@ -105,8 +102,7 @@ describe('B3. a marker left by an event that decided NOT to change (its release 
   };
 
   // New with issue 13 (the owed APPLIED recorded by a taker-over); passes on main before it.
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('a newer event records it APPLIED; its redelivery (another symbol was handed back) publishes BTCUSDT APPLIED after SKIPPED NOT_A_REDUCTION, though it never sent anything', async () => {
+  it('one failed release is retried, so a newer event never records it APPLIED (was: its redelivery published APPLIED after SKIPPED NOT_A_REDUCTION)', async () => {
     const w = world({ leverage: { BTCUSDT: 5 } });
     const event = notAReduction(w, { targets: [{ symbol: 'BTCUSDT', leverage: 5 }, { symbol: 'ETHUSDT', leverage: 6 }] });
     w.exchange.inject({ operation: 'change', symbol: 'ETHUSDT', fault: { kind: 'serviceUnavailable' } });
@@ -123,8 +119,7 @@ describe('B3. a marker left by an event that decided NOT to change (its release 
   });
 
   // Pre-existing (the same read-back on main before issue 13, with the release's UpdateItem failing); not closed by the redesign.
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('an older "cut to 3x" is SKIPPED SUPERSEDED by it, and BTCUSDT stays at 5x', async () => {
+  it('one failed release is retried, so an older "cut to 3x" is applied (was: SKIPPED SUPERSEDED by it, BTCUSDT left at 5x)', async () => {
     const w = world({ leverage: { BTCUSDT: 5 } });
     const t0 = w.iso();
     const event = notAReduction(w, { symbol: 'BTCUSDT', leverage: 5 });
@@ -141,30 +136,30 @@ describe('B3. a marker left by an event that decided NOT to change (its release 
 });
 
 describe('B5. a claim whose transaction applied but whose reply was lost, on the final receive', () => {
-  // Pre-existing (the claim's UpdateItem on main before issue 13 did the same); the store knows its
-  // own lockToken, so it could tell its own claim from another's (or send a ClientRequestToken).
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('the event ends FAILED (never sent), its marker stays, and an older "cut to 1x" is SKIPPED SUPERSEDED by it; BTCUSDT stays at 10x', async () => {
-    const w = world({ leverage: { BTCUSDT: 10 }, env: { MAX_RECEIVE_COUNT: '3' } });
+  // Was (before the fix): the event ended FAILED STATE_STORE_UNAVAILABLE without sending, its marker
+  // stayed, and an older "cut to 1x" was SKIPPED SUPERSEDED by a change that never happened.
+  // Fixed: an unanswered claim reads the key back; its own lockToken there means the claim was made.
+  it('the claim is recognised as made (its own token on the key): the event applies, and the older "cut to 1x" is truthfully superseded', async () => {
+    const w = world({ leverage: { BTCUSDT: 20 }, env: { MAX_RECEIVE_COUNT: '3' } });
     const t0 = w.iso();
     const newer = { eventId: 'set-to-10', symbol: 'BTCUSDT', leverage: 10, issuedAt: t0 };
     w.state.fail({ operation: 'TransactWriteItems', pkPrefix: `done#${ACCOUNT}#BTCUSDT#set-to-10`, when: 'after' });
-    expect(await w.instance('a').handedBack([delivery('m-newer', newer, 3)])).toEqual(['m-newer']);
-    expect(brief(w.outcomesOf('set-to-10'))).toEqual([{ status: 'FAILED', code: 'STATE_STORE_UNAVAILABLE', leverage: undefined }]);
-    expect(w.exchange.writes.filter((write) => write.actor === 'guard')).toEqual([]);
+    expect(await w.instance('a').handedBack([delivery('m-newer', newer, 3)])).toEqual([]);
+    expect(brief(w.outcomesOf('set-to-10'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 10 }]);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(10);
 
     w.advance(AFTER_THE_LEASE_MS);
     const older = { eventId: 'cut-to-1', symbol: 'BTCUSDT', leverage: 1, issuedAt: new Date(Date.parse(t0) - 30_000).toISOString() };
     await w.instance('b').handedBack([delivery('m-older', older, 1)]);
-    // Rule (issue 8 §4): SUPERSEDED only by a newer change that was applied; set-to-10 ended FAILED, never sent.
-    expect(brief(w.outcomesOf('cut-to-1'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 1 }]);
+    // Rule (issue 8 §4): SUPERSEDED only by a newer change that was applied: set-to-10 was.
+    expect(brief(w.outcomesOf('cut-to-1'))).toEqual([{ status: 'SKIPPED', code: 'SUPERSEDED', leverage: undefined }]);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(10);
   });
 });
 
 describe('B4. a take-over that loses its marker to the marker\'s own redelivery', () => {
   // New with issue 13: before it, a newer event overwrote an older marker without reading it back.
-  // KNOWN BUG: fails until fixed; then make it `it` again.
-  it.failing('the key is free and the event newer, yet the claim is refused KEY_BUSY: on the final receive "cut to 3x" ends FAILED in the DLQ and is never applied', async () => {
+  it('the marker is gone when the claim names it: the claim is made on the key as it is (was: KEY_BUSY, and on the final receive FAILED in the DLQ)', async () => {
     const w = world({ env: { MAX_RECEIVE_COUNT: '3' } });
     const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
     await leftInFlight(w, cut, 5);

@@ -185,15 +185,28 @@ describe('A4. an applied change whose release does not happen: the key never rec
     expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(8);
   });
 
-  // KNOWN BUG (README, Known limitations): fails until fixed; then make it `it` again.
-  it.failing('one failed release (DynamoDB error), then a person changes leverage: the older event reads back, does not see 5x, takes the key and overwrites', async () => {
+  // Fixed for one failure: the release is tried again (safe: its token condition refuses a repeat).
+  it.each([
+    ['one failed release (DynamoDB error), tried again', 1],
+  ])('%s, then a person changes leverage: an older event does not overwrite', async (_what, failures) => {
     const w = world();
     const e = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
-    let claims = 0;
     // The next write on the key after the change is the release (with its decision).
-    w.exchange.intercept({ operation: 'change', when: 'after', leverage: 5, run: () => { claims += 1; w.state.fail({ operation: 'TransactWriteItems', pkPrefix: 'key#desk-1#BTCUSDT', when: 'before' }); } });
+    w.exchange.intercept({ operation: 'change', when: 'after', leverage: 5, run: () => w.state.fail({ operation: 'TransactWriteItems', pkPrefix: 'key#desk-1#BTCUSDT', when: 'before', times: failures }) });
     expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual([]);
-    expect(claims).toBe(1);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+    await olderAfterPerson(w);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(8);
+  });
+
+  // KNOWN LIMITATION (README): a release that fails twice leaves only the in-flight marker (and the
+  // decision, written on its own); if a person changes the leverage meanwhile, the read-back cannot
+  // tell the change applied, and an older event proceeds.
+  it.failing('a release that fails twice, then a person changes leverage: the older event reads back, does not see 5x, takes the key and overwrites', async () => {
+    const w = world();
+    const e = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
+    w.exchange.intercept({ operation: 'change', when: 'after', leverage: 5, run: () => w.state.fail({ operation: 'TransactWriteItems', pkPrefix: 'key#desk-1#BTCUSDT', when: 'before', times: 2 }) });
+    expect(await w.instance('a').handedBack([delivery('m1', e, 1)])).toEqual([]);
     expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
     await olderAfterPerson(w);
     expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(8);

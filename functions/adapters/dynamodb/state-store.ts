@@ -82,15 +82,17 @@ export class DynamoDbStateStore implements StateStore {
    * and the claim says so (`seenBefore`), so that its change is read back before anything is sent.
    */
   async claim(ref: TargetRef, request: ClaimRequest, deadline?: Deadline): Promise<Claim> {
-    const first = await this.tryClaim(ref, request, deadline);
-    if (first !== 'own-in-flight') return first;
-    const second = await this.tryClaim(ref, { ...request, replacing: ref.eventId, replacedAppliedLeverage: undefined }, deadline);
-    return second === 'own-in-flight' ? busy(ref, ref.eventId) : second;
+    let claim = await this.tryClaim(ref, request, deadline);
+    // The marker to replace is gone (its event finished meanwhile): claim the key as it is now.
+    if (claim === 'marker-gone') claim = await this.tryClaim(ref, { ...request, replacing: undefined, replacedApplied: undefined }, deadline);
+    if (claim === 'own-in-flight') claim = await this.tryClaim(ref, { ...request, replacing: ref.eventId, replacedApplied: undefined }, deadline);
+    return typeof claim === 'string' ? busy(ref, undefined) : claim;
   }
 
-  private async tryClaim(ref: TargetRef, request: ClaimRequest, deadline: Deadline | undefined): Promise<Claim | 'own-in-flight'> {
+  private async tryClaim(ref: TargetRef, request: ClaimRequest, deadline: Deadline | undefined): Promise<Claim | 'own-in-flight' | 'marker-gone'> {
     const now = this.now();
-    const { issuedAtMs, replacing, replacedAppliedLeverage } = request;
+    const { issuedAtMs, replacing } = request;
+    const replacedApplied = replacing !== undefined && replacing !== ref.eventId ? request.replacedApplied : undefined;
     // A lease is one delivery's, not one event's: a duplicate delivery of the event waits for it.
     const free = '(attribute_not_exists(lockedUntil) OR lockedUntil < :now)';
     // Its own change, applied or possibly applied, is never sent again without the caller knowing.
@@ -100,10 +102,15 @@ export class DynamoDbStateStore implements StateStore {
     const inOrder = issuedAtMs === undefined ? '' : ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)';
     const token = this.newToken();
     const nowSeconds = this.nowSeconds();
-    const replacedDecision =
-      replacing !== undefined && replacing !== ref.eventId && replacedAppliedLeverage !== undefined
-        ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing }, { published: false, verdict: { status: 'APPLIED', leverage: replacedAppliedLeverage } }), ConditionExpression: 'attribute_not_exists(pk)' } }]
-        : [];
+    const replacedDecision = replacedApplied
+      ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing! }, { published: false, verdict: { status: 'APPLIED', leverage: replacedApplied.leverage } }), ConditionExpression: 'attribute_not_exists(pk)' } }]
+      : [];
+    // The replaced change is the key's last applied one; its issuedAt is never lowered.
+    const replacedIssued = replacedApplied?.issuedAtMs;
+    const recordReplaced = replacedApplied
+      ? `, lastEventId = :replacing${replacedIssued === undefined ? '' : ', lastIssuedAtMs = :replacedIssuedMs, lastIssuedAt = :replacedIssued'}`
+      : '';
+    const replacedInOrder = replacedIssued === undefined ? '' : ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :replacedIssuedMs)';
     try {
       await this.request('TransactWriteItems', {
         TransactItems: [
@@ -123,8 +130,9 @@ export class DynamoDbStateStore implements StateStore {
               Key: { pk: text(keyOf(ref)) },
               UpdateExpression:
                 'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
+                recordReplaced +
                 (issuedAtMs === undefined ? ' REMOVE pendingIssuedAtMs' : ', pendingIssuedAtMs = :issued'),
-              ConditionExpression: free + notAppliedHere + marker + inOrder,
+              ConditionExpression: free + notAppliedHere + marker + inOrder + replacedInOrder,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               ExpressionAttributeValues: {
                 ':owner': text(ref.eventId),
@@ -135,6 +143,7 @@ export class DynamoDbStateStore implements StateStore {
                 ':leverage': number(request.leverage),
                 ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
                 ...(replacing === undefined ? {} : { ':replacing': text(replacing) }),
+                ...(replacedIssued === undefined ? {} : { ':replacedIssuedMs': number(replacedIssued), ':replacedIssued': text(new Date(replacedIssued).toISOString()) }),
               },
             },
           },
@@ -142,24 +151,33 @@ export class DynamoDbStateStore implements StateStore {
         ],
       }, deadline);
     } catch (error) {
-      const [decision, key, replaced] = cancellationReasons(error);
+      const reasons = cancellationReasons(error);
+      const [decision, key, replaced] = reasons;
       if (decision?.Code === 'ConditionalCheckFailed') return { status: 'decided-earlier', decision: await this.refusingDecision(ref, decision.Item, deadline) };
-      if (key?.Code === 'ConditionalCheckFailed') return this.refusal(ref, issuedAtMs, key.Item ?? (await this.get(keyOf(ref), deadline)), now);
+      if (key?.Code === 'ConditionalCheckFailed') return this.refusal(ref, request, key.Item ?? (await this.get(keyOf(ref), deadline)), now);
       // The replaced event recorded its own decision meanwhile: that one stands; take the key without.
-      if (replaced?.Code === 'ConditionalCheckFailed') return this.tryClaim(ref, { ...request, replacedAppliedLeverage: undefined }, deadline);
+      if (replaced?.Code === 'ConditionalCheckFailed') return this.tryClaim(ref, { ...request, replacedApplied: undefined }, deadline);
       // Another delivery's transaction on the same key at the same moment (TransactionConflict).
-      if ([decision, key, replaced].some((reason) => reason?.Code === 'TransactionConflict')) busy(ref, undefined);
+      if (reasons.some((reason) => reason?.Code === 'TransactionConflict')) busy(ref, undefined);
+      // No answer (a timeout, a 5xx, a lost reply): the claim may have been made. Its own token on
+      // the key says it was; otherwise it is retried, never assumed.
+      if (reasons.length === 0 && readText((await this.get(keyOf(ref), deadline).catch(() => undefined))?.lockToken) === token) return this.claimed(ref, request, token, deadline);
       throw wrap(error);
     }
+    return this.claimed(ref, request, token, deadline);
+  }
+
+  private claimed(ref: TargetRef, request: ClaimRequest, token: string, deadline: Deadline | undefined): Claim {
     return {
       status: 'claimed',
-      ...(replacing === ref.eventId ? { seenBefore: 'in-flight' as const } : {}),
-      release: (end, decision, releaseDeadline) => this.release(ref, token, end, issuedAtMs, decision, releaseDeadline ?? deadline),
+      ...(request.replacing === ref.eventId ? { seenBefore: 'in-flight' as const } : {}),
+      release: (end, decision, releaseDeadline) => this.release(ref, token, end, request.issuedAtMs, decision, releaseDeadline ?? deadline),
     };
   }
 
   /** Why a claim was refused, from the key item as the refusal returned it. */
-  private refusal(ref: TargetRef, issuedAtMs: number | undefined, current: Item | undefined, now: number): Claim | 'own-in-flight' {
+  private refusal(ref: TargetRef, request: ClaimRequest, current: Item | undefined, now: number): Claim | 'own-in-flight' | 'marker-gone' {
+    const { issuedAtMs } = request;
     const lastIssuedAtMs = readNumber(current?.lastIssuedAtMs);
     const pendingIssuedAtMs = readNumber(current?.pendingIssuedAtMs);
     const pendingEventId = readText(current?.pendingEventId);
@@ -177,9 +195,10 @@ export class DynamoDbStateStore implements StateStore {
     if (leaseActive && lockOwner === ref.eventId) {
       throw new RetryableError('SAME_EVENT_IN_FLIGHT', `another delivery of this event is changing ${ref.symbol} on ${ref.accountId} right now`);
     }
+    if (!leaseActive && pendingEventId === undefined && request.replacing !== undefined) return 'marker-gone';
     if (leaseActive || pendingEventId === undefined) return busy(ref, lockOwner);
     if (pendingEventId === ref.eventId) return 'own-in-flight';
-    return { status: 'older-in-flight', eventId: pendingEventId, leverage: pendingLeverage };
+    return { status: 'older-in-flight', eventId: pendingEventId, ...(pendingIssuedAtMs === undefined ? {} : { issuedAtMs: pendingIssuedAtMs }), leverage: pendingLeverage };
   }
 
   /**
@@ -211,13 +230,24 @@ export class DynamoDbStateStore implements StateStore {
         ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
       },
     };
+    const write = () =>
+      decision === undefined
+        ? this.request('UpdateItem', keyUpdate, deadline)
+        : this.request('TransactWriteItems', { TransactItems: [{ Update: keyUpdate }, { Put: { TableName: this.tableName, Item: this.decisionItem(ref, decision) } }] }, deadline);
+    const leaseLost = (error: unknown) =>
+      error instanceof AwsServiceError && (error.errorName === 'ConditionalCheckFailedException' || cancellationReasons(error)[0]?.Code === 'ConditionalCheckFailed');
     try {
-      if (decision === undefined) await this.request('UpdateItem', keyUpdate, deadline);
-      else await this.request('TransactWriteItems', { TransactItems: [{ Update: keyUpdate }, { Put: { TableName: this.tableName, Item: this.decisionItem(ref, decision) } }] }, deadline);
+      // Once more on a failure: a release left undone keeps the key in flight for others to read
+      // back. Safe to repeat: if the first did apply, the token is gone and the second is refused.
+      await write().catch((error: unknown) => (leaseLost(error) ? Promise.reject(error) : write()));
     } catch (error) {
-      const leaseLost = error instanceof AwsServiceError && (error.errorName === 'ConditionalCheckFailedException' || cancellationReasons(error)[0]?.Code === 'ConditionalCheckFailed');
-      if (!leaseLost) throw wrap(error);
-      if (decision !== undefined) await this.recordDecision(ref, decision, deadline);
+      if (leaseLost(error)) {
+        if (decision !== undefined) await this.recordDecision(ref, decision, deadline);
+        return;
+      }
+      // The decision on its own still tells a redelivery (or a taker-over) what was decided.
+      if (decision !== undefined) await this.recordDecision(ref, decision, deadline).catch(() => undefined);
+      throw wrap(error);
     }
   }
 

@@ -54,7 +54,7 @@ async function stateStoreActions(): Promise<string[]> {
   await first.release('retrying', undefined);
   now += 2000;
   await store.claim(ref('e2'), { issuedAtMs: now, leverage: 3, leaseMs: 1000 }); // refused: e1 left it in flight
-  const second = await store.claim(ref('e2'), { issuedAtMs: now, leverage: 3, leaseMs: 1000, replacing: 'e1', replacedAppliedLeverage: 5 });
+  const second = await store.claim(ref('e2'), { issuedAtMs: now, leverage: 3, leaseMs: 1000, replacing: 'e1', replacedApplied: { leverage: 5 } });
   if (second.status !== 'claimed') throw new Error(second.status);
   await second.release('applied', { published: true });
   await store.recordDecision(ref('e3'), { published: true });

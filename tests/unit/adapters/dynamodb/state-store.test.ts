@@ -192,20 +192,20 @@ describe('DynamoDbStateStore: refusals come with the claim, never a second read'
   test('an older event left the key in flight, its lease over: older-in-flight (read back before taking it over)', async () => {
     const w = world();
     await (await claimed(w.store().claim(...older('evt-0')))).release('retrying', undefined);
-    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'older-in-flight', eventId: 'evt-0', leverage: 8 });
+    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'older-in-flight', eventId: 'evt-0', issuedAtMs: ISSUED_MS - 60_000, leverage: 8 });
   });
 
   test('an event without issuedAt never overwrites another event\'s in-flight marker unseen', async () => {
     const w = world();
     await (await claimed(w.store().claim(...newer('evt-2')))).release('retrying', undefined);
-    await expect(w.store().claim(REF, { leverage: 5, leaseMs: 15_000 })).resolves.toEqual({ status: 'older-in-flight', eventId: 'evt-2', leverage: 3 });
+    await expect(w.store().claim(REF, { leverage: 5, leaseMs: 15_000 })).resolves.toEqual({ status: 'older-in-flight', eventId: 'evt-2', issuedAtMs: ISSUED_MS + 60_000, leverage: 3 });
   });
 
   test('taking over an older event whose change was found in force records its APPLIED decision with the claim', async () => {
     const w = world();
     const [olderRef, olderRequest] = older('evt-0');
     await (await claimed(w.store().claim(olderRef, olderRequest))).release('retrying', undefined);
-    const [claim, requests] = await w.counted(() => w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedAppliedLeverage: 8 }));
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedApplied: { leverage: 8 } }));
     expect([claim.status, requests]).toEqual(['claimed', ['TransactWriteItems']]);
     await expect(w.store().claim(olderRef, olderRequest)).resolves.toEqual({ status: 'decided-earlier', decision: { published: false, verdict: { status: 'APPLIED', leverage: 8 } } });
   });
@@ -215,7 +215,7 @@ describe('DynamoDbStateStore: refusals come with the claim, never a second read'
     const [olderRef, olderRequest] = older('evt-0');
     await (await claimed(w.store().claim(olderRef, olderRequest))).release('retrying', undefined);
     await w.store().recordDecision(olderRef, { published: true });
-    expect((await w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedAppliedLeverage: 8 })).status).toBe('claimed');
+    expect((await w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedApplied: { leverage: 8 } })).status).toBe('claimed');
     await expect(w.store().earlierDecision(olderRef)).resolves.toEqual({ published: true });
   });
 
@@ -296,13 +296,70 @@ describe('DynamoDbStateStore: release', () => {
     expect(w.item(DONE_PK)).toBeDefined();
   });
 
-  test('the release and its decision are one write: when it fails, neither is there', async () => {
+  test('a failed release is tried once more (safe: a repeat is refused by the token) and then succeeds', async () => {
     const w = world();
     const claim = await claimed(w.store().claim(REF, REQUEST));
     w.faults.push(() => new AwsServiceError('InternalServerError', 'try again', 500));
+    const [, requests] = await w.counted(() => claim.release('applied', { published: true }));
+    expect(requests).toEqual(['TransactWriteItems', 'TransactWriteItems']);
+    expect([w.item(KEY_PK)?.lastEventId, w.item(DONE_PK) !== undefined]).toEqual([{ S: 'evt-1' }, true]);
+  });
+
+  test('a release whose first try applied but lost its reply: the repeat is refused by the token, the decision is recorded once more', async () => {
+    const w = world();
+    const claim = await claimed(w.store().claim(REF, REQUEST));
+    w.faults.push((operation, input) => {
+      w.table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+      return new AwsServiceError('InternalServerError', 'reply lost', 500);
+    });
+    const [, requests] = await w.counted(() => claim.release('applied', { published: true }));
+    expect(requests).toEqual(['TransactWriteItems', 'TransactWriteItems', 'PutItem']);
+    expect([w.item(KEY_PK)?.lastEventId, w.item(KEY_PK)?.lockToken, w.item(DONE_PK) !== undefined]).toEqual([{ S: 'evt-1' }, undefined, true]);
+  });
+
+  test('a release that fails twice: the key stays in flight, the decision is written on its own, the failure is reported', async () => {
+    const w = world();
+    const claim = await claimed(w.store().claim(REF, REQUEST));
+    w.faults.push(() => new AwsServiceError('InternalServerError', 'try again', 500), () => new AwsServiceError('InternalServerError', 'try again', 500));
     const error = await rejectionOf<RetryableError>(claim.release('applied', { published: true }));
     expect(error.code).toBe('STATE_STORE_UNAVAILABLE');
-    expect([w.item(KEY_PK)?.pendingEventId, w.item(KEY_PK)?.lastEventId, w.item(DONE_PK)]).toEqual([{ S: 'evt-1' }, undefined, undefined]);
+    expect([w.item(KEY_PK)?.pendingEventId, w.item(KEY_PK)?.lastEventId, w.item(DONE_PK) !== undefined]).toEqual([{ S: 'evt-1' }, undefined, true]);
+  });
+
+  test('a claim whose reply was lost is recognised by its own token on the key', async () => {
+    const w = world();
+    w.faults.push((operation, input) => {
+      w.table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
+      return new AwsServiceError('InternalServerError', 'reply lost', 500);
+    });
+    const [claim, requests] = await w.counted(() => w.store().claim(REF, REQUEST));
+    expect([claim.status, requests]).toEqual(['claimed', ['TransactWriteItems', 'GetItem']]);
+  });
+
+  test('a claim that failed without effect is reported, never assumed made', async () => {
+    const w = world();
+    w.faults.push(() => new AwsServiceError('InternalServerError', 'down', 500));
+    const error = await rejectionOf<RetryableError>(w.store().claim(REF, REQUEST));
+    expect(error.code).toBe('STATE_STORE_UNAVAILABLE');
+    expect(w.item(KEY_PK)).toBeUndefined();
+  });
+
+  test('a take-over that finds the older change in force records it on the key too: a still older event is superseded', async () => {
+    const w = world();
+    const [olderRef, olderRequest] = older('evt-0');
+    await (await claimed(w.store().claim(olderRef, olderRequest))).release('retrying', undefined);
+    const taken = await claimed(w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedApplied: { leverage: 8, issuedAtMs: ISSUED_MS - 60_000 } }));
+    expect([w.item(KEY_PK)?.lastEventId, w.item(KEY_PK)?.lastIssuedAtMs]).toEqual([{ S: 'evt-0' }, { N: String(ISSUED_MS - 60_000) }]);
+    await taken.release('not-applied', { published: true });
+    await expect(w.store().claim(...older('evt-old', 120_000))).resolves.toEqual({ status: 'superseded', newerIssuedAtMs: ISSUED_MS - 60_000 });
+  });
+
+  test('a claim that names a marker gone meanwhile claims the key as it is', async () => {
+    const w = world();
+    const [ref, request] = older('evt-0');
+    const marker = await claimed(w.store().claim(ref, request));
+    await marker.release('not-applied', undefined);
+    await expect(w.store().claim(REF, { ...REQUEST, replacing: 'evt-0' })).resolves.toMatchObject({ status: 'claimed' });
   });
 
   test('an event without issuedAt: applied without an issuedAt, never superseding anything', async () => {
