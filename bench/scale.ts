@@ -45,7 +45,6 @@ const UNITS: Record<string, { read: number; write: number }> = {
   TransactWriteItems: { read: 0, write: 2 * 2 },
   TransactGetItems: { read: 2 * 2, write: 0 },
 };
-const PLANNED_DYNAMODB = { label: 'planned: 2 TransactWriteItems of 2 items per record', read: 0, write: 2 * UNITS.TransactWriteItems!.write };
 
 export interface DeploymentParams {
   memorySize: number;
@@ -149,9 +148,8 @@ export function scaleReport(fn: FunctionSummary, params = readDeploymentParams()
           : 'Concurrency-bound: the pacer never waits.'
       } Events are stale after ${params.maxEventAgeSeconds} s, so the largest storm applied in time is ${Math.floor(sustained * params.maxEventAgeSeconds).toLocaleString('en')} events` },
     { quantity: 'storm: Lambda', value: `${invocations.toLocaleString('en')} invocations, ${fmt(gbSeconds, 0)} GB-s, ${dollars(lambdaUsd)}`, how: `busy time max(invocations × ${fmt(invocationMs, 0)} ms, ${slots} slots × drain time: paced invocations wait)` },
-    { quantity: 'storm: DynamoDB, as measured', value: `${count(STORM_EVENTS * serviceTotal(fn.requestsPerRecord, 'DynamoDB'))} requests, ${count(STORM_EVENTS * measuredUnits.write)} WRU + ${count(STORM_EVENTS * measuredUnits.read)} RRU, ${dollars(dynamoUsd(measuredUnits))}`, how: 'requests per record from this run × units per operation (items < 1 KB, strongly consistent reads)' },
-    { quantity: `storm: DynamoDB, ${PLANNED_DYNAMODB.label}`, value: `${count(STORM_EVENTS * 2)} requests, ${count(STORM_EVENTS * PLANNED_DYNAMODB.write)} WRU, ${dollars(dynamoUsd(PLANNED_DYNAMODB))}`, how: 'transactional writes cost 2 WRU per item: claim (ConditionCheck + Update) and completion (Update + Put) = 8 WRU per record' },
-    { quantity: 'storm: SNS', value: `${count(snsRequests)} requests as measured (${dollars(snsUsd(snsRequests))}); with PublishBatch ${count(snsBatched)} (${dollars(snsUsd(snsBatched))})`, how: `PublishBatch carries one invocation's outcomes: ${Math.min(10, batch)} per request at batch size ${batch}` },
+    { quantity: 'storm: DynamoDB, as measured', value: `${count(STORM_EVENTS * serviceTotal(fn.requestsPerRecord, 'DynamoDB'))} requests, ${count(STORM_EVENTS * measuredUnits.write)} WRU + ${count(STORM_EVENTS * measuredUnits.read)} RRU, ${dollars(dynamoUsd(measuredUnits))}`, how: 'requests per record from this run × units per operation (items < 1 KB, strongly consistent reads; a transaction costs 2 units per item: the claim (ConditionCheck + Update) and the release (Update + Put) are 8 WRU per record)' },
+    { quantity: 'storm: SNS', value: `${count(snsBatched)} PublishBatch requests (${dollars(snsUsd(snsBatched))}); ${count(snsRequests)} at this run's batches of 10`, how: `one PublishBatch carries an invocation's outcomes (measured ${fmt(serviceTotal(fn.requestsPerRecord, 'SNS'), 2)} requests per record in batches of 10): ${Math.min(10, batch)} per request at the deployed batch size ${batch}` },
     { quantity: 'second egress IP', value: `${fmt(twoIpSustained, 0)} events/s (weight bound ${fmt(2 * weightBound, 0)}/s), the storm applied after ${fmt(STORM_EVENTS / twoIpSustained, 0)} s; using both IPs fully needs ${slotsForTwoIps} concurrent invocations`,
       how: 'the weight budget doubles; the pollers’ concurrency does not, so the concurrency bound takes over until sqsMaximumConcurrency (and reserved concurrency above it) is raised. Each container leaves through one NAT (its subnet), and its pacer reads the used weight of that IP from the responses, so the split between the IPs follows where the containers run, not the load' },
   ];
