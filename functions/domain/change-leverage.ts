@@ -10,9 +10,9 @@
  *    earlier snapshot (another container or a person may have changed it meanwhile);
  * 4. the change, with a read-back whenever the exchange cannot say whether it executed.
  */
-import { AuthenticationError, ExecutionUnknownError, type GuardError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
+import { AuthenticationError, ExecutionUnknownError, type GuardError, PermanentError, RetryableError, SkipDecision, asGuardError } from './errors.ts';
 import { checkCappedChange, checkNotFromFuture, checkNotStale, checkReduction, isFromFuture, isStale, type LeveragePlan, planLeverage, type Policy } from './policy.ts';
-import type { RiskCommand, Target } from './risk-event.ts';
+import { commandFingerprint, type RiskCommand, type Target } from './risk-event.ts';
 import type { Verdict } from './outcome.ts';
 import type { ApiCredentials, Claim, ClaimEnd, CredentialStore, Deadline, EarlierDecision, Exchange, LeverageSetting, Log, OpenPosition, StateStore, TargetRef } from './ports.ts';
 
@@ -46,6 +46,8 @@ export interface TargetWork {
   claim?: HeldClaim;
   /** What an earlier delivery recorded for this target: the verdict comes from it (unless held by the pause). */
   earlier?: EarlierDecision;
+  /** Published but never recorded: the decision item belongs to another command under this eventId. */
+  unrecorded?: true;
 }
 
 /** The exchange as one account sees it: credentials fetched (cached) per call, a refused key fetched anew once. */
@@ -126,12 +128,12 @@ async function decideTarget(
     // Never claimed: such an event can never act. A redelivery still keeps its earlier decision.
     if (isFromFuture(command.issuedAtMs, deps.now())) {
       const earlier = await deps.state?.earlierDecision(ref, deps.deadline);
-      if (earlier) return decidedEarlier(earlier, ref, deps.log);
+      if (earlier) return decidedEarlier(earlier, command, target, deps.log, plan);
       checkNotFromFuture(command.issuedAtMs, deps.now());
     }
     if (command.dryRun || deps.policy.dryRun) return await dryRun(command, plan, ref, account, deps);
     const claimed = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
-    if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, ref, deps.log, plan);
+    if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, command, target, deps.log, plan);
     if (claimed?.status === 'applied-earlier') return { verdict: appliedEarlier(plan) };
     claim = claimed;
     await clearedFor(claim, deps);
@@ -163,17 +165,24 @@ async function clearedFor(claim: HeldClaim | undefined, deps: ExecutionDeps): Pr
 
 /**
  * An earlier delivery decided this target: nothing more is published if it was, else that very
- * verdict. An APPLIED at the cap was capped, even when another event recorded it (a taker-over
- * knows the leverage in force, not the request).
+ * verdict. An APPLIED at the cap was capped, even when another event recorded it (a take-over
+ * knows the leverage in force, not the request). A decision made for another command under the
+ * same eventId is not this event's: it is REJECTED (never recorded, so the first one's stands).
  */
-function decidedEarlier(earlier: EarlierDecision, ref: TargetRef, log: Log, plan?: LeveragePlan): TargetWork {
+function decidedEarlier(earlier: EarlierDecision, command: RiskCommand, target: Target, log: Log, plan: LeveragePlan): TargetWork {
+  const asked = commandFingerprint(command, target);
+  if (earlier.command !== undefined && earlier.command !== asked) {
+    const error = new PermanentError('EVENT_ID_REUSED', `eventId ${command.eventId} was already used on ${target.symbol} for another command (${earlier.command}); this one (${asked}) is not executed: send it with a new eventId`);
+    log.warn('eventId reused for another command', { symbol: target.symbol, earlier: earlier.command, asked });
+    return { verdict: { status: 'REJECTED', error }, unrecorded: true };
+  }
   if (earlier.published) {
-    log.info('already decided and published on an earlier delivery', { symbol: ref.symbol });
+    log.info('already decided and published on an earlier delivery', { symbol: target.symbol });
     return { verdict: { status: 'ALREADY_PUBLISHED' }, earlier };
   }
-  log.info('decided on an earlier delivery; publishing that decision', { symbol: ref.symbol, status: earlier.verdict.status });
+  log.info('decided on an earlier delivery; publishing that decision', { symbol: target.symbol, status: earlier.verdict.status });
   const { verdict } = earlier;
-  const cappedHere = plan?.capped && verdict.status === 'APPLIED' && verdict.leverage === plan.leverage && !verdict.capped;
+  const cappedHere = plan.capped && verdict.status === 'APPLIED' && verdict.leverage === plan.leverage && !verdict.capped;
   return { verdict: cappedHere ? { ...verdict, capped: true } : verdict, earlier };
 }
 
@@ -267,7 +276,7 @@ async function decideAndApply(
 /** Everything but the change itself, including the read of the current leverage. */
 async function dryRun(command: RiskCommand, plan: LeveragePlan, ref: TargetRef, account: AccountExchange, deps: ExecutionDeps): Promise<TargetWork> {
   const { earlier, lastAppliedIssuedAtMs } = (await deps.state?.history(ref, deps.deadline)) ?? {};
-  if (earlier) return decidedEarlier(earlier, ref, deps.log);
+  if (earlier) return decidedEarlier(earlier, command, { symbol: ref.symbol, leverage: plan.requested }, deps.log, plan);
   if (command.issuedAtMs !== undefined && lastAppliedIssuedAtMs !== undefined && lastAppliedIssuedAtMs > command.issuedAtMs) {
     throw superseded(lastAppliedIssuedAtMs, 'it was applied');
   }

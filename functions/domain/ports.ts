@@ -99,8 +99,12 @@ export interface ClaimRequest {
   replacedApplied?: { leverage: number; issuedAtMs?: number };
 }
 
-/** A target decided on an earlier delivery: its outcome was published, or is still owed. */
-export type EarlierDecision = { published: true } | { published: false; verdict: Verdict };
+/**
+ * A target decided on an earlier delivery: its outcome was published, or is still owed. `command`
+ * (risk-event.ts commandFingerprint) says what that delivery was asked; unknown when another event
+ * recorded the decision (a take-over) or an older version did.
+ */
+export type EarlierDecision = ({ published: true } | { published: false; verdict: Verdict }) & { command?: string };
 
 /** What a read-only run (dry run) needs to know about a target: its earlier decision and the key's last applied change. */
 export interface TargetHistory {

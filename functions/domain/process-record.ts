@@ -10,7 +10,7 @@ import { accountExchange, claimEndFor, type ExecutionDeps, executeTarget, type H
 import { type Outcome, type OutcomeContext, outcomeOf, type Verdict } from './outcome.ts';
 import { checkNotFromFuture } from './policy.ts';
 import type { BatchDeps, InboundRecord, RecordResult } from './process-batch.ts';
-import { parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
+import { commandFingerprint, parseJsonBody, type RiskCommand, type Target, type Validation, validateRiskEvent } from './risk-event.ts';
 import { canStartWork, CHECK_RESERVE_MS, endingEarlier, RESPONSE_RESERVE_MS, WORK_RESERVE_MS } from './time-budget.ts';
 import type { EarlierDecision, Log, TargetRef } from './ports.ts';
 
@@ -103,13 +103,16 @@ async function settle(
   // `decided`: the outcome is known but could not be published; it must never be replaced by a
   // FAILED one (the change may have happened), so it only goes back for another publish attempt.
   type Pending = { target: Target | undefined; error: GuardError; decided: boolean; earlier?: EarlierDecision };
-  const publishAndRecord = async (target: Target | undefined, verdict: Verdict, claim: HeldClaim | undefined, recordedEarlier: boolean) => {
+  /** `recorded`: `earlier` (the decision is already recorded as owed), or `never` (it is another command's). */
+  const publishAndRecord = async (target: Target | undefined, verdict: Verdict, claim: HeldClaim | undefined, recorded?: 'earlier' | 'never') => {
     const publishError = await publish(outcomeFor(target, verdict), deps, log);
     if (!publishError) published.push({ symbol: target?.symbol, status: verdict.status, code: 'error' in verdict ? verdict.error.code : undefined });
     const ref = refOf(target);
     // FAILED is never recorded: a redriven event must be tried again, and may then end otherwise.
-    const decision: EarlierDecision | undefined =
-      ref && verdict.status !== 'FAILED' && !(publishError && recordedEarlier) ? (publishError ? { published: false, verdict } : { published: true }) : undefined;
+    const decided = ref && target && verdict.status !== 'FAILED' && recorded !== 'never' && !(publishError && recorded === 'earlier');
+    const decision: EarlierDecision | undefined = decided
+      ? { ...(publishError ? { published: false as const, verdict } : { published: true as const }), command: commandFingerprint(command, target) }
+      : undefined;
     // With a claim, the decision is recorded by its release, in the same write.
     if (claim) await releaseClaim(claim, verdict, decision, target, deps, log);
     else if (ref && decision) await recordDecision(ref, decision, deps, log);
@@ -119,13 +122,13 @@ async function settle(
   // The targets settle together, so that their outcomes share PublishBatch requests (adapters/sns).
   const settled = await Promise.all(
     targets.map(async (target, index): Promise<Pending | undefined> => {
-      const { verdict, claim, earlier } = works[index]!;
+      const { verdict, claim, earlier, unrecorded } = works[index]!;
       if (verdict.status === 'ALREADY_PUBLISHED') return undefined;
       if (verdict.status === 'RETRY') {
         await releaseClaim(claim, verdict, undefined, target, deps, log);
         return { target, error: verdict.error, decided: false, earlier };
       }
-      const publishError = await publishAndRecord(target, verdict, claim, earlier !== undefined);
+      const publishError = await publishAndRecord(target, verdict, claim, unrecorded ? 'never' : earlier ? 'earlier' : undefined);
       return publishError && { target, error: publishError, decided: true };
     }),
   );
@@ -139,9 +142,11 @@ async function settle(
     // A record blocked as a whole (paused, held, out of time) may hold targets decided on an
     // earlier delivery: their own verdict is the truthful outcome, not FAILED. Its claim may
     // already have said so; otherwise it is asked now.
-    const earlier = known ?? (await earlierDecisionOf(refOf(target), deps));
+    const found = known ?? (await earlierDecisionOf(refOf(target), deps));
+    // Another command's decision under this eventId is not this event's outcome.
+    const earlier = found && (found.command === undefined || !target || found.command === commandFingerprint(command, target)) ? found : undefined;
     if (earlier?.published) continue;
-    await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error }, undefined, earlier !== undefined);
+    await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error }, undefined, earlier ? 'earlier' : undefined);
   }
   return { ...result, disposition: 'retry', error: pending[0]!.error };
 }

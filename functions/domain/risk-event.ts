@@ -107,6 +107,15 @@ export interface RiskCommand {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * What one event asks of one symbol, as text: an eventId names one command, and a second command
+ * under the same eventId (a producer bug, or a real run after a dry run) is told apart by this.
+ * Readable, because the error that reports a reuse quotes it.
+ */
+export function commandFingerprint(command: RiskCommand, target: Target): string {
+  return `${command.dryRun ? 'dry run' : 'real run'}, ${command.mode} ${target.leverage}x, issued ${command.issuedAt ?? '(no issuedAt)'}`;
+}
+
 export type Validation =
   | { ok: true; command: RiskCommand }
   | { ok: false; message: string; partial: PartialIdentity };

@@ -272,8 +272,8 @@ describe('A5b. ALL_OPEN_POSITIONS on a final receive that cannot read positions:
 });
 
 describe('A7. a dry run and a real run of one eventId', () => {
-  // KNOWN BUG (README, Known limitations): fails until fixed; then make it `it` again.
-  it.failing('the real run, sent after a dry run with the same eventId, is acknowledged with no outcome and no change', async () => {
+  // Fixed: a decision remembers the command it decided; another command under its eventId is REJECTED EVENT_ID_REUSED.
+  it('the real run, sent after a dry run with the same eventId, is not acknowledged silently (was: no outcome, no change)', async () => {
     const w = world();
     const rehearsal = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso(), dryRun: true };
     expect(await w.instance('a').handedBack([delivery('m1', rehearsal, 1)])).toEqual([]);
@@ -282,11 +282,14 @@ describe('A7. a dry run and a real run of one eventId', () => {
     const { dryRun: _rehearsed, ...real } = rehearsal;
     expect(await w.instance('a').handedBack([delivery('m2', real, 1)])).toEqual([]);
     // Rule: a record is acknowledged only with its outcome; a dry run decides nothing for the real event.
-    expect(w.outcomesOf('cut-to-5')).toHaveLength(2);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([
+      { status: 'DRY_RUN', code: undefined, leverage: 5 },
+      { status: 'REJECTED', code: 'EVENT_ID_REUSED', leverage: undefined },
+    ]);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).not.toBe(5);
   });
 
-  // KNOWN BUG (README, Known limitations): fails until fixed; then make it `it` again.
-  it.failing('the same eventId reused for a different leverage (a producer bug) is acknowledged with no outcome: the second event silently never happens', async () => {
+  it('the same eventId reused for a different leverage (a producer bug) gets its own outcome (was: acknowledged with none)', async () => {
     const w = world();
     const first = { eventId: 'desk-cut', symbol: 'BTCUSDT', leverage: 10, issuedAt: w.iso() };
     expect(await w.instance('a').handedBack([delivery('m1', first, 1)])).toEqual([]);
@@ -294,7 +297,11 @@ describe('A7. a dry run and a real run of one eventId', () => {
     expect(await w.instance('a').handedBack([delivery('m2', { ...first, leverage: 2, issuedAt: w.iso() }, 1)])).toEqual([]);
     expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(10);
     // Rule: bad input gets a clear specific error in the outcome (here: an eventId already used for another event).
-    expect(w.outcomesOf('desk-cut')).toHaveLength(2);
+    expect(brief(w.outcomesOf('desk-cut'))).toEqual([
+      { status: 'APPLIED', code: undefined, leverage: 10 },
+      { status: 'REJECTED', code: 'EVENT_ID_REUSED', leverage: undefined },
+    ]);
+    expect(w.outcomesOf('desk-cut')[1]?.error?.message).toMatch(/already used on BTCUSDT for another command \(real run, set 10x, issued .*\); this one \(real run, set 2x, issued .*\) is not executed/);
   });
 });
 

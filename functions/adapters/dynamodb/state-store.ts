@@ -264,6 +264,7 @@ export class DynamoDbStateStore implements StateStore {
       pk: text(decisionKey(ref)),
       expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
       ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
+      ...(decision.command === undefined ? {} : { command: text(decision.command) }),
     };
   }
 
@@ -271,7 +272,8 @@ export class DynamoDbStateStore implements StateStore {
     // TTL deletion can lag by hours: an expired record no longer counts.
     if (item === undefined || (readNumber(item.expiresAt) ?? 0) <= this.nowSeconds()) return undefined;
     const verdict = readText(item.verdict);
-    return verdict === undefined ? { published: true } : { published: false, verdict: decodeVerdict(verdict) };
+    const command = readText(item.command);
+    return { ...(verdict === undefined ? { published: true as const } : { published: false as const, verdict: decodeVerdict(verdict) }), ...(command === undefined ? {} : { command }) };
   }
 
   private async get(pk: string, deadline: Deadline | undefined): Promise<Item | undefined> {

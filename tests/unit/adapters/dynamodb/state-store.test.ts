@@ -381,6 +381,15 @@ describe('DynamoDbStateStore: decisions made without a claim, and the dry run\'s
     expect(w.item(DONE_PK)?.expiresAt).toEqual({ N: String(Math.floor(T0 / 1000) + 15 * DAY_S) });
   });
 
+  test('a decision keeps the command it decided, so another command under the same eventId is told apart', async () => {
+    const w = world();
+    const command = 'real run, set 5x, issued 2026-11-25T09:59:00Z';
+    await (await claimed(w.store().claim(REF, REQUEST))).release('applied', { published: true, command });
+    await expect(w.store().claim(REF, REQUEST)).resolves.toEqual({ status: 'decided-earlier', decision: { published: true, command } });
+    await w.store().recordDecision({ ...REF, eventId: 'evt-2' }, { published: false, verdict: { status: 'DRY_RUN', leverage: 5, currentLeverage: 9 }, command: 'dry run' });
+    await expect(w.store().earlierDecision({ ...REF, eventId: 'evt-2' })).resolves.toEqual({ published: false, verdict: { status: 'DRY_RUN', leverage: 5, currentLeverage: 9 }, command: 'dry run' });
+  });
+
   test('history: the earlier decision and the last applied issuedAt in one request', async () => {
     const w = world();
     await (await claimed(w.store().claim(...newer('evt-2')))).release('applied', { published: true });
