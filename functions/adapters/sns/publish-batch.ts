@@ -5,14 +5,21 @@
  * Why not @aws-sdk/client-sns: a PublishBatch of 10 outcomes through the SDK client cost 0.86 ms
  * of CPU against 0.31 ms here, one bare signed node:http call 0.21 ms (ten in flight: 0.66 against
  * 0.25 ms; bench/profile/cpu-profile.ts --transport --transport-modes sdkBatch,batch, one run,
- * after 300 warm-up calls; in the function's early warm batches the SDK's share was larger still:
- * its middleware, serde and retry were 15 % of a record's CPU in the quick bench's profile). It was
- * also the only SDK client the function kept besides Secrets Manager's: the bundle lost 40 KB.
- * Like the AWS JSON client
- * (aws-json-client.ts) this one signs with sigv4.ts, takes the SDK's default credential chain and
- * honours AWS_ENDPOINT_URL_SNS / AWS_ENDPOINT_URL, so it reaches moto in tests as the SDK did.
- * Unlike the SDK it does not retry: a failed request fails its entries' records, which go back to
- * their queue (the publisher's contract), as a failed state-table call does.
+ * after 300 warm-up calls). In the function's warm batches, where code run once per request is
+ * not yet optimised, the SDK cost more: CPU per record as deployed went from 1.34 to 1.12 ms (5.8
+ * to 4.9 times the bare call; cpu-profile.ts, both bundles interleaved, 5 x 10 batches of 10), and
+ * the quick bench's profile lost its "AWS SDK: middleware, serde, retry" group (19 % before). The
+ * bundle lost 40 KB (client-sns), and its import 1.16 to 1.00 times the bare SDK bundle's CPU.
+ * Like the AWS JSON client (aws-json-client.ts) this one signs with sigv4.ts, takes the SDK's
+ * default credential chain and honours AWS_ENDPOINT_URL_SNS / AWS_ENDPOINT_URL, so it reaches
+ * moto in tests as the SDK did.
+ *
+ * Retries: one, at once, when the connection failed (a reset, a closed socket: typically a
+ * keep-alive connection SNS closed while the container was frozen, which the SDK retried too),
+ * within the same 5 s and deadline. An error answer, a timeout or a reply that does not parse is
+ * not retried: the request fails, and so do its entries' records, which go back to their queue
+ * (the publisher's contract). A retried request may have been delivered: subscribers can see an
+ * outcome twice, as they can after any redelivery.
  *
  * Fail closed: a reply that is not exactly the XML SNS documents (an HTML gateway page, a cut-off
  * body, an unknown entity, a member without its Id) throws, and the publisher rejects every entry
@@ -24,7 +31,7 @@ import { callBudgetMs } from '../../domain/time-budget.ts';
 import { AwsServiceError, serviceEndpoint } from '../aws-json/aws-json-client.ts';
 import { PostSigner } from '../aws-json/sigv4.ts';
 import { AWS_CALL_TIMEOUT_MS } from '../aws-sdk/bounded-call.ts';
-import { send } from '../http/keep-alive-client.ts';
+import { send, TransportError } from '../http/keep-alive-client.ts';
 
 /** A message attribute as SNS takes it; ours are all strings. */
 export interface StringAttribute {
@@ -60,10 +67,19 @@ export function createPublishBatchCall(env: Record<string, string | undefined> =
   const credentials = defaultProvider();
   return async (input, deadline) => {
     const body = encodePublishBatch(input);
-    const headers = signer.sign(await credentials(), FORM, undefined, body, new Date());
-    const timeoutMs = callBudgetMs(AWS_CALL_TIMEOUT_MS, deadline, 'sns PublishBatch');
-    const { status, body: reply } = await send({ method: 'POST', url: endpoint, headers, body, timeoutMs });
-    return parsePublishBatchReply(status, reply);
+    const started = Date.now();
+    // Both attempts together: within 5 s and the caller's deadline.
+    const call: Deadline = { remainingMs: () => Math.min(AWS_CALL_TIMEOUT_MS - (Date.now() - started), deadline?.remainingMs() ?? Infinity) };
+    for (let attempt = 1; ; attempt++) {
+      const headers = signer.sign(await credentials(), FORM, undefined, body, new Date());
+      const timeoutMs = callBudgetMs(AWS_CALL_TIMEOUT_MS, call, 'sns PublishBatch');
+      try {
+        const { status, body: reply } = await send({ method: 'POST', url: endpoint, headers, body, timeoutMs });
+        return parsePublishBatchReply(status, reply);
+      } catch (error) {
+        if (attempt > 1 || !(error instanceof TransportError) || error.kind !== 'network') throw error;
+      }
+    }
   };
 }
 

@@ -34,10 +34,13 @@ interface Seen {
   body: string;
 }
 
+/** A scripted answer, or none: the request hangs, or its connection is reset. */
+type Reply = { status: number; body: string } | 'hang' | 'reset';
+
 /** Answers each request with the next scripted reply, by default SNS accepting every entry. */
 class LoopbackSns {
   readonly requests: Seen[] = [];
-  private readonly replies: ({ status: number; body: string } | 'hang')[] = [];
+  private readonly replies: Reply[] = [];
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -46,6 +49,7 @@ class LoopbackSns {
       this.requests.push({ url: req.url ?? '', headers: req.headers, body });
       const reply = this.replies.shift() ?? { status: 200, body: acceptEvery(body) };
       if (reply === 'hang') return;
+      if (reply === 'reset') return req.socket.destroy();
       res.writeHead(reply.status, { 'content-type': 'text/xml' });
       res.end(reply.body);
     });
@@ -61,7 +65,7 @@ class LoopbackSns {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  reply(...replies: ({ status: number; body: string } | 'hang')[]): this {
+  reply(...replies: Reply[]): this {
     this.replies.push(...replies);
     return this;
   }
@@ -322,6 +326,27 @@ describe('SnsOutcomePublisher over the wire', () => {
     const sender = publisher();
     const results = await fates([sender.publish(outcome(0), fixedDeadline(60_000)), sender.publish(outcome(1), fixedDeadline(100))]);
     expect(results).toEqual(Array(2).fill('OUTCOME_PUBLISH_FAILED: could not publish the outcome (TransportError: no response within 100 ms)'));
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test('a reset connection (a keep-alive socket SNS closed) is retried once, on another connection', async () => {
+    server.reply('reset');
+    const sender = publisher();
+    expect(await fates([sender.publish(outcome(0)), sender.publish(outcome(1))])).toEqual(['published', 'published']);
+    expect(server.requests.map((seen) => seen.body)).toEqual([server.requests[0]?.body, server.requests[0]?.body]);
+  });
+
+  test('only once: a second reset fails every entry', async () => {
+    server.reply('reset', 'reset');
+    const results = await fates([publisher().publish(outcome(0))]);
+    expect(results).toEqual([expect.stringMatching(/^OUTCOME_PUBLISH_FAILED: could not publish the outcome \(TransportError: /)]);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  test('an error answer is not retried', async () => {
+    server.reply({ status: 500, body: '<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>oops</Message></Error></ErrorResponse>' });
+    expect(await fates([publisher().publish(outcome(0))])).toEqual(['OUTCOME_PUBLISH_FAILED: could not publish the outcome (InternalError: oops)']);
+    expect(server.requests).toHaveLength(1);
   });
 
   test('no time left: nothing is sent', async () => {
