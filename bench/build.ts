@@ -56,7 +56,8 @@ export const INIT_VARIANTS = [
     label: 'function without its http module (functions/adapters/http/keep-alive-client.ts)',
     plugin: () => stubModules(/adapters\/http\/keep-alive-client\.ts$/),
   },
-  { id: 'no-sdk', label: 'function without the AWS SDK clients', plugin: () => stubModules(/^@aws-sdk\/client-(secrets-manager|sns)$/) },
+  // SNS goes through functions/adapters/sns/publish-batch.ts: Secrets Manager's is the one SDK client left.
+  { id: 'no-sdk', label: 'function without the AWS SDK client (Secrets Manager)', plugin: () => stubModules(/^@aws-sdk\/client-secrets-manager$/) },
   {
     id: 'builtins-via-require',
     label: 'function with node:http/https taken from process.getBuiltinModule, not an ES import',

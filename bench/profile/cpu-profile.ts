@@ -15,6 +15,7 @@
  *   --env K=V         an environment variable for every container
  *   --transport [--transport-before <entry.ts>]   per-call CPU of the function's transports
  *                     (transport-entry.ts), one and ten in flight, optionally of another tree's
+ *   --transport-modes send,batch   only these of transport-entry.ts's modes (default: all)
  *   --profile <file>  V8 CPU profile of the first container's measured batches, summarised by
  *                     module and function through the source map. Its samples are wall-clock
  *                     ticks: on a busy machine a syscall that wakes another process (a socket
@@ -46,7 +47,9 @@ const BUNDLE = path.resolve('dist/change-leverage/index.mjs');
 const CHILD = path.resolve('bench/profile/child.mjs');
 const RESULT_MARKER = '@@profile-result@@';
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT', 'ADAUSDT', 'LINKUSDT', 'AVAXUSDT', 'LTCUSDT'];
-const TRANSPORT_MODES = ['send', 'send*10', 'papi', 'papi*10', 'put', 'put*10', 'get', 'sns', 'sns*10'];
+const TRANSPORT_MODES = argv.includes('--transport-modes')
+  ? option('--transport-modes', '').split(',')
+  : ['send', 'send*10', 'papi', 'papi*10', 'put', 'put*10', 'get', 'sns', 'sns*10', 'sdkBatch', 'batch'];
 const credentials = (JSON.parse(readFileSync('local/binance-simulator/test-credentials.json', 'utf8')) as Record<string, { apiKey: string; apiSecret: string }>).default!;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

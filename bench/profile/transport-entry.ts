@@ -2,22 +2,34 @@
  * CPU per call of the function's transports, against the servers the function meets in the
  * benchmark: send() (keep-alive-client.ts) with the baseline's signed leverage POST, the whole
  * BinancePapiClient.changeLeverage (without the function's metrics observer), the aws-json
- * client's DynamoDB PutItem and GetItem, and for comparison an AWS SDK SNS Publish (what each
- * record's outcome costs today). `<mode>*10` keeps ten calls in flight, as a batch of ten records
+ * client's DynamoDB PutItem and GetItem, an AWS SDK SNS Publish (what each record's outcome cost
+ * before PublishBatch), and a PublishBatch of 10 outcomes through the SDK client (`sdkBatch`, what
+ * it cost before publish-batch.ts) and through publish-batch.ts (`batch`). `<mode>*10` keeps ten calls in flight, as a batch of ten records
  * does. Bundled with the function's esbuild options by cpu-profile.ts (--transport); one mode per
  * process, job in a JSON file (argv[2]).
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { createAwsJsonClient } from '../../functions/adapters/aws-json/aws-json-client.ts';
 import { DYNAMODB_JSON } from '../../functions/adapters/dynamodb/state-store.ts';
 import { BinancePapiClient } from '../../functions/adapters/binance/papi-client.ts';
 import { send } from '../../functions/adapters/http/keep-alive-client.ts';
+import { attributesOf } from '../../functions/adapters/sns/outcome-publisher.ts';
+import { createPublishBatchCall, type PublishBatchInput } from '../../functions/adapters/sns/publish-batch.ts';
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { mode: string; simulatorUrl: string; apiKey: string; apiSecret: string };
 const dynamodb = createAwsJsonClient(DYNAMODB_JSON);
 const sns = new SNSClient({});
+const publishBatch = createPublishBatchCall();
+// Ten outcomes as the function publishes them (outcome-publisher.ts): JSON message, three attributes.
+const batchInput: PublishBatchInput = {
+  TopicArn: 'arn:aws:sns:us-east-1:000000000000:outcomes',
+  PublishBatchRequestEntries: Array.from({ length: 10 }, (_, n) => {
+    const outcome = { eventId: `evt-${n}`, accountId: 'default', symbol: `SYM${n}USDT`, requestedLeverage: 5, status: 'APPLIED' as const, leverage: 5, maxNotionalValue: '250000', trigger: 'sqs' as const, processedAt: new Date().toISOString(), durationMs: 12 };
+    return { Id: String(n), Message: JSON.stringify(outcome), MessageAttributes: attributesOf(outcome) };
+  }),
+};
 const papi = new BinancePapiClient({ papiUrl: job.simulatorUrl, timeUrl: `${job.simulatorUrl}/fapi/v1/time`, recvWindowMs: 5000, requestTimeoutMs: 5000, weightLimitPerMinute: 1_000_000 });
 const apiCredentials = { apiKey: job.apiKey, apiSecret: job.apiSecret };
 const deadline = { remainingMs: () => 30_000 };
@@ -47,6 +59,14 @@ const calls: Record<string, () => Promise<void>> = {
   async sns() {
     const outcome = { eventId: 'e', status: 'APPLIED' };
     await sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:outcomes', Message: JSON.stringify(outcome), MessageAttributes: { status: { DataType: 'String', StringValue: 'APPLIED' } } }));
+  },
+  async sdkBatch() {
+    const output = await sns.send(new PublishBatchCommand(batchInput));
+    if (output.Successful?.length !== 10) throw new Error(JSON.stringify(output));
+  },
+  async batch() {
+    const output = await publishBatch(batchInput, deadline);
+    if (output.Successful.length !== 10) throw new Error(JSON.stringify(output));
   },
 };
 

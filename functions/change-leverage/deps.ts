@@ -4,11 +4,11 @@
  * fakes and get the same wiring, so a setting means the same thing everywhere.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsJsonCall } from '../adapters/aws-json/aws-json-client.ts';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store.ts';
 import { SecretsManagerCredentialStore } from '../adapters/secrets-manager/credential-store.ts';
 import { SnsOutcomePublisher } from '../adapters/sns/outcome-publisher.ts';
+import type { PublishBatchCall } from '../adapters/sns/publish-batch.ts';
 import { SsmPauseSwitch } from '../adapters/ssm/pause-switch.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { CredentialStore, Exchange, OutcomePublisher, PauseSwitch, StateStore } from '../domain/ports.ts';
@@ -40,7 +40,7 @@ export interface HandlerSettings {
 export interface Clients {
   exchange: Exchange;
   secretsManager: SecretsManagerClient;
-  sns: SNSClient;
+  sns: PublishBatchCall;
   dynamodb: () => AwsJsonCall;
   ssm: () => AwsJsonCall;
 }

@@ -4,10 +4,10 @@
  * deps.ts wires them.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SDK_REQUEST_HANDLER } from '../adapters/aws-sdk/bounded-call.ts';
 import { BinancePapiClient } from '../adapters/binance/papi-client.ts';
 import { createDynamoDbCall } from '../adapters/dynamodb/state-store.ts';
+import { createPublishBatchCall } from '../adapters/sns/publish-batch.ts';
 import { createSsmCall } from '../adapters/ssm/pause-switch.ts';
 import { loadConfig } from './config.ts';
 import { buildDeps } from './deps.ts';
@@ -28,7 +28,7 @@ export const handler = createChangeLeverageHandler(
       observer: exchangeMetrics,
     }),
     secretsManager: new SecretsManagerClient({ requestHandler: SDK_REQUEST_HANDLER }),
-    sns: new SNSClient({ requestHandler: SDK_REQUEST_HANDLER }),
+    sns: createPublishBatchCall(),
     dynamodb: createDynamoDbCall,
     ssm: createSsmCall,
   }),

@@ -46,11 +46,19 @@ export class AwsServiceError extends Error {
  */
 const AWS_REQUEST_TIMEOUT_MS = 5000;
 
+/**
+ * Where a service is reached, as the SDK's clients resolve it: AWS_ENDPOINT_URL_<ID>, then
+ * AWS_ENDPOINT_URL (moto in tests), then the service's regional endpoint.
+ */
+export function serviceEndpoint(service: string, endpointId: string, env: Record<string, string | undefined>): { region: string; endpoint: URL } {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  return { region, endpoint: new URL(env[`AWS_ENDPOINT_URL_${endpointId}`] ?? env.AWS_ENDPOINT_URL ?? `https://${service}.${region}.amazonaws.com`) };
+}
+
 export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input: object, deadline?: Deadline) => Promise<T>;
 
 export function createAwsJsonClient(spec: AwsJsonService, env: Record<string, string | undefined> = process.env): AwsJsonCall {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const endpoint = new URL(env[`AWS_ENDPOINT_URL_${spec.endpointId}`] ?? env.AWS_ENDPOINT_URL ?? `https://${spec.service}.${region}.amazonaws.com`);
+  const { region, endpoint } = serviceEndpoint(spec.service, spec.endpointId, env);
   const signer = new PostSigner(region, spec.service, endpoint.host, endpoint.pathname);
   const credentials = defaultProvider();
   const contentType = `application/x-amz-json-${spec.jsonVersion}`;

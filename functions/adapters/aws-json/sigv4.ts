@@ -1,6 +1,7 @@
 /**
- * AWS Signature Version 4 for the one request shape the AWS JSON client sends: a POST with a JSON
- * body, no query string, a fixed set of signed headers.
+ * AWS Signature Version 4 for the one request shape our AWS clients send: a POST with a body (JSON
+ * for DynamoDB and SSM, a form for SNS's Query protocol), no query string, a fixed set of signed
+ * headers.
  *
  * Why not @smithy/signature-v4 (the SDK's own signer, which this client used until it was
  * profiled): it is general (any method, query, header set, presigning, async hashing through a
@@ -57,20 +58,21 @@ export class PostSigner {
 
   /**
    * Signs `content-type`, `host`, `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`
-   * (temporary credentials) and `x-amz-target`: the header set the SDK's clients sign, less their
-   * own bookkeeping headers. Returns the headers to send, `authorization` included.
+   * (temporary credentials) and `x-amz-target` (JSON protocols; a Query request names its action
+   * in the body and has none): the header set the SDK's clients sign, less their own bookkeeping
+   * headers. Returns the headers to send, `authorization` included.
    */
-  sign(credentials: AwsCredentials, contentType: string, target: string, body: string, now: Date): Record<string, string> {
+  sign(credentials: AwsCredentials, contentType: string, target: string | undefined, body: string, now: Date): Record<string, string> {
     const iso = now.toISOString(); // 2026-11-25T10:00:00.000Z
     const day = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
     const amzDate = `${day}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
     const payloadHash = sha256Hex(body);
     const token = credentials.sessionToken;
     // Sorted by name, as SigV4 requires; every value here is free of surrounding and repeated spaces.
-    const signedHeaders = token ? 'content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target' : 'content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target';
+    const signedHeaders = `content-type;host;x-amz-content-sha256;x-amz-date${token ? ';x-amz-security-token' : ''}${target ? ';x-amz-target' : ''}`;
     const canonicalHeaders =
       `content-type:${contentType}\nhost:${this.host}\nx-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n` +
-      `${token ? `x-amz-security-token:${token}\n` : ''}x-amz-target:${target}\n`;
+      `${token ? `x-amz-security-token:${token}\n` : ''}${target ? `x-amz-target:${target}\n` : ''}`;
     const canonicalRequest = `POST\n${this.path}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
@@ -81,7 +83,7 @@ export class PostSigner {
       'x-amz-content-sha256': payloadHash,
       'x-amz-date': amzDate,
       ...(token ? { 'x-amz-security-token': token } : {}),
-      'x-amz-target': target,
+      ...(target ? { 'x-amz-target': target } : {}),
       authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
   }

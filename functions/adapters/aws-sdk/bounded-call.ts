@@ -1,5 +1,5 @@
 /**
- * Time bounds for the AWS SDK clients (Secrets Manager, SNS), with the SDK's own mechanisms:
+ * Time bounds for the AWS SDK client (Secrets Manager), with the SDK's own mechanisms:
  * the request handler bounds each attempt (built once, in index.ts), and an abort signal per
  * command bounds the whole call, retries and their back-off included, by the caller's deadline.
  * Without them a hanging endpoint holds the call until Lambda kills the invocation.
@@ -7,7 +7,7 @@
 import type { Deadline } from '../../domain/ports.ts';
 import { callBudgetMs } from '../../domain/time-budget.ts';
 
-/** A whole call (all attempts): these services answer in tens of milliseconds. */
+/** A whole call (all attempts; SNS PublishBatch's one attempt too): these services answer in tens of milliseconds. */
 export const AWS_CALL_TIMEOUT_MS = 5000;
 
 /**

@@ -7,12 +7,12 @@
  * that fails rejects all of its entries. A publish failure is retryable: the record is never
  * acknowledged without its outcome.
  */
-import { type MessageAttributeValue, PublishBatchCommand, type PublishBatchRequestEntry, type PublishBatchResultEntry, type SNSClient } from '@aws-sdk/client-sns';
 import { describeError, RetryableError } from '../../domain/errors.ts';
 import { type Outcome, SNS_MAX_MESSAGE_BYTES } from '../../domain/outcome.ts';
 import type { Deadline, OutcomePublisher } from '../../domain/ports.ts';
 import { callBudgetMs } from '../../domain/time-budget.ts';
-import { AWS_CALL_TIMEOUT_MS, sendWithin } from '../aws-sdk/bounded-call.ts';
+import { AWS_CALL_TIMEOUT_MS } from '../aws-sdk/bounded-call.ts';
+import type { PublishBatchCall, PublishBatchEntry, PublishBatchOutput, StringAttribute } from './publish-batch.ts';
 
 /** SNS's limits for one PublishBatch request. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -21,7 +21,7 @@ export const MAX_BATCH_BYTES = SNS_MAX_MESSAGE_BYTES;
 const WHAT = 'publishing the outcome';
 
 interface QueuedEntry {
-  entry: PublishBatchRequestEntry;
+  entry: PublishBatchEntry;
   deadline: Deadline | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -49,7 +49,8 @@ export class SnsOutcomePublisher implements OutcomePublisher {
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly client: SNSClient,
+    /** publish-batch.ts's createPublishBatchCall, or a fake. */
+    private readonly publishBatch: PublishBatchCall,
     private readonly topicArn: string,
   ) {}
 
@@ -80,25 +81,21 @@ export class SnsOutcomePublisher implements OutcomePublisher {
   }
 
   private async send(batch: QueuedEntry[]): Promise<void> {
-    let successful: PublishBatchResultEntry[];
-    let failed: { Id?: string; Code?: string; Message?: string }[];
+    let output: PublishBatchOutput;
     try {
-      const output = await sendWithin(tightest(batch.map((queued) => queued.deadline)), WHAT, (options) =>
-        this.client.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch.map((queued) => queued.entry) }), options),
-      );
-      successful = output.Successful ?? [];
-      failed = output.Failed ?? [];
+      // The request's timeout is the tightest entry deadline's budget (publish-batch.ts).
+      output = await this.publishBatch({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch.map((queued) => queued.entry) }, tightest(batch.map((queued) => queued.deadline)));
     } catch (error) {
       const rejection =
         error instanceof RetryableError ? error : new RetryableError('OUTCOME_PUBLISH_FAILED', `could not publish the outcome (${describeError(error)})`, undefined, { cause: error });
       for (const queued of batch) queued.reject(rejection);
       return;
     }
-    const published = new Set(successful.map((entry) => entry.Id));
-    const failures = new Map(failed.map((entry) => [entry.Id, entry]));
+    const published = new Set(output.Successful.map((entry) => entry.Id));
+    const failures = new Map(output.Failed.map((entry) => [entry.Id, entry]));
     for (const queued of batch) {
       const failure = failures.get(queued.entry.Id);
-      if (failure) queued.reject(new RetryableError('OUTCOME_PUBLISH_FAILED', `could not publish the outcome (${failure.Code ?? 'unknown code'}: ${failure.Message ?? 'no message'})`));
+      if (failure) queued.reject(new RetryableError('OUTCOME_PUBLISH_FAILED', `could not publish the outcome (${failure.Code}: ${failure.Message ?? 'no message'})`));
       else if (published.has(queued.entry.Id)) queued.resolve();
       // Fail closed: an entry SNS reported neither way may not have been published.
       else queued.reject(new RetryableError('OUTCOME_PUBLISH_FAILED', 'could not publish the outcome (SNS did not report this entry of its batch)'));
@@ -106,8 +103,8 @@ export class SnsOutcomePublisher implements OutcomePublisher {
   }
 }
 
-export function attributesOf(outcome: Outcome): Record<string, MessageAttributeValue> {
-  const attributes: Record<string, MessageAttributeValue> = {};
+export function attributesOf(outcome: Outcome): Record<string, StringAttribute> {
+  const attributes: Record<string, StringAttribute> = {};
   const values = { status: outcome.status, symbol: outcome.symbol, accountId: outcome.accountId };
   for (const [name, value] of Object.entries(values)) {
     // SNS rejects empty attribute values; an invalid event may have no symbol or account.
@@ -117,9 +114,9 @@ export function attributesOf(outcome: Outcome): Record<string, MessageAttributeV
 }
 
 /** What SNS counts against its size limit: the message and each attribute's name, type and value. */
-export function payloadBytes(message: string, attributes: Record<string, MessageAttributeValue>): number {
+export function payloadBytes(message: string, attributes: Record<string, StringAttribute>): number {
   let bytes = Buffer.byteLength(message);
-  for (const [name, { DataType = '', StringValue = '' }] of Object.entries(attributes)) {
+  for (const [name, { DataType, StringValue }] of Object.entries(attributes)) {
     bytes += Buffer.byteLength(name) + Buffer.byteLength(DataType) + Buffer.byteLength(StringValue);
   }
   return bytes;

@@ -1,6 +1,6 @@
 /**
- * Fake AWS SDK clients behind the REAL adapters (SecretsManagerCredentialStore,
- * SnsOutcomePublisher), so chaos runs exercise the adapters' caching and error mapping too.
+ * Fake AWS clients (the Secrets Manager SDK client, SNS's PublishBatch call) behind the REAL
+ * adapters (SecretsManagerCredentialStore, SnsOutcomePublisher), so chaos runs exercise the adapters' caching and error mapping too.
  * Each fails the calls its schedule marks (call n fails when `failures[n]` is true; calls past
  * the end of the schedule succeed), which the adapters turn into
  * RetryableError('CREDENTIALS_UNAVAILABLE') and RetryableError('OUTCOME_PUBLISH_FAILED'). The SNS
@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { BatchResultErrorEntry, PublishBatchCommand, PublishBatchResultEntry, SNSClient } from '@aws-sdk/client-sns';
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { PublishBatchCall, PublishBatchEntry, PublishBatchInput, PublishBatchOutput } from '../../../functions/adapters/sns/publish-batch.ts';
 import type { Outcome } from '../../../functions/domain/outcome.ts';
 import simulatorCredentials from '../../../local/binance-simulator/test-credentials.json' with { type: 'json' };
 
@@ -90,34 +90,29 @@ export class FakeSns {
     this.schedule = new FailureSchedule(failures);
   }
 
-  async send(command: PublishBatchCommand): Promise<PublishBatchResult> {
+  async send(input: PublishBatchInput): Promise<PublishBatchOutput> {
     await nextTick();
-    return publishEach(command, (outcome, entry) => {
+    return publishEach(input, (outcome, entry) => {
       if (this.schedule.next()) {
         this.refused.push({ invocation: this.invocation, eventId: outcome.eventId });
         return false;
       }
-      const attributes = Object.fromEntries(Object.entries(entry.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+      const attributes = Object.fromEntries(Object.entries(entry.MessageAttributes).map(([name, value]) => [name, value.StringValue]));
       this.published.push({ seq: this.published.length, invocation: this.invocation, outcome, attributes });
       return true;
     });
   }
 
-  asClient(): SNSClient {
-    return this as unknown as SNSClient;
+  asClient(): PublishBatchCall {
+    return (input) => this.send(input);
   }
 }
 
-interface PublishBatchResult {
-  Successful: PublishBatchResultEntry[];
-  Failed: BatchResultErrorEntry[];
-}
-
 /** Each entry of a PublishBatch request goes to `accept`, which says whether SNS took it. */
-function publishEach(command: PublishBatchCommand, accept: (outcome: Outcome, entry: NonNullable<PublishBatchCommand['input']['PublishBatchRequestEntries']>[number]) => boolean): PublishBatchResult {
-  const result: PublishBatchResult = { Successful: [], Failed: [] };
-  for (const entry of command.input.PublishBatchRequestEntries ?? []) {
-    if (accept(JSON.parse(entry.Message ?? 'null') as Outcome, entry)) result.Successful.push({ Id: entry.Id, MessageId: `sns-${randomUUID()}` });
+function publishEach(input: PublishBatchInput, accept: (outcome: Outcome, entry: PublishBatchEntry) => boolean): PublishBatchOutput {
+  const result: PublishBatchOutput = { Successful: [], Failed: [] };
+  for (const entry of input.PublishBatchRequestEntries) {
+    if (accept(JSON.parse(entry.Message) as Outcome, entry)) result.Successful.push({ Id: entry.Id, MessageId: `sns-${randomUUID()}` });
     else result.Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'SNS is having a bad day (chaos)' });
   }
   return result;
@@ -235,12 +230,12 @@ export class ModelSns {
     this.rules.push({ rule, left: rule.times ?? 1 });
   }
 
-  async send(command: PublishBatchCommand): Promise<PublishBatchResult> {
-    const entries = command.input.PublishBatchRequestEntries ?? [];
-    const outcomes = entries.map((entry) => JSON.parse(entry.Message ?? 'null') as Outcome);
+  async send(input: PublishBatchInput): Promise<PublishBatchOutput> {
+    const entries = input.PublishBatchRequestEntries;
+    const outcomes = entries.map((entry) => JSON.parse(entry.Message) as Outcome);
     await this.tick(`sns PublishBatch ${outcomes.map((outcome) => `${outcome.eventId} ${outcome.symbol ?? ''} ${outcome.status}`).join(', ')}`);
     this.requests.push(entries.length);
-    return publishEach(command, (outcome) => {
+    return publishEach(input, (outcome) => {
       const index = this.rules.findIndex(({ rule }) => (rule.eventId ?? outcome.eventId) === outcome.eventId && (rule.symbol ?? outcome.symbol) === outcome.symbol);
       const rule = this.rules[index];
       if (rule) {
@@ -253,7 +248,7 @@ export class ModelSns {
     });
   }
 
-  asClient(): SNSClient {
-    return this as unknown as SNSClient;
+  asClient(): PublishBatchCall {
+    return (input) => this.send(input);
   }
 }

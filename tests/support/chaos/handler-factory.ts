@@ -5,12 +5,12 @@
  */
 import './quiet-logs.ts';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import type { AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { BinancePapiClient } from '../../../functions/adapters/binance/papi-client.ts';
 import { SecretsManagerCredentialStore } from '../../../functions/adapters/secrets-manager/credential-store.ts';
 import { SnsOutcomePublisher } from '../../../functions/adapters/sns/outcome-publisher.ts';
+import type { PublishBatchCall } from '../../../functions/adapters/sns/publish-batch.ts';
 import { loadConfig } from '../../../functions/change-leverage/config.ts';
 import { assembleDeps, buildDeps, type Ports, settingsOf } from '../../../functions/change-leverage/deps.ts';
 import { createChangeLeverageHandler, type HandlerDeps } from '../../../functions/change-leverage/handler.ts';
@@ -51,7 +51,7 @@ export function buildHandler(ports: GuardPorts, settings: GuardSettings): Change
 export interface ContainerClients {
   exchange: Exchange;
   secretsManager: SecretsManagerClient;
-  sns: SNSClient;
+  sns: PublishBatchCall;
   dynamodb: AwsJsonCall;
   ssm: AwsJsonCall;
 }

@@ -54,6 +54,21 @@ describe('PostSigner signs as the SDK signer does', () => {
     expect(ours).toEqual(await sdkHeaders(CREDENTIALS, 'h', path, '{}', at));
   });
 
+  test('a Query-protocol request (SNS): a form body and no X-Amz-Target, neither sent nor signed', async () => {
+    const at = new Date(Date.UTC(2026, 10, 25, 10, 0, 0));
+    const form = 'application/x-www-form-urlencoded';
+    const body = 'Action=PublishBatch&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A123456789012%3At&PublishBatchRequestEntries.member.1.Id=0';
+    const credentials = { ...CREDENTIALS, sessionToken: 'token' };
+    const ours = new PostSigner('eu-west-1', 'sns', 'sns.eu-west-1.amazonaws.com', '/').sign(credentials, form, undefined, body, at);
+    const signer = new SignatureV4({ credentials, region: 'eu-west-1', service: 'sns', sha256: Sha256 });
+    const sdk = await signer.sign(
+      { method: 'POST', protocol: 'https:', hostname: 'sns.eu-west-1.amazonaws.com', path: '/', query: {}, headers: { host: 'sns.eu-west-1.amazonaws.com', 'content-type': form }, body },
+      { signingDate: at },
+    );
+    expect(ours).toEqual(sdk.headers);
+    expect(ours['x-amz-target']).toBeUndefined();
+  });
+
   test('the cached signing key follows a change of day and a rotated secret', async () => {
     const signer = new PostSigner('eu-west-1', 'dynamodb', 'h', '/');
     const rotated = { ...CREDENTIALS, secretAccessKey: 'rotated-secret' };

@@ -1,5 +1,6 @@
-import { type PublishBatchCommandOutput, PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { attributesOf, MAX_BATCH_BYTES, payloadBytes, SnsOutcomePublisher } from '../../../../functions/adapters/sns/outcome-publisher.ts';
+import type { PublishBatchCall, PublishBatchInput } from '../../../../functions/adapters/sns/publish-batch.ts';
+import type { Deadline } from '../../../../functions/domain/ports.ts';
 import { RetryableError } from '../../../../functions/domain/errors.ts';
 import type { Outcome } from '../../../../functions/domain/outcome.ts';
 import { fixedDeadline, rejectionOf } from '../../../support/fakes.ts';
@@ -27,28 +28,24 @@ const invalid: Outcome = {
   durationMs: 0,
 };
 
-type Reply = Pick<PublishBatchCommandOutput, 'Successful' | 'Failed'>;
-type Send = (command: PublishBatchCommand, options: { abortSignal: AbortSignal }) => Promise<Reply>;
-
 /** SNS accepting every entry. */
-const acceptAll: Send = async (command) => ({
-  Successful: (command.input.PublishBatchRequestEntries ?? []).map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}` })),
+const acceptAll: PublishBatchCall = async (input) => ({
+  Successful: input.PublishBatchRequestEntries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}` })),
   Failed: [],
 });
 
-function publisherWith(send: Send = acceptAll) {
-  const commands: PublishBatchCommand[] = [];
-  const client = {
-    send: (command: PublishBatchCommand, options: { abortSignal: AbortSignal }) => {
-      commands.push(command);
-      return send(command, options);
-    },
+/** The publisher over a fake PublishBatch call (publish-batch.ts's own tests cover the wire). */
+function publisherWith(call: PublishBatchCall = acceptAll) {
+  const commands: { input: PublishBatchInput; deadline: Deadline | undefined }[] = [];
+  const publishBatch: PublishBatchCall = (input, deadline) => {
+    commands.push({ input, deadline });
+    return call(input, deadline);
   };
   const entriesOf = (n: number) => commands[n]?.input.PublishBatchRequestEntries ?? [];
-  return { commands, entriesOf, publisher: new SnsOutcomePublisher(client as unknown as SNSClient, TOPIC) };
+  return { commands, entriesOf, publisher: new SnsOutcomePublisher(publishBatch, TOPIC) };
 }
 
-const string = (value: string) => ({ DataType: 'String', StringValue: value });
+const string = (value: string) => ({ DataType: 'String' as const, StringValue: value });
 const outcomeOf = (n: number): Outcome => ({ ...applied, eventId: `evt-${n}`, symbol: `SYM${n}USDT` });
 /** How each caller's promise ended, in call order. */
 const fates = (promises: Promise<void>[]) => Promise.allSettled(promises).then((results) => results.map((result) => (result.status === 'fulfilled' ? 'published' : (result.reason as RetryableError))));
@@ -58,7 +55,6 @@ describe('SnsOutcomePublisher', () => {
     const { commands, publisher } = publisherWith();
     await expect(publisher.publish(applied)).resolves.toBeUndefined();
     expect(commands).toHaveLength(1);
-    expect(commands[0]).toBeInstanceOf(PublishBatchCommand);
     expect(commands[0]?.input).toStrictEqual({
       TopicArn: TOPIC,
       PublishBatchRequestEntries: [
@@ -82,7 +78,7 @@ describe('SnsOutcomePublisher', () => {
     expect(commands).toHaveLength(1);
     expect(entriesOf(0).map((entry) => [entry.Message, entry.MessageAttributes])).toEqual(outcomes.map((outcome) => [JSON.stringify(outcome), attributesOf(outcome)]));
     // SNS: Ids unique within the request, alphanumeric, hyphens and underscores, up to 80 characters.
-    const ids = entriesOf(0).map((entry) => entry.Id ?? '');
+    const ids = entriesOf(0).map((entry) => entry.Id);
     expect(new Set(ids).size).toBe(10);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
   });
@@ -99,7 +95,7 @@ describe('SnsOutcomePublisher', () => {
     const { commands, publisher } = publisherWith();
     await publisher.publish(outcomeOf(1));
     await publisher.publish(outcomeOf(2));
-    expect(commands.map((command) => command.input.PublishBatchRequestEntries?.length)).toEqual([1, 1]);
+    expect(commands.map((command) => command.input.PublishBatchRequestEntries.length)).toEqual([1, 1]);
   });
 
   test('a request never carries more than 256 KiB of messages and attributes: large outcomes are split by size', async () => {
@@ -108,11 +104,11 @@ describe('SnsOutcomePublisher', () => {
     const large = Array.from({ length: 7 }, (_, n) => ({ ...outcomeOf(n), metadata: { note: 'x'.repeat(48 * 1024) } }));
     expect(await fates(large.map((outcome) => publisher.publish(outcome)))).toEqual(Array(7).fill('published'));
     const sizes = commands.map((command) =>
-      (command.input.PublishBatchRequestEntries ?? []).reduce((sum, entry) => sum + payloadBytes(entry.Message ?? '', entry.MessageAttributes ?? {}), 0),
+      command.input.PublishBatchRequestEntries.reduce((sum, entry) => sum + payloadBytes(entry.Message, entry.MessageAttributes), 0),
     );
-    expect(commands.map((command) => command.input.PublishBatchRequestEntries?.length)).toEqual([5, 2]);
+    expect(commands.map((command) => command.input.PublishBatchRequestEntries.length)).toEqual([5, 2]);
     for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_BATCH_BYTES);
-    expect(commands.flatMap((command) => (command.input.PublishBatchRequestEntries ?? []).map((entry) => entry.Message))).toEqual(large.map((outcome) => JSON.stringify(outcome)));
+    expect(commands.flatMap((command) => command.input.PublishBatchRequestEntries.map((entry) => entry.Message))).toEqual(large.map((outcome) => JSON.stringify(outcome)));
   });
 
   test('payload bytes: message and every attribute name, type and value, in UTF-8', () => {
@@ -120,11 +116,11 @@ describe('SnsOutcomePublisher', () => {
   });
 
   test('an entry SNS lists as Failed rejects only its own caller, with OUTCOME_PUBLISH_FAILED naming the SNS code', async () => {
-    const { publisher } = publisherWith(async (command) => {
-      const [first, second, third] = command.input.PublishBatchRequestEntries ?? [];
+    const { publisher } = publisherWith(async (input) => {
+      const [first, second, third] = input.PublishBatchRequestEntries;
       return {
-        Successful: [first, third].map((entry) => ({ Id: entry?.Id, MessageId: 'm' })),
-        Failed: [{ Id: second?.Id, Code: 'KMSThrottling', SenderFault: false, Message: `Rate exceeded for key on ${TOPIC}` }],
+        Successful: [first, third].map((entry) => ({ Id: entry!.Id, MessageId: 'm' })),
+        Failed: [{ Id: second!.Id, Code: 'KMSThrottling', SenderFault: false, Message: `Rate exceeded for key on ${TOPIC}` }],
       };
     });
     const [first, second, third] = await fates([outcomeOf(1), outcomeOf(2), outcomeOf(3)].map((outcome) => publisher.publish(outcome)));
@@ -135,7 +131,7 @@ describe('SnsOutcomePublisher', () => {
   });
 
   test('an entry SNS reports neither as Successful nor as Failed is not taken as published', async () => {
-    const { publisher } = publisherWith(async (command) => ({ Successful: [{ Id: command.input.PublishBatchRequestEntries?.[0]?.Id, MessageId: 'm' }], Failed: [] }));
+    const { publisher } = publisherWith(async (input) => ({ Successful: [{ Id: input.PublishBatchRequestEntries[0]!.Id, MessageId: 'm' }], Failed: [] }));
     const [first, second] = await fates([outcomeOf(1), outcomeOf(2)].map((outcome) => publisher.publish(outcome)));
     expect(first).toBe('published');
     expect([(second as RetryableError).code, (second as RetryableError).message]).toEqual([
@@ -157,15 +153,12 @@ describe('SnsOutcomePublisher', () => {
     }
   });
 
-  test('an SNS that never answers is abandoned when the tightest deadline of the batch runs out (as the SDK does on abort)', async () => {
-    const { commands, publisher } = publisherWith(
-      (_command, { abortSignal }) => new Promise((_resolve, reject) => abortSignal.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })))),
-    );
-    const errors = (await fates([publisher.publish(outcomeOf(1), fixedDeadline(60_000)), publisher.publish(outcomeOf(2), fixedDeadline(100)), publisher.publish(outcomeOf(3))])) as RetryableError[];
-    expect(commands).toHaveLength(1);
-    expect(errors.map((error) => [error.constructor.name, error.code, error.message])).toEqual(
-      Array(3).fill(['RetryableError', 'OUTCOME_PUBLISH_FAILED', 'could not publish the outcome (CallTimeoutError: no answer within 100 ms)']),
-    );
+  test('the request is bounded by the tightest deadline of its entries', async () => {
+    const { commands, publisher } = publisherWith();
+    await fates([publisher.publish(outcomeOf(1), fixedDeadline(60_000)), publisher.publish(outcomeOf(2), fixedDeadline(100)), publisher.publish(outcomeOf(3))]);
+    expect(commands.map((command) => command.deadline?.remainingMs())).toEqual([100]);
+    await publisher.publish(outcomeOf(4), fixedDeadline(700));
+    expect(commands.map((command) => command.deadline?.remainingMs())).toEqual([100, 700]);
   });
 
   test('no time left: TIME_BUDGET_EXHAUSTED for that outcome, which stays out of the batch; the others are published', async () => {
