@@ -156,7 +156,7 @@ export function targetRef(command: RiskCommand, target: Target | undefined): Tar
   return target && { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
 }
 
-/** If the state store cannot say, FAILED is published: a duplicate is better than silence. */
+/** If the state store cannot say, FAILED is published: it may follow an earlier APPLIED (README, Known limitations), but silence would be worse. */
 export async function earlierDecisionOf(ref: TargetRef | undefined, deps: BatchDeps): Promise<EarlierDecision | undefined> {
   if (!ref || !deps.state) return undefined;
   return deps.state.earlierDecision(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch(() => undefined);
