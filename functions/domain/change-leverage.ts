@@ -316,6 +316,9 @@ async function changeLeverage(account: AccountExchange, symbol: string, leverage
 /**
  * APPLIED only when the exchange confirms the requested leverage is in force. Setting the same
  * leverage twice is harmless, so a mismatch (or a failed read) hands the event back for a retry.
+ * A mismatch does not prove the change will never happen: Binance may still execute a request
+ * that timed out here until its recvWindow has passed. So the event stays in flight (the key's
+ * marker is kept, and whoever meets it reads back again later), not released as not executed.
  */
 async function confirmByReadBack(leverage: number, unknown: ExecutionUnknownError, readBack: () => Promise<LeverageSetting>): Promise<LeverageSetting> {
   let setting: LeverageSetting;
@@ -326,7 +329,7 @@ async function confirmByReadBack(leverage: number, unknown: ExecutionUnknownErro
     throw new ExecutionUnknownError(unknown.code, `${unknown.message}; read-back failed: ${why}`, undefined, { cause: readError });
   }
   if (setting.leverage === leverage) return setting;
-  throw new RetryableError(unknown.code, `${unknown.message}; read-back shows leverage ${setting.leverage}, so the change did not apply`);
+  throw new ExecutionUnknownError(unknown.code, `${unknown.message}; read-back shows leverage ${setting.leverage}, so the change has not applied (yet: Binance may still execute it within its recvWindow)`);
 }
 
 function superseded(newerIssuedAtMs: number, how: string): SkipDecision {

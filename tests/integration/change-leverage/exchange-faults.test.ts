@@ -69,7 +69,7 @@ test('503 unknown status where the change applied: read back, then APPLIED', asy
 test('503 unknown status where the change did not apply: handed back, nothing published', async () => {
   guard.simulator.injectFault({ fault: { type: 'unknownStatus', apply: false, code: -1006 }, path: '/papi/v1/um/leverage' });
   const error = await invokeExpectingHandBack(riskEvent({ symbol: 'SOLUSDT', leverage: 12 }));
-  expect(error.message).toMatch(/-1006.*read-back shows leverage 20, so the change did not apply/);
+  expect(error.message).toMatch(/-1006.*read-back shows leverage 20, so the change has not applied \(yet/);
   await expectNoOutcome();
 });
 

@@ -168,7 +168,7 @@ describe('processBatch: failures of the exchange or the credentials', () => {
     ['unknown execution, read-back equal: APPLIED', [raise(unknown())], [answer(setting(5, '777'))], false,
       ['msg-1', 'acknowledge', ['APPLIED'], null, null], [['evt-1', 'APPLIED', null]]],
     ['unknown execution, read-back different: handed back', [raise(unknown())], [answer(setting(20))], false,
-      ['msg-1', 'retry', [], 'TIMEOUT', 'no response within 5000 ms; read-back shows leverage 20, so the change did not apply'], []],
+      ['msg-1', 'retry', [], 'TIMEOUT', 'no response within 5000 ms; read-back shows leverage 20, so the change has not applied (yet: Binance may still execute it within its recvWindow)'], []],
     ['unknown execution, read-back failed: handed back', [raise(unknown())], [raise(new RetryableError('TIMEOUT', 'read timed out'))], false,
       ['msg-1', 'retry', [], 'TIMEOUT', 'no response within 5000 ms; read-back failed: read timed out'], []],
     ['unknown execution, read-back failed on the final attempt: FAILED', [raise(unknown())], [raise('socket gone')], true,
