@@ -117,3 +117,26 @@ describe('C4. a reused eventId takes over the first command\'s in-flight marker 
     expect(firstOutcomes.map((o) => o.status)).not.toContain('REJECTED');
   });
 });
+
+describe('C5. the final receive of an event whose own change is in flight, blocked behind an earlier record of its batch', () => {
+  // Found by `npm run chaos:long -- --model --seed 72` (invariant outcomeAgreesWithExchange).
+  // process-record.ts settle(): a blocked record's final-receive FAILED takes the blocking error
+  // (EARLIER_EVENT_PENDING) unless a decision is recorded; the key's marker (this event's own
+  // change, executed or not) is not consulted. A6 fixed the same hole for the pause only.
+  it.failing('its FAILED says the change may have executed (was: FAILED EARLIER_EVENT_PENDING, BTCUSDT at its 5x)', async () => {
+    const w = world({ env: { MAX_RECEIVE_COUNT: '2' } });
+    const t0 = w.iso();
+    const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: t0 };
+    await leftInFlight(w, cut, 5);
+
+    w.advance(AFTER_THE_LEASE_MS);
+    // An older event on the same key comes first in the batch; its read-back of cut-to-5's marker fails: handed back.
+    w.exchange.inject({ operation: 'readLeverage', symbol: 'BTCUSDT', fault: { kind: 'serviceUnavailable' } });
+    const older = { eventId: 'set-to-7', symbol: 'BTCUSDT', leverage: 7, issuedAt: new Date(Date.parse(t0) - 10_000).toISOString() };
+    expect(await w.instance('b').handedBack([delivery('m-older', older, 1), delivery('m-cut-to-5', cut, 2)])).toEqual(['m-older', 'm-cut-to-5']);
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+    // Rule (issue 9, README "Outcomes"): a FAILED that may follow an executed change says so
+    // (EXECUTION_UNKNOWN), as the paused final receive does since A6.
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'FAILED', code: 'EXECUTION_UNKNOWN', leverage: undefined }]);
+  });
+});
