@@ -140,3 +140,31 @@ describe('C5. the final receive of an event whose own change is in flight, block
     expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'FAILED', code: 'EXECUTION_UNKNOWN', leverage: undefined }]);
   });
 });
+
+describe('C7. an APPLIED decision written alone (its release failed twice) is not recorded on the key by a taker-over', () => {
+  // state-store.ts release(): after two failed releases the decision is written alone; the key
+  // keeps the marker. A newer event reads the change back (in force) and claims with
+  // `replacedApplied`; that transaction's `attribute_not_exists(pk)` Put of the replaced decision
+  // fails (the decision exists), and tryClaim retries WITHOUT replacedApplied, so the key's
+  // lastEventId/lastIssuedAtMs never learn the applied change (B2 through the "written alone" path).
+  it.failing('an event older than the applied "cut to 5x" is superseded after the taker-over is rejected (was: it applied 30x over the newer cut)', async () => {
+    const w = world();
+    const t0 = w.iso();
+    const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: t0 };
+    w.exchange.intercept({ operation: 'change', when: 'after', leverage: 5, run: () => w.state.fail({ operation: 'TransactWriteItems', pkPrefix: `key#${ACCOUNT}#BTCUSDT`, when: 'before', times: 2 }) });
+    expect(await w.instance('a').handedBack([delivery('m-cut', cut, 1)])).toEqual([]);
+    expect(brief(w.outcomesOf('cut-to-5'))).toEqual([{ status: 'APPLIED', code: undefined, leverage: 5 }]);
+
+    // A newer event takes the key over (reads 5x back) and is refused by Binance.
+    w.advance(AFTER_THE_LEASE_MS);
+    w.exchange.inject({ operation: 'change', leverage: 3, fault: { kind: 'reject2027' } });
+    expect(await w.instance('b').handedBack([delivery('m-newer', { eventId: 'set-to-3', symbol: 'BTCUSDT', leverage: 3, issuedAt: w.iso() }, 1)])).toEqual([]);
+    expect(brief(w.outcomesOf('set-to-3'))).toEqual([{ status: 'REJECTED', code: -2027, leverage: undefined }]);
+
+    const older = { eventId: 'raise-to-30', symbol: 'BTCUSDT', leverage: 30, issuedAt: new Date(Date.parse(t0) - 30_000).toISOString() };
+    await w.instance('c').handedBack([delivery('m-older', older, 1)]);
+    // Rule (issue 8): an older event never overwrites a newer applied one.
+    expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
+    expect(brief(w.outcomesOf('raise-to-30'))).toEqual([{ status: 'SKIPPED', code: 'SUPERSEDED', leverage: undefined }]);
+  });
+});
