@@ -9,7 +9,7 @@
 import { type ErrorCode, RetryableError } from './errors.ts';
 import { identifiedOnlyOutcome, invalidEventOutcome, type Outcome, type OutcomeContext, outcomeOf } from './outcome.ts';
 import type { BatchDeps, InboundRecord, RecordResult } from './process-batch.ts';
-import { decode, earlierDecisionOf, knownTargets, publish, targetRef } from './process-record.ts';
+import { decode, fateUnknown, knownTargets, lastWordOf, publish } from './process-record.ts';
 
 export interface AsyncInvocationFailure {
   /** How the event had come: an EventBridge rule, or a direct (Scheduler) invocation. */
@@ -47,9 +47,9 @@ export async function reportAsyncFailure(
     outcomes = [];
     for (const target of knownTargets(command)) {
       // A symbol decided on an earlier attempt has its outcome, or is owed exactly that one.
-      const earlier = await earlierDecisionOf(targetRef(command, target), deps);
+      const { earlier, ownInFlight } = await lastWordOf(command, target, deps);
       if (earlier?.published) continue;
-      outcomes.push(outcomeOf(command, target, earlier ? earlier.verdict : { status: 'FAILED', error }, context()));
+      outcomes.push(outcomeOf(command, target, earlier ? earlier.verdict : { status: 'FAILED', error: ownInFlight ? fateUnknown(error) : error }, context()));
     }
   }
 

@@ -134,7 +134,12 @@ async function decideTarget(
     if (command.dryRun || deps.policy.dryRun) return await dryRun(command, plan, ref, account, deps);
     const claimed = deps.state ? await claimKey(deps.state, ref, command, plan, account, deps) : undefined;
     if (claimed?.status === 'decided-earlier') return decidedEarlier(claimed.decision, command, target, deps.log, plan);
-    if (claimed?.status === 'applied-earlier') return { verdict: appliedEarlier(plan) };
+    if (claimed?.status === 'event-id-reused') return eventIdReused(command, target, claimed.command, deps.log);
+    if (claimed?.status === 'applied-earlier') {
+      // The key remembers which command it applied: another one under this eventId is not done.
+      if (claimed.command !== undefined && claimed.command !== commandFingerprint(command, target)) return eventIdReused(command, target, claimed.command, deps.log);
+      return { verdict: appliedEarlier(plan) };
+    }
     claim = claimed;
     await clearedFor(claim, deps);
     // Without a state table the receive count is the only hint that an earlier delivery acted: a
@@ -170,12 +175,7 @@ async function clearedFor(claim: HeldClaim | undefined, deps: ExecutionDeps): Pr
  * same eventId is not this event's: it is REJECTED (never recorded, so the first one's stands).
  */
 function decidedEarlier(earlier: EarlierDecision, command: RiskCommand, target: Target, log: Log, plan: LeveragePlan): TargetWork {
-  const asked = commandFingerprint(command, target);
-  if (earlier.command !== undefined && earlier.command !== asked) {
-    const error = new PermanentError('EVENT_ID_REUSED', `eventId ${command.eventId} was already used on ${target.symbol} for another command (${earlier.command}); this one (${asked}) is not executed: send it with a new eventId`);
-    log.warn('eventId reused for another command', { symbol: target.symbol, earlier: earlier.command, asked });
-    return { verdict: { status: 'REJECTED', error }, unrecorded: true };
-  }
+  if (earlier.command !== undefined && earlier.command !== commandFingerprint(command, target)) return eventIdReused(command, target, earlier.command, log);
   if (earlier.published) {
     log.info('already decided and published on an earlier delivery', { symbol: target.symbol });
     return { verdict: { status: 'ALREADY_PUBLISHED' }, earlier };
@@ -184,6 +184,14 @@ function decidedEarlier(earlier: EarlierDecision, command: RiskCommand, target: 
   const { verdict } = earlier;
   const cappedHere = plan.capped && verdict.status === 'APPLIED' && verdict.leverage === plan.leverage && !verdict.capped;
   return { verdict: cappedHere ? { ...verdict, capped: true } : verdict, earlier };
+}
+
+/** Another command holds this eventId on the symbol: this one is REJECTED, never recorded (the first one's decision stands). */
+function eventIdReused(command: RiskCommand, target: Target, earlier: string, log: Log): TargetWork {
+  const asked = commandFingerprint(command, target);
+  const error = new PermanentError('EVENT_ID_REUSED', `eventId ${command.eventId} was already used on ${target.symbol} for another command (${earlier}); this one (${asked}) is not executed: send it with a new eventId`);
+  log.warn('eventId reused for another command', { symbol: target.symbol, earlier, asked });
+  return { verdict: { status: 'REJECTED', error }, unrecorded: true };
 }
 
 /** The taxonomy as a verdict: retryable → RETRY, a skip decision → SKIPPED, any other → REJECTED. */
@@ -216,19 +224,25 @@ async function claimKey(
   plan: LeveragePlan,
   account: AccountExchange,
   deps: ExecutionDeps,
-): Promise<HeldClaim | Extract<Claim, { status: 'decided-earlier' | 'applied-earlier' }>> {
-  const request = { issuedAtMs: command.issuedAtMs, leverage: plan.leverage, leaseMs: deps.deadline.remainingMs() + LEASE_MARGIN_MS };
+): Promise<HeldClaim | Extract<Claim, { status: 'decided-earlier' | 'applied-earlier' | 'event-id-reused' }>> {
+  const request = {
+    issuedAtMs: command.issuedAtMs,
+    leverage: plan.leverage,
+    leaseMs: deps.deadline.remainingMs() + LEASE_MARGIN_MS,
+    command: commandFingerprint(command, { symbol: ref.symbol, leverage: plan.requested }),
+  };
   let claim = await state.claim(ref, request, deps.deadline);
   if ((claim.status === 'newer-in-flight' && !claim.leaseActive) || claim.status === 'older-in-flight') {
     await deps.cleared();
     const inForce = (await account.readLeverage(ref.symbol)).leverage === claim.leverage;
     if (claim.status === 'newer-in-flight' && inForce) throw superseded(claim.issuedAtMs, `its leverage ${claim.leverage} is in force`);
     deps.log.info('taking over a key left in flight', { symbol: ref.symbol, leftBy: claim.eventId, newer: claim.status === 'newer-in-flight', itsChangeInForce: inForce });
-    const replacedApplied = inForce && claim.status === 'older-in-flight' && claim.leverage !== undefined ? { leverage: claim.leverage, issuedAtMs: claim.issuedAtMs } : undefined;
+    const replacedApplied =
+      inForce && claim.status === 'older-in-flight' && claim.leverage !== undefined ? { leverage: claim.leverage, issuedAtMs: claim.issuedAtMs, command: claim.command } : undefined;
     claim = await state.claim(ref, { ...request, replacing: claim.eventId, ...(replacedApplied ? { replacedApplied } : {}) }, deps.deadline);
   }
   // Decided earlier, or its own change is the last applied: done, whoever holds the key now.
-  if (claim.status === 'decided-earlier' || claim.status === 'applied-earlier') return claim;
+  if (claim.status === 'decided-earlier' || claim.status === 'applied-earlier' || claim.status === 'event-id-reused') return claim;
   if (claim.status === 'superseded') throw superseded(claim.newerIssuedAtMs, 'it was applied');
   if (claim.status === 'newer-in-flight') {
     throw new RetryableError('NEWER_EVENT_IN_FLIGHT', `a newer event (issued ${new Date(claim.issuedAtMs).toISOString()}) is changing ${ref.symbol} on ${ref.accountId}; this one waits to learn whether it applied`);
@@ -297,8 +311,8 @@ async function readOwnChange(account: AccountExchange, symbol: string): Promise<
   try {
     return await account.readLeverage(symbol);
   } catch (thrown) {
+    // Whatever the read's error, it says nothing about whether the earlier change happened.
     const error = asGuardError(thrown);
-    if (!error.retryable) throw error;
     throw new ExecutionUnknownError('EXECUTION_UNKNOWN', `an earlier delivery's change may have executed, and reading the leverage back failed (${error.code}: ${error.message})`, undefined, { cause: thrown });
   }
 }

@@ -70,7 +70,9 @@ export type Claim =
   /** An earlier delivery decided this target; nothing was claimed. */
   | { status: 'decided-earlier'; decision: EarlierDecision }
   /** This very event's change is the last one applied (an earlier delivery's outcome was lost); another event holds the key now. */
-  | { status: 'applied-earlier' }
+  | { status: 'applied-earlier'; command?: string }
+  /** Another command under this eventId is in flight on the key (a producer reused the eventId). */
+  | { status: 'event-id-reused'; command: string }
   /** A newer event's change was applied. */
   | { status: 'superseded'; newerIssuedAtMs: number }
   /**
@@ -82,7 +84,7 @@ export type Claim =
    * An event that is not newer left the key in flight and its lease ran out: its change may or
    * may not be in force. Read back before taking the key over (`replacing`).
    */
-  | { status: 'older-in-flight'; eventId: string; issuedAtMs?: number; leverage?: number };
+  | { status: 'older-in-flight'; eventId: string; issuedAtMs?: number; leverage?: number; command?: string };
 
 export interface ClaimRequest {
   issuedAtMs?: number;
@@ -96,7 +98,9 @@ export interface ClaimRequest {
    * applied change (its issuedAt, so no still older event undoes it) and as that event's decision
    * (APPLIED at this leverage), so its own redelivery reports it applied, not superseded.
    */
-  replacedApplied?: { leverage: number; issuedAtMs?: number };
+  replacedApplied?: { leverage: number; issuedAtMs?: number; command?: string };
+  /** What this event asks of the symbol (risk-event.ts commandFingerprint), kept with its marker and its applied change. */
+  command?: string;
 }
 
 /**
@@ -106,10 +110,15 @@ export interface ClaimRequest {
  */
 export type EarlierDecision = ({ published: true } | { published: false; verdict: Verdict }) & { command?: string };
 
-/** What a read-only run (dry run) needs to know about a target: its earlier decision and the key's last applied change. */
+/**
+ * What is known of a target without claiming it (a dry run; a final receive that cannot act): its
+ * earlier decision, the key's last applied change, and whether the key is in flight for this event.
+ */
 export interface TargetHistory {
   earlier?: EarlierDecision;
   lastAppliedIssuedAtMs?: number;
+  /** The key's in-flight marker is this event's: its change may have executed. */
+  ownInFlight?: boolean;
 }
 
 /**

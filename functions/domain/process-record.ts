@@ -5,7 +5,7 @@
  * lanes); this module decides what it ends as. The steps an async-failure report shares with it
  * (decode, publish, earlier decisions) live here too, so async-failure.ts calls the same code.
  */
-import { asGuardError, type GuardError, RetryableError, SkipDecision } from './errors.ts';
+import { asGuardError, ExecutionUnknownError, type GuardError, RetryableError, SkipDecision } from './errors.ts';
 import { accountExchange, claimEndFor, type ExecutionDeps, executeTarget, type HeldClaim, resolveTargets, type TargetWork, verdictForError } from './change-leverage.ts';
 import { type Outcome, type OutcomeContext, outcomeOf, type Verdict } from './outcome.ts';
 import { checkNotFromFuture } from './policy.ts';
@@ -142,11 +142,9 @@ async function settle(
     // A record blocked as a whole (paused, held, out of time) may hold targets decided on an
     // earlier delivery: their own verdict is the truthful outcome, not FAILED. Its claim may
     // already have said so; otherwise it is asked now.
-    const found = known ?? (await earlierDecisionOf(refOf(target), deps));
-    // Another command's decision under this eventId is not this event's outcome.
-    const earlier = found && (found.command === undefined || !target || found.command === commandFingerprint(command, target)) ? found : undefined;
+    const { earlier, ownInFlight } = known ? { earlier: known, ownInFlight: false } : await lastWordOf(command, target, deps);
     if (earlier?.published) continue;
-    await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error }, undefined, earlier ? 'earlier' : undefined);
+    await publishAndRecord(target, earlier ? earlier.verdict : { status: 'FAILED', error: ownInFlight ? fateUnknown(error) : error }, undefined, earlier ? 'earlier' : undefined);
   }
   return { ...result, disposition: 'retry', error: pending[0]!.error };
 }
@@ -156,10 +154,24 @@ export function targetRef(command: RiskCommand, target: Target | undefined): Tar
   return target && { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
 }
 
-/** If the state store cannot say, FAILED is published: it may follow an earlier APPLIED (README, Known limitations), but silence would be worse. */
-export async function earlierDecisionOf(ref: TargetRef | undefined, deps: BatchDeps): Promise<EarlierDecision | undefined> {
-  if (!ref || !deps.state) return undefined;
-  return deps.state.earlierDecision(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch(() => undefined);
+/**
+ * What is known of a target a last receive (or an async-failure report) cannot act on, in one
+ * request: what an earlier delivery of this very command decided (another command's decision
+ * under the same eventId is not its outcome), and whether its own change is in flight. If the
+ * state store cannot say, FAILED is published: it may follow an earlier APPLIED (README, Known
+ * limitations), but silence would be worse.
+ */
+export async function lastWordOf(command: RiskCommand, target: Target | undefined, deps: BatchDeps): Promise<{ earlier?: EarlierDecision; ownInFlight?: boolean }> {
+  const ref = targetRef(command, target);
+  if (!ref || !target || !deps.state) return {};
+  const { earlier, ownInFlight } = (await deps.state.history(ref, endingEarlier(deps.deadline, CHECK_RESERVE_MS)).catch(() => undefined)) ?? {};
+  const ours = earlier && (earlier.command === undefined || earlier.command === commandFingerprint(command, target)) ? earlier : undefined;
+  return { ...(ours ? { earlier: ours } : {}), ...(ownInFlight ? { ownInFlight } : {}) };
+}
+
+/** A last receive that could not act, while its own change from an earlier delivery may be in force: its FAILED says so. */
+export function fateUnknown(blocked: GuardError): ExecutionUnknownError {
+  return new ExecutionUnknownError('EXECUTION_UNKNOWN', `an earlier delivery's change may have executed (the key is still in flight for it), and this last delivery could not find out (${blocked.code}: ${blocked.message})`);
 }
 
 /**

@@ -113,7 +113,9 @@ export interface RiskCommand {
  * Readable, because the error that reports a reuse quotes it.
  */
 export function commandFingerprint(command: RiskCommand, target: Target): string {
-  return `${command.dryRun ? 'dry run' : 'real run'}, ${command.mode} ${target.leverage}x, issued ${command.issuedAt ?? '(no issuedAt)'}`;
+  // The instant, not its spelling: "…00Z" and "…00.000+00:00" are one issuedAt.
+  const issued = command.issuedAtMs === undefined ? '(no issuedAt)' : new Date(command.issuedAtMs).toISOString();
+  return `${command.dryRun ? 'dry run' : 'real run'}, ${command.mode} ${target.leverage}x, issued ${issued}`;
 }
 
 export type Validation =

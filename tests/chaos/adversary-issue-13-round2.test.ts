@@ -42,7 +42,7 @@ describe('C1. a redelivery reading its own in-flight change back gets a permanen
   // change-leverage.ts readOwnChange rethrows a non-retryable read error as it is: the verdict is
   // REJECTED (which says "not executed"), the claim is released `not-applied` (the marker is gone),
   // and the decision is recorded. The read failing says nothing about the earlier change's fate.
-  it.failing('is not REJECTED "not executed" while its change is in force (was: REJECTED -2027, marker released)', async () => {
+  it('is not REJECTED "not executed" while its change is in force (was: REJECTED -2027, marker released)', async () => {
     const w = world();
     const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
     await leftInFlight(w, cut, 5);
@@ -62,7 +62,7 @@ describe('C2. EVENT_ID_REUSED: a legitimate second delivery of one command is no
   // risk-event.ts commandFingerprint quotes `issuedAt` as the producer wrote it, although every
   // decision uses issuedAtMs. The same instant written twice (a producer that re-serialises on
   // its own retry, an SDK that adds milliseconds, a `+00:00` offset) is the same command.
-  it.failing('the same event sent again with issuedAt "…00.000Z" instead of "…00Z" is not REJECTED EVENT_ID_REUSED (was: REJECTED, after APPLIED)', async () => {
+  it('the same event sent again with issuedAt "…00.000Z" instead of "…00Z" is not REJECTED EVENT_ID_REUSED (was: REJECTED, after APPLIED)', async () => {
     const w = world();
     const at = new Date(Math.floor(w.nowMs / 1000) * 1000);
     const first = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: at.toISOString().replace('.000Z', 'Z') };
@@ -83,7 +83,7 @@ describe('C3. EVENT_ID_REUSED is not detected once the decision item expired (15
   // change-leverage.ts appliedEarlier(plan) returns APPLIED at the NEW command's leverage without
   // sending anything and without comparing commands. A producer with deterministic eventIds
   // (one per rule and symbol) meets this after 15 quiet days on a symbol.
-  it.failing('a second command under the eventId, 16 days later, is not published APPLIED at a leverage never set (was: APPLIED 10x, BTCUSDT at 5x)', async () => {
+  it('a second command under the eventId, 16 days later, is not published APPLIED at a leverage never set (was: APPLIED 10x, BTCUSDT at 5x)', async () => {
     const w = world();
     expect(await w.instance('a').handedBack([delivery('m1', { eventId: 'btc-risk-limit', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() })])).toEqual([]);
     expect(w.exchange.leverageOf(ACCOUNT, 'BTCUSDT')).toBe(5);
@@ -101,7 +101,7 @@ describe('C4. a reused eventId takes over the first command\'s in-flight marker 
   // command; the second command then records its decision under the eventId, and the first
   // command's redelivery is REJECTED EVENT_ID_REUSED "is not executed" although its change was
   // executed (it was in force until the second command replaced it).
-  it.failing('the first command, whose change executed, is not told REJECTED "not executed" (was: REJECTED EVENT_ID_REUSED)', async () => {
+  it('the first command, whose change executed, is not told REJECTED "not executed" (was: REJECTED EVENT_ID_REUSED)', async () => {
     const w = world();
     const first = { eventId: 'risk-1', symbol: 'BTCUSDT', leverage: 5, issuedAt: w.iso() };
     await leftInFlight(w, first, 5);
@@ -123,7 +123,7 @@ describe('C5. the final receive of an event whose own change is in flight, block
   // process-record.ts settle(): a blocked record's final-receive FAILED takes the blocking error
   // (EARLIER_EVENT_PENDING) unless a decision is recorded; the key's marker (this event's own
   // change, executed or not) is not consulted. A6 fixed the same hole for the pause only.
-  it.failing('its FAILED says the change may have executed (was: FAILED EARLIER_EVENT_PENDING, BTCUSDT at its 5x)', async () => {
+  it('its FAILED says the change may have executed (was: FAILED EARLIER_EVENT_PENDING, BTCUSDT at its 5x)', async () => {
     const w = world({ env: { MAX_RECEIVE_COUNT: '2' } });
     const t0 = w.iso();
     const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: t0 };

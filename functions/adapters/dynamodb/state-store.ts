@@ -72,7 +72,8 @@ export class DynamoDbStateStore implements StateStore {
     const [decision, key] = reply.Responses ?? [];
     const earlier = this.decisionOf(decision?.Item);
     const lastAppliedIssuedAtMs = readNumber(key?.Item?.lastIssuedAtMs);
-    return { ...(earlier ? { earlier } : {}), ...(lastAppliedIssuedAtMs === undefined ? {} : { lastAppliedIssuedAtMs }) };
+    const ownInFlight = readText(key?.Item?.pendingEventId) === ref.eventId;
+    return { ...(earlier ? { earlier } : {}), ...(lastAppliedIssuedAtMs === undefined ? {} : { lastAppliedIssuedAtMs }), ...(ownInFlight ? { ownInFlight } : {}) };
   }
 
   /**
@@ -103,13 +104,14 @@ export class DynamoDbStateStore implements StateStore {
     const token = this.newToken();
     const nowSeconds = this.nowSeconds();
     const replacedDecision = replacedApplied
-      ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing! }, { published: false, verdict: { status: 'APPLIED', leverage: replacedApplied.leverage } }), ConditionExpression: 'attribute_not_exists(pk)' } }]
+      ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing! }, { published: false, verdict: { status: 'APPLIED', leverage: replacedApplied.leverage }, ...(replacedApplied.command === undefined ? {} : { command: replacedApplied.command }) }), ConditionExpression: 'attribute_not_exists(pk)' } }]
       : [];
     // The replaced change is the key's last applied one; its issuedAt is never lowered.
     const replacedIssued = replacedApplied?.issuedAtMs;
     const recordReplaced = replacedApplied
-      ? `, lastEventId = :replacing${replacedIssued === undefined ? '' : ', lastIssuedAtMs = :replacedIssuedMs, lastIssuedAt = :replacedIssued'}`
+      ? `, lastEventId = :replacing${replacedIssued === undefined ? '' : ', lastIssuedAtMs = :replacedIssuedMs, lastIssuedAt = :replacedIssued'}${replacedApplied.command === undefined ? '' : ', lastCommand = :replacedCommand'}`
       : '';
+    const removed = [...(request.command === undefined ? ['pendingCommand'] : []), ...(issuedAtMs === undefined ? ['pendingIssuedAtMs'] : []), ...(replacedApplied && replacedApplied.command === undefined ? ['lastCommand'] : [])];
     const replacedInOrder = replacedIssued === undefined ? '' : ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :replacedIssuedMs)';
     try {
       await this.request('TransactWriteItems', {
@@ -131,7 +133,9 @@ export class DynamoDbStateStore implements StateStore {
               UpdateExpression:
                 'SET lockOwner = :owner, lockToken = :token, lockedUntil = :until, expiresAt = :expires, pendingEventId = :owner, pendingLeverage = :leverage' +
                 recordReplaced +
-                (issuedAtMs === undefined ? ' REMOVE pendingIssuedAtMs' : ', pendingIssuedAtMs = :issued'),
+                (issuedAtMs === undefined ? '' : ', pendingIssuedAtMs = :issued') +
+                (request.command === undefined ? '' : ', pendingCommand = :command') +
+                (removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''),
               ConditionExpression: free + notAppliedHere + marker + inOrder + replacedInOrder,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               ExpressionAttributeValues: {
@@ -144,6 +148,8 @@ export class DynamoDbStateStore implements StateStore {
                 ...(issuedAtMs === undefined ? {} : { ':issued': number(issuedAtMs) }),
                 ...(replacing === undefined ? {} : { ':replacing': text(replacing) }),
                 ...(replacedIssued === undefined ? {} : { ':replacedIssuedMs': number(replacedIssued), ':replacedIssued': text(new Date(replacedIssued).toISOString()) }),
+                ...(replacedApplied?.command === undefined ? {} : { ':replacedCommand': text(replacedApplied.command) }),
+                ...(request.command === undefined ? {} : { ':command': text(request.command) }),
               },
             },
           },
@@ -171,7 +177,7 @@ export class DynamoDbStateStore implements StateStore {
     return {
       status: 'claimed',
       ...(request.replacing === ref.eventId ? { seenBefore: 'in-flight' as const } : {}),
-      release: (end, decision, releaseDeadline) => this.release(ref, token, end, request.issuedAtMs, decision, releaseDeadline ?? deadline),
+      release: (end, decision, releaseDeadline) => this.release(ref, token, end, request, decision, releaseDeadline ?? deadline),
     };
   }
 
@@ -185,7 +191,8 @@ export class DynamoDbStateStore implements StateStore {
     const lockOwner = readText(current?.lockOwner);
     const lockedUntil = readNumber(current?.lockedUntil);
     const leaseActive = lockedUntil !== undefined && lockedUntil >= now;
-    if (readText(current?.lastEventId) === ref.eventId) return { status: 'applied-earlier' };
+    const lastCommand = readText(current?.lastCommand);
+    if (readText(current?.lastEventId) === ref.eventId) return { status: 'applied-earlier', ...(lastCommand === undefined ? {} : { command: lastCommand }) };
     if (issuedAtMs !== undefined && lastIssuedAtMs !== undefined && lastIssuedAtMs > issuedAtMs) {
       return { status: 'superseded', newerIssuedAtMs: lastIssuedAtMs };
     }
@@ -197,8 +204,18 @@ export class DynamoDbStateStore implements StateStore {
     }
     if (!leaseActive && pendingEventId === undefined && request.replacing !== undefined) return 'marker-gone';
     if (leaseActive || pendingEventId === undefined) return busy(ref, lockOwner);
-    if (pendingEventId === ref.eventId) return 'own-in-flight';
-    return { status: 'older-in-flight', eventId: pendingEventId, ...(pendingIssuedAtMs === undefined ? {} : { issuedAtMs: pendingIssuedAtMs }), leverage: pendingLeverage };
+    const pendingCommand = readText(current?.pendingCommand);
+    if (pendingEventId === ref.eventId) {
+      // Its own marker only if it is this command's: a reused eventId never inherits another's change.
+      return pendingCommand === undefined || request.command === undefined || pendingCommand === request.command ? 'own-in-flight' : { status: 'event-id-reused', command: pendingCommand };
+    }
+    return {
+      status: 'older-in-flight',
+      eventId: pendingEventId,
+      ...(pendingIssuedAtMs === undefined ? {} : { issuedAtMs: pendingIssuedAtMs }),
+      leverage: pendingLeverage,
+      ...(pendingCommand === undefined ? {} : { command: pendingCommand }),
+    };
   }
 
   /**
@@ -210,13 +227,16 @@ export class DynamoDbStateStore implements StateStore {
     ref: TargetRef,
     token: string,
     end: ClaimEnd,
-    issuedAtMs: number | undefined,
+    request: ClaimRequest,
     decision: EarlierDecision | undefined,
     deadline: Deadline | undefined,
   ): Promise<void> {
+    const { issuedAtMs, command } = request;
     const applied = end === 'applied';
-    const recorded = applied ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued'])] : [];
-    const inFlight = ['pendingIssuedAtMs', 'pendingEventId', 'pendingLeverage'];
+    const recorded = applied
+      ? ['lastEventId = :owner', ...(issuedAtMs === undefined ? [] : ['lastIssuedAtMs = :issuedMs', 'lastIssuedAt = :issued']), ...(command === undefined ? [] : ['lastCommand = :command'])]
+      : [];
+    const inFlight = ['pendingIssuedAtMs', 'pendingEventId', 'pendingLeverage', 'pendingCommand'];
     const removed = end === 'retrying' ? ['lockOwner', 'lockToken', 'lockedUntil'] : ['lockOwner', 'lockToken', 'lockedUntil', ...inFlight];
     const keyUpdate = {
       TableName: this.tableName,
@@ -228,6 +248,7 @@ export class DynamoDbStateStore implements StateStore {
         ':token': text(token),
         ...(applied ? { ':owner': text(ref.eventId) } : {}),
         ...(applied && issuedAtMs !== undefined ? { ':issuedMs': number(issuedAtMs), ':issued': text(new Date(issuedAtMs).toISOString()) } : {}),
+        ...(applied && command !== undefined ? { ':command': text(command) } : {}),
       },
     };
     const write = () =>

@@ -168,6 +168,12 @@ class TraceModel {
     return this.trace.skews.get(publish.instance ?? '') ?? 0;
   }
 
+  /** A read of the target's decision item failed (GetItem, or the TransactGetItems that also reads the key). */
+  decisionReadFailed(event: ModelEvent, symbol: string): boolean {
+    const pk = `done#${event.account}#${symbol}#${event.eventId}`;
+    return this.trace.stateFailures.some((f) => (f.operation === 'GetItem' || f.operation === 'TransactGetItems') && f.pk.split(' + ').includes(pk));
+  }
+
   /** The state store could not record the target as completed, so a redelivery may decide it again (documented). */
   markerFailed(event: ModelEvent, symbol: string | undefined): boolean {
     return completionMarkerFailed(this.trace.stateFailures, event.account, symbol ?? '', event.eventId);
@@ -277,6 +283,9 @@ function checkAgreement(model: TraceModel): string[] {
           // lost too, a later delivery knows only what the key still says (an overwrite by a newer
           // event, or a final receive held behind another record, leaves nothing to read).
           if (model.markerFailed(event, symbol) && model.trace.refused.some((r) => r.eventId === event.eventId && r.symbol === symbol)) continue;
+          // README, Known limitations: a blocked final receive whose read of its earlier decision
+          // fails publishes FAILED with the blocking reason.
+          if (status === 'FAILED' && model.decisionReadFailed(event, symbol)) continue;
           for (const w of own.filter((w) => w.seq < publish.seq)) {
             // README, Known limitations: a person who changes the leverage after an unconfirmed
             // change and before its read-back makes it look not executed (Binance has no request

@@ -35,7 +35,7 @@ const FIRST_COMMAND = `real run, set 5x, issued ${new Date(T0 - 3_600_000).toISO
 
 // Rule (issue 9): every event ends with a published truthful outcome. The second command never ran;
 // the first one's "published" decision makes its report skip BTCUSDT: nothing at all is published.
-test.failing('a reused eventId whose async invocation Lambda gave up on is reported, not silently acknowledged (was: no outcome)', async () => {
+test('a reused eventId whose async invocation Lambda gave up on is reported, not silently acknowledged (was: no outcome)', async () => {
   const state = new FakeStateStore();
   state.decisions.set(`desk-1/BTCUSDT/${second.eventId}`, { published: true, command: FIRST_COMMAND });
   const { run, publisher } = harness(state);
@@ -47,7 +47,7 @@ test.failing('a reused eventId whose async invocation Lambda gave up on is repor
 
 // Rule (issue 8): an outcome describes its own command. The first command's owed APPLIED 5x is
 // published as the outcome of the second command (requested 10x), which never ran.
-test.failing('a reused eventId is not reported with the first command\'s owed APPLIED (was: APPLIED 5x for a 10x request that never ran)', async () => {
+test('a reused eventId is not reported with the first command\'s owed APPLIED (was: APPLIED 5x for a 10x request that never ran)', async () => {
   const state = new FakeStateStore();
   state.decisions.set(`desk-1/BTCUSDT/${second.eventId}`, { published: false, verdict: { status: 'APPLIED', leverage: 5, maxNotionalValue: '5' }, command: FIRST_COMMAND });
   const { run, publisher } = harness(state);

@@ -202,7 +202,7 @@ describe('executeTarget: the claim on account+symbol', () => {
     const h = harness();
     expect(view(await h.execute())).toEqual(applied(10));
     expect(h.state.callsOf('claim')).toEqual([
-      { method: 'claim', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' }, request: { issuedAtMs: ISSUED_MS, leverage: 10, leaseMs: REMAINING_MS + 5000 } },
+      { method: 'claim', ref: { eventId: 'evt-1', accountId: 'desk-2', symbol: 'ETHUSDT' }, request: { issuedAtMs: ISSUED_MS, leverage: 10, leaseMs: REMAINING_MS + 5000, command: `real run, set 10x, issued ${new Date(ISSUED_MS).toISOString()}` } },
     ]);
     expect(h.state.log()).toEqual(['claim ETHUSDT', 'release(applied) ETHUSDT']);
     expect(h.exchangeLog()).toEqual(['changeLeverage ETHUSDT']);
