@@ -108,3 +108,34 @@ describe('failures', () => {
     silent.closeAllConnections();
   });
 });
+
+describe('deadlines of concurrent requests (one timer for all)', () => {
+  /** Answers /fast at once and never answers anything else. */
+  async function fastOrSilent(): Promise<{ origin: ReturnType<typeof originOf>; server: http.Server }> {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/fast') res.end('{}');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { origin: originOf(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), server };
+  }
+
+  test('a request with a shorter deadline than those already in flight times out first', async () => {
+    const { origin, server } = await fastOrSilent();
+    let longSettled = false;
+    const long = sendTo(origin, { method: 'GET', path: '/slow-long', timeoutMs: 10_000 }).finally(() => (longSettled = true));
+    const short = await rejectionOf(sendTo(origin, { method: 'GET', path: '/slow-short', timeoutMs: 100 }));
+    expect(short).toMatchObject({ kind: 'timeout', message: 'no response within 100 ms' });
+    expect(longSettled).toBe(false);
+    server.closeAllConnections();
+    expect(await rejectionOf(long)).toMatchObject({ kind: 'network' });
+  });
+
+  test('a request still times out after the one whose deadline came first has finished', async () => {
+    const { origin } = await fastOrSilent();
+    const slow = rejectionOf(sendTo(origin, { method: 'GET', path: '/slow', timeoutMs: 200 }));
+    // Sent after, due before: the timer is armed for it, then it answers and leaves.
+    expect((await sendTo(origin, { method: 'GET', path: '/fast', timeoutMs: 50 })).body).toBe('{}');
+    expect(await slow).toMatchObject({ kind: 'timeout', message: 'no response within 200 ms' });
+  });
+});
