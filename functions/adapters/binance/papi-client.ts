@@ -6,7 +6,7 @@
  */
 import { ExecutionUnknownError, RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials, Deadline, Exchange, LeverageSetting, OpenPosition } from '../../domain/ports.ts';
-import { type HttpResponse, send, TransportError } from '../http/keep-alive-client.ts';
+import { type HttpOrigin, type HttpResponse, originOf, sendTo, TransportError } from '../http/keep-alive-client.ts';
 import { ClockSkewError, interpretResponse, RateLimitedError, usedWeight } from './responses.ts';
 import { encodeParams, signerFor, signQuery } from './signing.ts';
 import { WeightPacer, type WeightReservation } from './weight-pacer.ts';
@@ -75,8 +75,18 @@ export class BinancePapiClient implements Exchange {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pacer: WeightPacer;
   private readonly observer: ExchangeObserver;
+  // Parsed and encoded once: the hot path only appends the signed query to a path.
+  private readonly papiOrigin: HttpOrigin;
+  private readonly timeOrigin: HttpOrigin;
+  private readonly timeUrl: URL;
+  /** `&recvWindow=…&timestamp=`, to be followed by the timestamp. */
+  private readonly timingParams: string;
 
   constructor(private readonly options: PapiClientOptions) {
+    this.timeUrl = new URL(options.timeUrl);
+    this.papiOrigin = originOf(options.papiUrl);
+    this.timeOrigin = originOf(this.timeUrl);
+    this.timingParams = `&${encodeParams([['recvWindow', options.recvWindowMs]])}&timestamp=`;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.pacer = new WeightPacer(options.weightLimitPerMinute);
@@ -126,15 +136,20 @@ export class BinancePapiClient implements Exchange {
   private async signedRequest({ method, path, params, mutating }: PapiRequest, credentials: ApiCredentials, deadline: Deadline): Promise<unknown> {
     let clockResynced = false;
     let rateLimitedAttempts = 0;
+    const signer = signerFor(credentials);
+    const headers = { 'X-MBX-APIKEY': credentials.apiKey };
+    const encodedParams = params.length > 0 ? encodeParams(params) : undefined;
     for (;;) {
-      await this.waitOutQuietPeriod(deadline);
-      await this.ensureClockOffset(deadline);
+      // Each step awaits only when it has something to wait for: most calls have none.
+      const quietMs = this.quietUntil - this.now();
+      if (quietMs > 0) await this.waitOutQuietPeriod(quietMs, deadline);
+      if (this.clockOffsetMs === undefined) await this.ensureClockOffset(deadline);
       const reservation = await this.reserveWeight(REQUEST_WEIGHT[path] ?? UNLISTED_REQUEST_WEIGHT, deadline);
       let response: HttpResponse | undefined;
       try {
-        const query = encodeParams([...params, ['recvWindow', this.options.recvWindowMs], ['timestamp', Math.round(this.serverNow())]]);
-        const url = new URL(`${path}?${signQuery(query, signerFor(credentials))}`, this.options.papiUrl);
-        response = await this.transmit({ method, url, headers: { 'X-MBX-APIKEY': credentials.apiKey }, mutating }, deadline);
+        const timing = `${this.timingParams}${Math.round(this.serverNow())}`;
+        const query = encodedParams === undefined ? timing.slice(1) : encodedParams + timing;
+        response = await this.transmit(this.papiOrigin, { method, path, query: signQuery(query, signer), headers, mutating }, deadline);
       } finally {
         this.pacer.release(reservation, response && usedWeight(response));
       }
@@ -161,13 +176,15 @@ export class BinancePapiClient implements Exchange {
   }
 
   private async transmit(
-    { mutating, ...request }: { method: 'GET' | 'POST'; url: URL; headers?: Record<string, string>; mutating: boolean },
+    origin: HttpOrigin,
+    { method, path, query, headers, mutating }: { method: 'GET' | 'POST'; path: string; query?: string; headers?: Record<string, string>; mutating: boolean },
     deadline: Deadline,
   ): Promise<HttpResponse> {
     const startedAt = this.now();
     try {
-      const response = await send({ ...request, timeoutMs: this.requestBudget(deadline) });
-      this.observer.request(request.url.pathname, this.now() - startedAt, usedWeight(response));
+      const timeoutMs = this.requestBudget(deadline);
+      const response = await sendTo(origin, { method, path: query === undefined ? path : `${path}?${query}`, headers, timeoutMs });
+      this.observer.request(path, this.now() - startedAt, usedWeight(response));
       return response;
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
@@ -205,9 +222,7 @@ export class BinancePapiClient implements Exchange {
   }
 
   /** After a 429 every request waits (if the invocation has time); after a 418 none is sent. */
-  private async waitOutQuietPeriod(deadline: Deadline): Promise<void> {
-    const waitMs = this.quietUntil - this.now();
-    if (waitMs <= 0) return;
+  private async waitOutQuietPeriod(waitMs: number, deadline: Deadline): Promise<void> {
     if (this.banned) {
       throw new RateLimitedError('IP_BANNED', `IP banned by Binance for another ${Math.ceil(waitMs / 1000)} s; nothing is sent until the ban ends`, waitMs, true);
     }
@@ -267,7 +282,7 @@ export class BinancePapiClient implements Exchange {
 
   private async measureClockOffset(deadline: Deadline): Promise<void> {
     const sentAt = this.now();
-    const response = await this.transmit({ method: 'GET', url: new URL(this.options.timeUrl), mutating: false }, deadline);
+    const response = await this.transmit(this.timeOrigin, { method: 'GET', path: this.timeUrl.pathname, query: this.timeUrl.search.slice(1) || undefined, mutating: false }, deadline);
     const receivedAt = this.now();
     const serverTime = (interpretResponse(response, receivedAt) as { serverTime?: unknown }).serverTime;
     if (typeof serverTime !== 'number') throw new RetryableError('CLOCK_SYNC_FAILED', 'server time response has no serverTime');

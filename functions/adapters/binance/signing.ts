@@ -4,14 +4,18 @@
  * HMAC-SHA256 gives lowercase hex; Ed25519 and RSA (PKCS#1 v1.5, SHA-256) give base64, which is
  * percent-encoded like any other value.
  */
-import { createHmac, createPrivateKey, type KeyObject, sign } from 'node:crypto';
+import { createHmac, createPrivateKey, createSecretKey, type KeyObject, sign } from 'node:crypto';
 import { RetryableError } from '../../domain/errors.ts';
 import type { ApiCredentials } from '../../domain/ports.ts';
 
 export type Signer = (payload: string) => string;
 
+/** Nothing to encode: RFC 3986 unreserved characters only (symbols, numbers, hex signatures). */
+const UNRESERVED = /^[\w.~-]*$/;
+
 /** RFC 3986 percent-encoding (encodeURIComponent also leaves !'()* alone). */
 export function percentEncode(value: string): string {
+  if (UNRESERVED.test(value)) return value;
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
@@ -25,7 +29,9 @@ export function signQuery(query: string, signer: Signer, body = ''): string {
 }
 
 export function hmacSigner(apiSecret: string): Signer {
-  return (payload) => createHmac('sha256', apiSecret).update(payload).digest('hex');
+  // A KeyObject made once: createHmac with a string key imports the key again on every call.
+  const key = createSecretKey(apiSecret, 'utf8');
+  return (payload) => createHmac('sha256', key).update(payload).digest('hex');
 }
 
 export function privateKeySigner(key: KeyObject): Signer {
