@@ -192,7 +192,7 @@ const EXPLANATIONS: Record<string, (c: Context) => string> = {
       `Where the extra CPU goes, from the plain-http run (which has the ablation contender): at 10 in flight baseline ${fmt(par[0], 0)} µs, the baseline's signing over leverage-guard's transport (http.ts) ${fmt(par[1], 0)} µs, leverage-guard ${fmt(par[2], 0)} µs ` +
       `(sequential: ${fmt(seq[0], 0)}, ${fmt(seq[1], 0)}, ${fmt(seq[2], 0)} µs). ` +
       `So the transport accounts for ${fmt(par[1] - par[0], 0)} µs of the ${fmt(par[2] - par[0], 0)} µs extra per call ` +
-      '(a deadline timer per request, a URL object, error classification), and the rest of the client for ' +
+      '(its shared deadline timer, request options, error classification), and the rest of the client for ' +
       `${fmt(par[2] - par[1], 0)} µs (percent-encoding every parameter, response interpretation with error codes, Retry-After and the weight header, the clock-offset and quiet-period checks).`
     );
   },
