@@ -108,7 +108,7 @@ export interface ClaimRequest {
  * (risk-event.ts commandFingerprint) says what that delivery was asked; unknown when another event
  * recorded the decision (a take-over) or an older version did.
  */
-export type EarlierDecision = ({ published: true } | { published: false; verdict: Verdict }) & { command?: string };
+export type EarlierDecision = ({ published: true; status?: Verdict['status'] } | { published: false; verdict: Verdict }) & { command?: string };
 
 /**
  * What is known of a target without claiming it (a dry run; a final receive that cannot act): its

@@ -111,7 +111,7 @@ async function settle(
     // FAILED is never recorded: a redriven event must be tried again, and may then end otherwise.
     const decided = ref && target && verdict.status !== 'FAILED' && recorded !== 'never' && !(publishError && recorded === 'earlier');
     const decision: EarlierDecision | undefined = decided
-      ? { ...(publishError ? { published: false as const, verdict } : { published: true as const }), command: commandFingerprint(command, target) }
+      ? { ...(publishError ? { published: false as const, verdict } : { published: true as const, status: verdict.status }), command: commandFingerprint(command, target) }
       : undefined;
     // With a claim, the decision is recorded by its release, in the same write.
     if (claim) await releaseClaim(claim, verdict, decision, target, deps, log);

@@ -1,9 +1,8 @@
 /**
  * Adversary, second round against issue 13: the outbox (one PublishBatch per batch), EVENT_ID_REUSED
  * (a decision remembers the command it decided), the release retried once, the unconfirmed change
- * kept in flight, and the pause overlapping the claim. Each `it.failing` states the rule it holds
- * the code to; it fails (i.e. the rule is broken) on the code it was written against. When a fix
- * lands, the test starts "passing as failing" and jest reports it: turn it into a plain `it`.
+ * kept in flight, and the pause overlapping the claim. Each test states the rule it holds the code
+ * to; each failed on the code it was written against (the adversary's report) and guards the fix since.
  */
 import '../support/chaos/quiet-logs.ts';
 import type { Outcome } from '../../functions/domain/outcome.ts';
@@ -147,7 +146,7 @@ describe('C7. an APPLIED decision written alone (its release failed twice) is no
   // `replacedApplied`; that transaction's `attribute_not_exists(pk)` Put of the replaced decision
   // fails (the decision exists), and tryClaim retries WITHOUT replacedApplied, so the key's
   // lastEventId/lastIssuedAtMs never learn the applied change (B2 through the "written alone" path).
-  it.failing('an event older than the applied "cut to 5x" is superseded after the taker-over is rejected (was: it applied 30x over the newer cut)', async () => {
+  it('an event older than the applied "cut to 5x" is superseded after the taker-over is rejected (was: it applied 30x over the newer cut)', async () => {
     const w = world();
     const t0 = w.iso();
     const cut = { eventId: 'cut-to-5', symbol: 'BTCUSDT', leverage: 5, issuedAt: t0 };

@@ -90,7 +90,8 @@ export class DynamoDbStateStore implements StateStore {
     return typeof claim === 'string' ? busy(ref, undefined) : claim;
   }
 
-  private async tryClaim(ref: TargetRef, request: ClaimRequest, deadline: Deadline | undefined): Promise<Claim | 'own-in-flight' | 'marker-gone'> {
+  /** @param replacedDecisionPut false: the replaced event's decision exists (it was APPLIED); only the key records its change */
+  private async tryClaim(ref: TargetRef, request: ClaimRequest, deadline: Deadline | undefined, replacedDecisionPut = true): Promise<Claim | 'own-in-flight' | 'marker-gone'> {
     const now = this.now();
     const { issuedAtMs, replacing } = request;
     const replacedApplied = replacing !== undefined && replacing !== ref.eventId ? request.replacedApplied : undefined;
@@ -103,8 +104,8 @@ export class DynamoDbStateStore implements StateStore {
     const inOrder = issuedAtMs === undefined ? '' : ' AND (attribute_not_exists(lastIssuedAtMs) OR lastIssuedAtMs <= :issued)';
     const token = this.newToken();
     const nowSeconds = this.nowSeconds();
-    const replacedDecision = replacedApplied
-      ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing! }, { published: false, verdict: { status: 'APPLIED', leverage: replacedApplied.leverage }, ...(replacedApplied.command === undefined ? {} : { command: replacedApplied.command }) }), ConditionExpression: 'attribute_not_exists(pk)' } }]
+    const replacedDecision = replacedApplied && replacedDecisionPut
+      ? [{ Put: { TableName: this.tableName, Item: this.decisionItem({ ...ref, eventId: replacing! }, { published: false, verdict: { status: 'APPLIED', leverage: replacedApplied.leverage }, ...(replacedApplied.command === undefined ? {} : { command: replacedApplied.command }) }), ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }]
       : [];
     // The replaced change is the key's last applied one; its issuedAt is never lowered.
     const replacedIssued = replacedApplied?.issuedAtMs;
@@ -161,8 +162,13 @@ export class DynamoDbStateStore implements StateStore {
       const [decision, key, replaced] = reasons;
       if (decision?.Code === 'ConditionalCheckFailed') return { status: 'decided-earlier', decision: await this.refusingDecision(ref, decision.Item, deadline) };
       if (key?.Code === 'ConditionalCheckFailed') return this.refusal(ref, request, key.Item ?? (await this.get(keyOf(ref), deadline)), now);
-      // The replaced event recorded its own decision meanwhile: that one stands; take the key without.
-      if (replaced?.Code === 'ConditionalCheckFailed') return this.tryClaim(ref, { ...request, replacedApplied: undefined }, deadline);
+      // The replaced event recorded its own decision meanwhile: that one stands. If it says APPLIED,
+      // the key still records that change (so no older event undoes it); otherwise nothing is.
+      if (replaced?.Code === 'ConditionalCheckFailed') {
+        const existing = this.decisionOf(replaced.Item);
+        const applied = (existing?.published ? existing.status : existing?.verdict.status) === 'APPLIED';
+        return applied ? this.tryClaim(ref, request, deadline, false) : this.tryClaim(ref, { ...request, replacedApplied: undefined }, deadline);
+      }
       // Another delivery's transaction on the same key at the same moment (TransactionConflict).
       if (reasons.some((reason) => reason?.Code === 'TransactionConflict')) busy(ref, undefined);
       // No answer (a timeout, a 5xx, a lost reply): the claim may have been made. Its own token on
@@ -281,10 +287,13 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   private decisionItem(ref: TargetRef, decision: EarlierDecision): Item {
+    // What was decided, also once published: a take-over learns from it whether the change applied.
+    const status = decision.published ? decision.status : decision.verdict.status;
     return {
       pk: text(decisionKey(ref)),
       expiresAt: number(this.nowSeconds() + DECISION_TTL_SECONDS),
       ...(decision.published ? {} : { verdict: text(encodeVerdict(decision.verdict)) }),
+      ...(status === undefined ? {} : { status: text(status) }),
       ...(decision.command === undefined ? {} : { command: text(decision.command) }),
     };
   }
@@ -294,7 +303,9 @@ export class DynamoDbStateStore implements StateStore {
     if (item === undefined || (readNumber(item.expiresAt) ?? 0) <= this.nowSeconds()) return undefined;
     const verdict = readText(item.verdict);
     const command = readText(item.command);
-    return { ...(verdict === undefined ? { published: true as const } : { published: false as const, verdict: decodeVerdict(verdict) }), ...(command === undefined ? {} : { command }) };
+    const status = readText(item.status) as Verdict['status'] | undefined;
+    const decided = verdict === undefined ? { published: true as const, ...(status === undefined ? {} : { status }) } : { published: false as const, verdict: decodeVerdict(verdict) };
+    return { ...decided, ...(command === undefined ? {} : { command }) };
   }
 
   private async get(pk: string, deadline: Deadline | undefined): Promise<Item | undefined> {

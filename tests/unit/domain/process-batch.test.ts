@@ -940,11 +940,11 @@ describe('processBatch: with a state store', () => {
       ['evt-1', 'XRPUSDT', 'REJECTED', -4028],
       ['evt-1', 'ETHUSDT', 'FAILED', 'NETWORK_ERROR'],
     ]);
-    // Each with the command it decided (an eventId reused for another command is told apart by it).
+    // Each with what it decided and the command it decided (an eventId reused for another command is told apart by it).
     expect(h.state.recorded()).toEqual([
-      ['BTCUSDT', { published: true, command: 'real run, set 5x, issued (no issuedAt)' }],
-      ['SOLUSDT', { published: true, command: 'real run, set 3x, issued (no issuedAt)' }],
-      ['XRPUSDT', { published: true, command: 'real run, set 9x, issued (no issuedAt)' }],
+      ['BTCUSDT', { published: true, status: 'APPLIED', command: 'real run, set 5x, issued (no issuedAt)' }],
+      ['SOLUSDT', { published: true, status: 'REJECTED', command: 'real run, set 3x, issued (no issuedAt)' }],
+      ['XRPUSDT', { published: true, status: 'REJECTED', command: 'real run, set 9x, issued (no issuedAt)' }],
     ]);
   });
 

@@ -210,6 +210,19 @@ describe('DynamoDbStateStore: refusals come with the claim, never a second read'
     await expect(w.store().claim(olderRef, olderRequest)).resolves.toEqual({ status: 'decided-earlier', decision: { published: false, verdict: { status: 'APPLIED', leverage: 8 } } });
   });
 
+  test.each([
+    ['APPLIED', { S: 'evt-0' }],
+    ['SKIPPED', undefined],
+  ] as const)('an older event whose decision (%s) was written on its own: the key records its change only if it applied', async (status, lastEventId) => {
+    const w = world();
+    const [olderRef, olderRequest] = older('evt-0');
+    await (await claimed(w.store().claim(olderRef, olderRequest))).release('retrying', undefined);
+    await w.store().recordDecision(olderRef, { published: true, status });
+    expect((await w.store().claim(REF, { ...REQUEST, replacing: 'evt-0', replacedApplied: { leverage: 8, issuedAtMs: ISSUED_MS - 60_000 } })).status).toBe('claimed');
+    expect(w.item(KEY_PK)?.lastEventId).toEqual(lastEventId);
+    await expect(w.store().earlierDecision(olderRef)).resolves.toEqual({ published: true, status });
+  });
+
   test('an older event that recorded its own decision meanwhile keeps it; the key is taken all the same', async () => {
     const w = world();
     const [olderRef, olderRequest] = older('evt-0');
