@@ -5,9 +5,10 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AwsServiceError, type AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
+import type { AwsJsonCall } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
-import { DynamoDbError, FakeDynamoDb } from '../../../local/aws/in-memory-dynamodb.ts';
+import { FakeDynamoDb } from '../../../local/aws/in-memory-dynamodb.ts';
+import { answerFromTable } from '../../support/dynamodb-table-call.ts';
 import {
   asArray,
   conditionHolds,
@@ -39,12 +40,7 @@ async function stateStoreActions(): Promise<string[]> {
   const call = (async (operation: string, input: object) => {
     const items = (input as { TransactItems?: Record<string, unknown>[] }).TransactItems;
     for (const action of items ? items.map((item) => ITEM_ACTIONS[Object.keys(item)[0]!]!) : [operation]) actions.add(`dynamodb:${action}`);
-    try {
-      return table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-    } catch (error) {
-      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400, error.details);
-      throw error;
-    }
+    return answerFromTable(table, operation, input);
   }) as AwsJsonCall;
   let now = Date.UTC(2026, 10, 30);
   const store = new DynamoDbStateStore(call, 'state', () => now);

@@ -7,7 +7,8 @@
  * Time: `now` is the wall clock plus `skewMs`, which the driver advances between receives, so
  * leases and the pause cache expire as they would across SQS visibility timeouts.
  */
-import { DynamoDbError, FakeDynamoDb, type Item } from '../../../local/aws/in-memory-dynamodb.ts';
+import { FakeDynamoDb, type Item } from '../../../local/aws/in-memory-dynamodb.ts';
+import { answerFromTable } from '../dynamodb-table-call.ts';
 import { type AwsJsonCall, AwsServiceError } from '../../../functions/adapters/aws-json/aws-json-client.ts';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb/state-store.ts';
 import { SsmPauseSwitch } from '../../../functions/adapters/ssm/pause-switch.ts';
@@ -57,7 +58,7 @@ export class ChaosAws {
       return new AwsServiceError('InternalServerError', `chaos: ${operation} ${when === 'after' ? 'applied, but its reply was lost' : 'failed'}`, 500);
     };
     if (failure === 'before') throw fail('before');
-    const reply = applyToTable(this.table, operation, input);
+    const reply = answerFromTable(this.table, operation, input);
     if (failure === 'after') throw fail('after');
     return reply as T;
   };
@@ -78,15 +79,6 @@ function keysOf(input: object): string[] {
   return singles.map((single) => String(Object.values((single.Key ?? single.Item)?.pk ?? {})[0] ?? ''));
 }
 
-/** One call against the in-memory table as DynamoDB answers it, errors as the AWS JSON client raises them. */
-function applyToTable(table: FakeDynamoDb, operation: string, input: object): object {
-  try {
-    return table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-  } catch (error) {
-    if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400, error.details);
-    throw error;
-  }
-}
 
 /** Did the state store fail to record this target as completed (so a redelivery may decide it again)? */
 export function completionMarkerFailed(failures: readonly Pick<StateFailure, 'operation' | 'pk' | 'when'>[], accountId: string, symbol: string, eventId: string | undefined): boolean {
@@ -185,7 +177,7 @@ export class SharedStateTable {
         throw new AwsServiceError('ValidationException', `The parameter cannot be converted to a numeric value: ${value.N}`, 400);
       }
     }
-    const reply = applyToTable(this.table, operation, input);
+    const reply = answerFromTable(this.table, operation, input);
     const claimed = singles.find((single) => /SET lockOwner = :owner/.test(single.UpdateExpression ?? ''));
     if (claimed) this.claims.push({ seq: this.sequence(), pk: keysOf(claimed)[0]!, ...currentActor.getStore() });
     if (entry?.rule.when === 'after') throw fail(entry.rule);

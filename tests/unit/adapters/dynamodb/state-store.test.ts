@@ -9,7 +9,8 @@ import { DynamoDbStateStore } from '../../../../functions/adapters/dynamodb/stat
 import { PermanentError, RetryableError, SkipDecision } from '../../../../functions/domain/errors.ts';
 import type { Verdict } from '../../../../functions/domain/outcome.ts';
 import type { Claim, ClaimRequest, EarlierDecision, TargetRef } from '../../../../functions/domain/ports.ts';
-import { DynamoDbError, FakeDynamoDb, type Item } from '../../../../local/aws/in-memory-dynamodb.ts';
+import { FakeDynamoDb, type Item } from '../../../../local/aws/in-memory-dynamodb.ts';
+import { answerFromTable } from '../../../support/dynamodb-table-call.ts';
 import { rejectionOf } from '../../../support/fakes.ts';
 
 const TABLE = 'leverage-guard-state';
@@ -31,12 +32,7 @@ function world() {
     requests.push(operation);
     const fault = faults.shift()?.(operation, input);
     if (fault) throw fault;
-    try {
-      return table.handle(operation, input as Parameters<FakeDynamoDb['handle']>[1]);
-    } catch (error) {
-      if (error instanceof DynamoDbError) throw new AwsServiceError(error.type, error.message, 400, error.details);
-      throw error;
-    }
+    return answerFromTable(table, operation, input);
   }) as AwsJsonCall;
   let tokens = 0;
   const store = () => new DynamoDbStateStore(call, TABLE, () => clock.now, () => `token-${++tokens}`);
