@@ -1,7 +1,10 @@
 // Integration tests drive the built bundle, as Lambda would run it. A missing or stale bundle
 // would test old code, so refuse to run rather than pass on it (`npm test` builds first). The
 // bundle runs on AWS's Lambda runtime pieces; without them nothing can run (`npm test` installs them).
-import { readdirSync, statSync } from 'node:fs';
+// moto is imported once here, so that the suites' first moto servers (started in parallel by the
+// workers, each with its own timeout) do not all pay for a cold first import on a fresh machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { locateRuntimePieces } from '../../local/lambda/runtime-pieces.ts';
 
@@ -16,8 +19,15 @@ function newestSource(dir: string): number {
   );
 }
 
+function warmUpMoto(): void {
+  const python = '.venv/bin/python';
+  if (!existsSync(python)) return; // startMoto installs it (scripts/setup-python.sh) and says so if it cannot
+  spawnSync(python, ['-c', 'import moto.server'], { env: { ...process.env, PYTHONPATH: path.resolve('local/aws/moto-patches') }, stdio: 'ignore', timeout: 120_000 });
+}
+
 export default function checkBundle(): void {
   locateRuntimePieces();
+  warmUpMoto();
   let built: number;
   try {
     built = statSync(BUNDLE).mtimeMs;
