@@ -150,7 +150,7 @@ async function settle(
 }
 
 /** `undefined` for an outcome about the whole event (no symbol known). */
-export function targetRef(command: RiskCommand, target: Target | undefined): TargetRef | undefined {
+function targetRef(command: RiskCommand, target: Target | undefined): TargetRef | undefined {
   return target && { eventId: command.eventId, accountId: command.accountId, symbol: target.symbol };
 }
 
